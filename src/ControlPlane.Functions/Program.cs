@@ -1,3 +1,38 @@
+using ControlPlane.Functions.Access;
+using ControlPlane.Functions.Health;
+using ControlPlane.Functions.Hosting;
+using ControlPlane.Functions.Pricing;
+using ControlPlane.Functions.Usage;
+
 var builder = WebApplication.CreateBuilder(args);
+var mode = HostingMode.From(builder.Configuration);
+if (mode.CustomHandlerPort is { } port)
+{
+    // Under the Functions host: listen where it forwards requests, on loopback only.
+    builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+}
+
+builder.Services
+    .AddControlPlaneHttp()
+    .AddControlPlaneStorage()
+    .AddControlPlaneAccess(builder.Configuration)
+    .AddControlPlanePricing()
+    .AddControlPlaneUsage()
+    .AddControlPlaneFunctions(mode, builder.Configuration);
+
 var app = builder.Build();
+app.UseExceptionHandler();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapHealthApi();
+app.MapOpenApi("/api/openapi.json").WithName(FunctionCatalog.OpenApiDocument).AllowAnonymous();
+app.MapUsageApi();
+app.MapPricesApi();
+app.MapKeysApi();
+app.MapCustomHandlerApi(mode);
+
 app.Run();
+
+/// <summary>Entry point, visible to WebApplicationFactory in tests.</summary>
+public partial class Program;

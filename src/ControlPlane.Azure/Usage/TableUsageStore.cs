@@ -1,0 +1,264 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using ControlPlane.Azure.Storage;
+using ControlPlane.Usage;
+
+namespace ControlPlane.Azure.Usage;
+
+/// <summary>
+/// The usage ledger on Azure Table storage.
+/// <para>
+/// Layout: partition <c>bNN</c> is a hash bucket of the event id (16 buckets), so idempotency depends only on the
+/// id, never on a timestamp, and ingest spreads over partitions instead of heating one (a partition serves about
+/// 2,000 entities/s). Each partition holds the events (<c>e|{id}</c>) and the rollup rows that count them
+/// (<c>r|{yyyyMMddHH}|{writeId}</c>).
+/// </para>
+/// <para>
+/// Events and their rollup rows are written in one entity group transaction, so the rollups can never disagree
+/// with the ledger: either both land or neither does. A duplicate id fails the whole transaction; we then look up
+/// which ids exist, report those as duplicates and retry with the rest. Rollup rows are insert-only (one per write)
+/// and are summed on read, so concurrent writers never contend on a counter row.
+/// </para>
+/// </summary>
+public sealed class TableUsageStore(TableProvider tables) : IUsageStore
+{
+    public const string TableName = "Usage";
+    internal const int BucketCount = 16;
+
+    /// <summary>Azure's entity group transaction limit. Azurite does not enforce it, so we do.</summary>
+    internal const int MaxEntitiesPerTransaction = 100;
+
+    /// <summary>
+    /// Events per transaction, leaving room for rollup rows. Bounded fields keep an event entity under ~20 KB,
+    /// so 90 events stay far below the 4 MiB transaction payload limit.
+    /// </summary>
+    internal const int MaxEventsPerTransaction = 90;
+
+    /// <summary>A string property holds at most 64 KiB (32K UTF-16 characters); rollup JSON is split below that.</summary>
+    private const int MaxRollupJsonChars = 30_000;
+
+    private const int MaxAttempts = 5;
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<IReadOnlyList<RecordOutcome>> RecordAsync(IReadOnlyList<PricedUsageEvent> events, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
+        var outcomes = new RecordOutcome[events.Count];
+        var byBucket = Enumerable.Range(0, events.Count).GroupBy(i => PartitionFor(events[i].Event.Id));
+        await Parallel.ForEachAsync(byBucket, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (bucket, ct) =>
+            {
+                foreach (var chunk in bucket.Chunk(MaxEventsPerTransaction))
+                {
+                    await WriteChunkAsync(table, bucket.Key, [.. chunk], events, outcomes, ct).ConfigureAwait(false);
+                }
+            }).ConfigureAwait(false);
+        return outcomes;
+    }
+
+    private static async Task WriteChunkAsync(
+        TableClient table, string partition, List<int> pending, IReadOnlyList<PricedUsageEvent> events, RecordOutcome[] outcomes, CancellationToken ct)
+    {
+        for (var attempt = 1; pending.Count > 0; attempt++)
+        {
+            var batch = new List<TableTransactionAction>(MaxEntitiesPerTransaction);
+            batch.AddRange(pending.Select(i => new TableTransactionAction(
+                TableTransactionActionType.Add, UsageEntityMapper.ToEntity(partition, EventRowKey(events[i].Event.Id), events[i]))));
+            batch.AddRange(RollupEntities(partition, pending.Select(i => events[i])).Select(r => new TableTransactionAction(TableTransactionActionType.Add, r)));
+
+            if (batch.Count > MaxEntitiesPerTransaction)
+            {
+                // Events spread over many hours need many rollup rows: write the halves separately.
+                var half = pending.Count / 2;
+                await WriteChunkAsync(table, partition, pending[..half], events, outcomes, ct).ConfigureAwait(false);
+                await WriteChunkAsync(table, partition, pending[half..], events, outcomes, ct).ConfigureAwait(false);
+                return;
+            }
+
+            try
+            {
+                await table.SubmitTransactionAsync(batch, ct).ConfigureAwait(false);
+                foreach (var i in pending)
+                {
+                    var cost = events[i].Cost;
+                    outcomes[i] = new RecordOutcome(events[i].Event.Id, RecordStatus.Recorded, cost.TotalUsd, cost.Unpriced);
+                }
+
+                return;
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status == 409 && attempt < MaxAttempts)
+            {
+                // Some ids are already in the ledger (a client retry, or a concurrent post of the same event).
+                // Nothing of this transaction was written; find the duplicates and write the rest.
+                var duplicates = await FindExistingAsync(table, partition, pending, events, ct).ConfigureAwait(false);
+                if (duplicates.Count == 0)
+                {
+                    throw;
+                }
+
+                foreach (var (index, stored) in duplicates)
+                {
+                    outcomes[index] = new RecordOutcome(events[index].Event.Id, RecordStatus.Duplicate, stored.Cost.TotalUsd, stored.Cost.Unpriced);
+                }
+
+                pending = [.. pending.Except(duplicates.Select(d => d.Index))];
+            }
+        }
+    }
+
+    private static async Task<List<(int Index, PricedUsageEvent Stored)>> FindExistingAsync(
+        TableClient table, string partition, List<int> candidates, IReadOnlyList<PricedUsageEvent> events, CancellationToken ct)
+    {
+        var found = await Task.WhenAll(candidates.Select(async i =>
+        {
+            var response = await table.GetEntityIfExistsAsync<TableEntity>(partition, EventRowKey(events[i].Event.Id), cancellationToken: ct).ConfigureAwait(false);
+            return (Index: i, Stored: response.HasValue ? UsageEntityMapper.FromEntity(response.Value!) : null);
+        })).ConfigureAwait(false);
+        return [.. found.Where(f => f.Stored is not null).Select(f => (f.Index, f.Stored!))];
+    }
+
+    private static IEnumerable<TableEntity> RollupEntities(string partition, IEnumerable<PricedUsageEvent> events)
+    {
+        var writeId = Guid.NewGuid().ToString("N");
+        foreach (var hour in UsageRollup.Aggregate(events).GroupBy(r => r.Hour))
+        {
+            var part = 0;
+            foreach (var rows in SplitBySize([.. hour]))
+            {
+                yield return new TableEntity(partition, $"{RollupRowKeyPrefix(hour.Key)}|{writeId}-{part++}")
+                {
+                    ["Hour"] = hour.Key.UtcDateTime,
+                    ["Groups"] = JsonSerializer.Serialize(rows, Json),
+                };
+            }
+        }
+    }
+
+    private static IEnumerable<List<UsageRollup>> SplitBySize(List<UsageRollup> rows)
+    {
+        if (rows.Count <= 1 || JsonSerializer.Serialize(rows, Json).Length <= MaxRollupJsonChars)
+        {
+            yield return rows;
+            yield break;
+        }
+
+        var half = rows.Count / 2;
+        foreach (var part in SplitBySize(rows[..half]))
+        {
+            yield return part;
+        }
+
+        foreach (var part in SplitBySize(rows[half..]))
+        {
+            yield return part;
+        }
+    }
+
+    public async Task<PricedUsageEvent?> GetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
+        var response = await table.GetEntityIfExistsAsync<TableEntity>(PartitionFor(id), EventRowKey(id), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return response.HasValue ? UsageEntityMapper.FromEntity(response.Value!) : null;
+    }
+
+    public async Task<IReadOnlyList<UsageRollup>> GetRollupsAsync(DateTimeOffset fromHour, DateTimeOffset toHour, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
+        var perBucket = await Task.WhenAll(Partitions().Select(async partition =>
+        {
+            var filter = $"PartitionKey eq '{partition}' and RowKey ge '{RollupRowKeyPrefix(fromHour)}' and RowKey lt '{RollupRowKeyPrefix(toHour)}'";
+            var rows = new List<UsageRollup>();
+            await foreach (var entity in table.QueryAsync<TableEntity>(filter, select: ["Groups"], cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                rows.AddRange(JsonSerializer.Deserialize<List<UsageRollup>>(entity.GetString("Groups"), Json)!);
+            }
+
+            return rows;
+        })).ConfigureAwait(false);
+        return [.. perBucket.SelectMany(r => r)];
+    }
+
+    public async IAsyncEnumerable<PricedUsageEvent> ReadLedgerAsync(DateTimeOffset fromInclusive, DateTimeOffset toExclusive, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
+        foreach (var partition in Partitions())
+        {
+            var filter = TableClient.CreateQueryFilter(
+                $"PartitionKey eq {partition} and RowKey ge {"e|"} and RowKey lt {"e}"} and EventTime ge {fromInclusive.UtcDateTime} and EventTime lt {toExclusive.UtcDateTime}");
+            await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                yield return UsageEntityMapper.FromEntity(entity);
+            }
+        }
+    }
+
+    public async Task<RetentionSweepResult> DeleteBeforeAsync(DateTimeOffset cutoffHour, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
+        int events = 0, rollups = 0;
+        foreach (var partition in Partitions())
+        {
+            // Events first: if the sweep stops half way, the next run finishes it; until then old hours only
+            // ever show less in rollups than was spent, never phantom spend.
+            events += await DeleteAsync(table, TableClient.CreateQueryFilter(
+                $"PartitionKey eq {partition} and RowKey ge {"e|"} and RowKey lt {"e}"} and EventTime lt {cutoffHour.UtcDateTime}"), cancellationToken).ConfigureAwait(false);
+            rollups += await DeleteAsync(table,
+                $"PartitionKey eq '{partition}' and RowKey ge 'r|' and RowKey lt '{RollupRowKeyPrefix(cutoffHour)}'", cancellationToken).ConfigureAwait(false);
+        }
+
+        return new RetentionSweepResult(events, rollups);
+    }
+
+    private static async Task<int> DeleteAsync(TableClient table, string filter, CancellationToken ct)
+    {
+        var deleted = 0;
+        var keys = new List<TableEntity>();
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: ct).ConfigureAwait(false))
+        {
+            keys.Add(entity);
+        }
+
+        foreach (var chunk in keys.Chunk(MaxEntitiesPerTransaction))
+        {
+            try
+            {
+                await table.SubmitTransactionAsync(chunk.Select(e => new TableTransactionAction(TableTransactionActionType.Delete, e, ETag.All)), ct).ConfigureAwait(false);
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status == 404)
+            {
+                // Another sweep got there first: delete one by one, ignoring what is already gone.
+                foreach (var entity in chunk)
+                {
+                    await table.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, ETag.All, ct).ConfigureAwait(false);
+                }
+            }
+
+            deleted += chunk.Length;
+        }
+
+        return deleted;
+    }
+
+    internal static string PartitionFor(string id)
+    {
+        // FNV-1a: stable across processes and versions (string.GetHashCode is randomised per process).
+        var hash = 2166136261u;
+        foreach (var c in id)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return "b" + (hash % BucketCount).ToString("D2", CultureInfo.InvariantCulture);
+    }
+
+    private static IEnumerable<string> Partitions() =>
+        Enumerable.Range(0, BucketCount).Select(b => "b" + b.ToString("D2", CultureInfo.InvariantCulture));
+
+    private static string EventRowKey(string id) => "e|" + TableKeys.Escape(id);
+
+    private static string RollupRowKeyPrefix(DateTimeOffset hour) =>
+        "r|" + hour.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,12 @@
+namespace ControlPlane.Access;
+
+/// <summary>Issued keys, addressed by id.</summary>
+public interface IApiKeyStore
+{
+    Task CreateAsync(ApiKey key, CancellationToken cancellationToken = default);
+    Task<ApiKey?> GetAsync(string id, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<ApiKey>> ListAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Marks the key revoked; false when there is no such key.</summary>
+    Task<bool> RevokeAsync(string id, DateTimeOffset revokedAt, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,30 @@
+namespace ControlPlane.Usage;
+
+/// <summary>Stable error codes for usage requests. Clients switch on these; never rename one.</summary>
+public static class UsageErrors
+{
+    public const string BatchEmpty = "usage_batch_empty";
+    public const string BatchTooLarge = "usage_batch_too_large";
+    public const string RequestAmbiguous = "usage_request_ambiguous";
+    public const string EventNull = "usage_event_null";
+    public const string FieldRequired = "usage_field_required";
+    public const string FieldTooLong = "usage_field_too_long";
+    public const string FieldInvalid = "usage_field_invalid";
+    public const string IdTooLong = "usage_id_too_long";
+    public const string DeploymentTypeInvalid = "usage_deployment_type_invalid";
+    public const string TokensMissing = "usage_tokens_missing";
+    public const string TokensConflict = "usage_tokens_conflict";
+    public const string TokensNegative = "usage_tokens_negative";
+    public const string TokensTooLarge = "usage_tokens_too_large";
+    public const string TokensPartitionInput = "usage_tokens_partition_input";
+    public const string TokensPartitionOutput = "usage_tokens_partition_output";
+    public const string TokensTotalMismatch = "usage_tokens_total_mismatch";
+    public const string TimestampInvalid = "usage_timestamp_invalid";
+    public const string TimestampTooOld = "usage_timestamp_too_old";
+    public const string TimestampInFuture = "usage_timestamp_in_future";
+    public const string UnitsInvalid = "usage_units_invalid";
+    public const string TagsTooMany = "usage_tags_too_many";
+    public const string TagInvalid = "usage_tag_invalid";
+    public const string LatencyInvalid = "usage_latency_invalid";
+    public const string NotFound = "usage_not_found";
+}

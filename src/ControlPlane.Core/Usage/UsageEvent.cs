@@ -1,0 +1,54 @@
+using ControlPlane.Pricing;
+
+namespace ControlPlane.Usage;
+
+/// <summary>
+/// One validated LLM call as ControlPlane records it. Built only by <see cref="UsageEventValidator"/>, so every
+/// instance already satisfies the bounds and token partition rules.
+/// </summary>
+public sealed record UsageEvent
+{
+    /// <summary>Client-chosen idempotency key (≤ 128 characters). The same id is never charged twice.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>When the call happened (UTC); defaults to the time ControlPlane received it.</summary>
+    public required DateTimeOffset Timestamp { get; init; }
+
+    public required string Team { get; init; }
+    public required string Feature { get; init; }
+    public string? User { get; init; }
+    public string? App { get; init; }
+
+    /// <summary>Deployment environment; defaults to <c>prod</c>.</summary>
+    public string Environment { get; init; } = UsageDefaults.Environment;
+
+    public string? PromptTemplate { get; init; }
+    public string? Provider { get; init; }
+    public required string Model { get; init; }
+    public string? Deployment { get; init; }
+
+    /// <summary><c>global|datazone|regional|batch|provisioned</c>, lower case, or null when not given.</summary>
+    public string? DeploymentType { get; init; }
+
+    /// <summary>True when the call ran through a batch API (priced at batch rates).</summary>
+    public bool Batch { get; init; }
+
+    public required UsageTokens Tokens { get; init; }
+    public string? ReservationId { get; init; }
+
+    /// <summary>Business units the call produced (documents summarised, tickets closed) for unit economics.</summary>
+    public decimal? Units { get; init; }
+
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
+    public long? LatencyMs { get; init; }
+    public string? Status { get; init; }
+
+    /// <summary>The context the price sheet needs to price this call.</summary>
+    public PricingContext PricingContext => new(Provider, Model, DeploymentType, Batch, Timestamp);
+}
+
+/// <summary>Defaults that apply when an event leaves a field out.</summary>
+public static class UsageDefaults
+{
+    public const string Environment = "prod";
+}

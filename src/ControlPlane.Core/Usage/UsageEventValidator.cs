@@ -1,0 +1,382 @@
+using System.Globalization;
+using ControlPlane.Pricing;
+using ControlPlane.Validation;
+
+namespace ControlPlane.Usage;
+
+/// <summary>
+/// Turns posted JSON into <see cref="UsageEvent"/>s, or into every problem found. A request with any problem is
+/// rejected whole: a partially recorded batch would leave the client guessing which calls were charged.
+/// </summary>
+public sealed class UsageEventValidator(UsageOptions options)
+{
+    public const int MaxIdLength = 128;
+    public const int MaxNameLength = 256;
+    public const long MaxTokens = 1_000_000_000;
+    public const int MaxTags = 20;
+    public const int MaxTagKeyLength = 64;
+    public const int MaxStatusLength = 64;
+    public const long MaxLatencyMs = 86_400_000;
+    public const decimal MaxUnits = 1_000_000_000_000m;
+
+    /// <summary>Deployment types ControlPlane prices; anything else is a typo worth rejecting.</summary>
+    public static readonly IReadOnlySet<string> DeploymentTypes =
+        new HashSet<string>(["global", "datazone", "regional", "batch", "provisioned"], StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Validates a single-event or batch body. <paramref name="now"/> anchors defaults and time bounds.</summary>
+    public ValidationResult<IReadOnlyList<UsageEvent>> ValidateIngest(UsageIngestRequest request, DateTimeOffset now)
+    {
+        var errors = new List<ValidationError>();
+        var events = new List<UsageEvent>();
+        if (request.Events is null)
+        {
+            if (Validate(request, string.Empty, now, errors) is { } single)
+            {
+                events.Add(single);
+            }
+
+            return new(events, errors);
+        }
+
+        if (HasAnyEventField(request))
+        {
+            errors.Add(new(UsageErrors.RequestAmbiguous, "events",
+                "Send either one event or {\"events\": [...]}, not event fields beside an events array."));
+        }
+
+        if (request.Events.Count == 0)
+        {
+            errors.Add(new(UsageErrors.BatchEmpty, "events", "The events array is empty."));
+        }
+        else if (request.Events.Count > options.MaxEventsPerRequest)
+        {
+            errors.Add(new(UsageErrors.BatchTooLarge, "events",
+                $"At most {options.MaxEventsPerRequest} events per request; got {request.Events.Count}."));
+            return new(events, errors);
+        }
+
+        for (var i = 0; i < request.Events.Count; i++)
+        {
+            var prefix = $"events[{i}].";
+            if (request.Events[i] is not { } item)
+            {
+                errors.Add(new(UsageErrors.EventNull, $"events[{i}]", "An event is null."));
+            }
+            else if (Validate(item, prefix, now, errors) is { } valid)
+            {
+                events.Add(valid);
+            }
+        }
+
+        return new(events, errors);
+    }
+
+    /// <summary>Validates one event's fields (used where there is no batch form, such as quotes).</summary>
+    public ValidationResult<UsageEvent?> ValidateSingle(UsageEventRequest request, DateTimeOffset now)
+    {
+        var errors = new List<ValidationError>();
+        var valid = Validate(request, string.Empty, now, errors);
+        return new(valid, errors);
+    }
+
+    private UsageEvent? Validate(UsageEventRequest r, string prefix, DateTimeOffset now, List<ValidationError> errors)
+    {
+        var before = errors.Count;
+        var id = Required(r.Id, prefix + "id", MaxIdLength, UsageErrors.IdTooLong, errors);
+        var team = Required(r.Team, prefix + "team", MaxNameLength, UsageErrors.FieldTooLong, errors);
+        var feature = Required(r.Feature, prefix + "feature", MaxNameLength, UsageErrors.FieldTooLong, errors);
+        var model = Required(r.Model, prefix + "model", MaxNameLength, UsageErrors.FieldTooLong, errors);
+        Optional(r.User, prefix + "user", MaxNameLength, errors);
+        Optional(r.App, prefix + "app", MaxNameLength, errors);
+        Optional(r.Environment, prefix + "environment", MaxNameLength, errors);
+        Optional(r.PromptTemplate, prefix + "promptTemplate", MaxNameLength, errors);
+        Optional(r.Provider, prefix + "provider", MaxNameLength, errors);
+        Optional(r.Deployment, prefix + "deployment", MaxNameLength, errors);
+        Optional(r.ReservationId, prefix + "reservationId", MaxIdLength, errors);
+        Optional(r.Status, prefix + "status", MaxStatusLength, errors);
+
+        if (r.DeploymentType is { } deploymentType && !DeploymentTypes.Contains(deploymentType))
+        {
+            errors.Add(new(UsageErrors.DeploymentTypeInvalid, prefix + "deploymentType",
+                "deploymentType must be one of global, datazone, regional, batch, provisioned."));
+        }
+
+        var timestamp = ValidateTimestamp(r.Timestamp, prefix + "timestamp", now, errors);
+        var tokens = ValidateTokens(r, prefix, errors);
+
+        if (r.Units is { } units && (units < 0 || units > MaxUnits))
+        {
+            errors.Add(new(UsageErrors.UnitsInvalid, prefix + "units", $"units must lie between 0 and {MaxUnits}."));
+        }
+
+        if (r.LatencyMs is { } latency && (latency < 0 || latency > MaxLatencyMs))
+        {
+            errors.Add(new(UsageErrors.LatencyInvalid, prefix + "latencyMs", $"latencyMs must lie between 0 and {MaxLatencyMs}."));
+        }
+
+        ValidateTags(r.Tags, prefix + "tags", errors);
+
+        if (errors.Count > before)
+        {
+            return null;
+        }
+
+        return new UsageEvent
+        {
+            Id = id!,
+            Timestamp = timestamp,
+            Team = team!,
+            Feature = feature!,
+            User = r.User,
+            App = r.App,
+            Environment = string.IsNullOrEmpty(r.Environment) ? UsageDefaults.Environment : r.Environment,
+            PromptTemplate = r.PromptTemplate,
+            Provider = r.Provider,
+            Model = model!,
+            Deployment = r.Deployment,
+            DeploymentType = r.DeploymentType?.ToLowerInvariant(),
+            Batch = r.Batch == true || string.Equals(r.DeploymentType, "batch", StringComparison.OrdinalIgnoreCase),
+            Tokens = tokens,
+            ReservationId = r.ReservationId,
+            Units = r.Units,
+            Tags = r.Tags,
+            LatencyMs = r.LatencyMs,
+            Status = r.Status,
+        };
+    }
+
+    private DateTimeOffset ValidateTimestamp(string? value, string field, DateTimeOffset now, List<ValidationError> errors)
+    {
+        if (value is null)
+        {
+            return now;
+        }
+
+        if (!TryParseRfc3339(value, out var timestamp))
+        {
+            errors.Add(new(UsageErrors.TimestampInvalid, field,
+                "timestamp must be RFC 3339 with an offset, for example 2026-11-23T10:15:00Z."));
+            return now;
+        }
+
+        if (timestamp > now + options.MaxClockSkew)
+        {
+            errors.Add(new(UsageErrors.TimestampInFuture, field,
+                $"timestamp lies more than {options.MaxClockSkew} ahead of the server clock."));
+        }
+        else if (timestamp < now - options.MaxBackfill)
+        {
+            errors.Add(new(UsageErrors.TimestampTooOld, field,
+                $"timestamp lies more than {options.MaxBackfill.TotalDays:0.##} days in the past."));
+        }
+
+        return timestamp.ToUniversalTime();
+    }
+
+    /// <summary>RFC 3339 demands an explicit offset; a bare local time would be priced in whatever zone the server runs.</summary>
+    internal static bool TryParseRfc3339(string value, out DateTimeOffset timestamp)
+    {
+        timestamp = default;
+        if (value.Length < 20 || value[10] is not ('T' or 't'))
+        {
+            return false;
+        }
+
+        var last = value[^1];
+        var hasOffset = last is 'Z' or 'z' || (value.Length > 6 && value[^6] is '+' or '-' && value[^3] == ':');
+        return hasOffset && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out timestamp);
+    }
+
+    private static UsageTokens ValidateTokens(UsageEventRequest r, string prefix, List<ValidationError> errors)
+    {
+        var hasFlat = r.InputTokens is not null || r.OutputTokens is not null || r.CachedInputTokens is not null
+            || r.CacheWriteTokens is not null || r.ReasoningTokens is not null;
+        if (r.Usage is { } usage)
+        {
+            if (hasFlat)
+            {
+                errors.Add(new(UsageErrors.TokensConflict, prefix + "usage",
+                    "Send either the usage object or the flat token fields, not both."));
+                return default;
+            }
+
+            return FromProviderUsage(usage, prefix + "usage.", errors);
+        }
+
+        if (r.InputTokens is null || r.OutputTokens is null)
+        {
+            if (r.InputTokens is null)
+            {
+                errors.Add(new(UsageErrors.TokensMissing, prefix + "inputTokens", "inputTokens is required (or send a usage object)."));
+            }
+
+            if (r.OutputTokens is null)
+            {
+                errors.Add(new(UsageErrors.TokensMissing, prefix + "outputTokens", "outputTokens is required (or send a usage object)."));
+            }
+
+            return default;
+        }
+
+        return Partition(
+            (r.InputTokens, prefix + "inputTokens"),
+            (r.CachedInputTokens, prefix + "cachedInputTokens"),
+            (r.CacheWriteTokens, prefix + "cacheWriteTokens"),
+            (r.OutputTokens, prefix + "outputTokens"),
+            (r.ReasoningTokens, prefix + "reasoningTokens"),
+            errors);
+    }
+
+    private static UsageTokens FromProviderUsage(ProviderUsage u, string prefix, List<ValidationError> errors)
+    {
+        var chatShape = u.PromptTokens is not null || u.CompletionTokens is not null;
+        var input = chatShape ? (u.PromptTokens, prefix + "prompt_tokens") : (u.InputTokens, prefix + "input_tokens");
+        var output = chatShape ? (u.CompletionTokens, prefix + "completion_tokens") : (u.OutputTokens, prefix + "output_tokens");
+        var cached = chatShape
+            ? (u.PromptTokensDetails?.CachedTokens, prefix + "prompt_tokens_details.cached_tokens")
+            : (u.InputTokensDetails?.CachedTokens, prefix + "input_tokens_details.cached_tokens");
+        var reasoning = chatShape
+            ? (u.CompletionTokensDetails?.ReasoningTokens, prefix + "completion_tokens_details.reasoning_tokens")
+            : (u.OutputTokensDetails?.ReasoningTokens, prefix + "output_tokens_details.reasoning_tokens");
+
+        if (input.Item1 is null || output.Item1 is null)
+        {
+            errors.Add(new(UsageErrors.TokensMissing, prefix.TrimEnd('.'),
+                "The usage object needs prompt_tokens and completion_tokens (or input_tokens and output_tokens)."));
+            return default;
+        }
+
+        var tokens = Partition(input, cached, (null, prefix + "cache_write_tokens"), output, reasoning, errors);
+        if (u.TotalTokens is { } total && total != input.Item1 + output.Item1)
+        {
+            errors.Add(new(UsageErrors.TokensTotalMismatch, prefix + "total_tokens",
+                "total_tokens does not equal prompt_tokens + completion_tokens."));
+        }
+
+        return tokens;
+    }
+
+    private static UsageTokens Partition(
+        (long? Value, string Field) input,
+        (long? Value, string Field) cached,
+        (long? Value, string Field) cacheWrite,
+        (long? Value, string Field) output,
+        (long? Value, string Field) reasoning,
+        List<ValidationError> errors)
+    {
+        var before = errors.Count;
+        foreach (var (value, field) in new[] { input, cached, cacheWrite, output, reasoning })
+        {
+            if (value < 0)
+            {
+                errors.Add(new(UsageErrors.TokensNegative, field, "Token counts cannot be negative."));
+            }
+            else if (value > MaxTokens)
+            {
+                errors.Add(new(UsageErrors.TokensTooLarge, field, $"Token counts cannot exceed {MaxTokens:N0}."));
+            }
+        }
+
+        if (errors.Count > before)
+        {
+            return default;
+        }
+
+        var tokens = new UsageTokens(
+            input.Value ?? 0, cached.Value ?? 0, cacheWrite.Value ?? 0, output.Value ?? 0, reasoning.Value ?? 0);
+        if (tokens.CachedInputTokens + tokens.CacheWriteTokens > tokens.InputTokens)
+        {
+            errors.Add(new(UsageErrors.TokensPartitionInput, cached.Field,
+                "Cached and cache-write tokens are part of the input tokens, so together they cannot exceed them."));
+        }
+
+        if (tokens.ReasoningTokens > tokens.OutputTokens)
+        {
+            errors.Add(new(UsageErrors.TokensPartitionOutput, reasoning.Field,
+                "Reasoning tokens are part of the output tokens, so they cannot exceed them."));
+        }
+
+        return tokens;
+    }
+
+    private static void ValidateTags(Dictionary<string, string>? tags, string field, List<ValidationError> errors)
+    {
+        if (tags is null)
+        {
+            return;
+        }
+
+        if (tags.Count > MaxTags)
+        {
+            errors.Add(new(UsageErrors.TagsTooMany, field, $"At most {MaxTags} tags per event."));
+            return;
+        }
+
+        foreach (var (key, value) in tags)
+        {
+            if (string.IsNullOrWhiteSpace(key) || key.Length > MaxTagKeyLength || HasControlCharacters(key))
+            {
+                errors.Add(new(UsageErrors.TagInvalid, field, $"Tag keys are 1 to {MaxTagKeyLength} printable characters."));
+            }
+            else if (value is null || value.Length > MaxNameLength || HasControlCharacters(value))
+            {
+                errors.Add(new(UsageErrors.TagInvalid, $"{field}.{key}", $"Tag values are at most {MaxNameLength} printable characters."));
+            }
+        }
+    }
+
+    private static string? Required(string? value, string field, int maxLength, string tooLongCode, List<ValidationError> errors)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            errors.Add(new(UsageErrors.FieldRequired, field, $"{FieldName(field)} is required."));
+            return null;
+        }
+
+        return CheckText(value, field, maxLength, tooLongCode, errors) ? value : null;
+    }
+
+    private static void Optional(string? value, string field, int maxLength, List<ValidationError> errors)
+    {
+        if (value is not null)
+        {
+            CheckText(value, field, maxLength, UsageErrors.FieldTooLong, errors);
+        }
+    }
+
+    private static bool CheckText(string value, string field, int maxLength, string tooLongCode, List<ValidationError> errors)
+    {
+        if (value.Length > maxLength)
+        {
+            errors.Add(new(tooLongCode, field, $"{FieldName(field)} is longer than {maxLength} characters."));
+            return false;
+        }
+
+        if (HasControlCharacters(value))
+        {
+            errors.Add(new(UsageErrors.FieldInvalid, field, $"{FieldName(field)} contains control characters."));
+            return false;
+        }
+
+        return true;
+    }
+
+    private static bool HasControlCharacters(string value)
+    {
+        foreach (var c in value)
+        {
+            if (char.IsControl(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string FieldName(string field) => field[(field.LastIndexOf('.') + 1)..];
+
+    private static bool HasAnyEventField(UsageEventRequest r) =>
+        r.Id is not null || r.Team is not null || r.Feature is not null || r.Model is not null
+        || r.InputTokens is not null || r.OutputTokens is not null || r.Usage is not null;
+}

@@ -1,0 +1,69 @@
+using ControlPlane.Access;
+using ControlPlane.Functions.Hosting;
+using ControlPlane.Functions.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ControlPlane.Functions.Access;
+
+/// <summary>Key management (admin): issue, list, revoke. Secrets are shown once, at issue.</summary>
+public static class KeysApi
+{
+    private const int MaxBodyBytes = 64 * 1024;
+
+    public static IEndpointRouteBuilder MapKeysApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/keys").WithTags("Keys").RequireAuthorization(Policies.Admin);
+        api.MapPost("/", IssueKeyAsync)
+            .WithName(FunctionCatalog.IssueKey)
+            .WithSummary("Issue an ingest key bound to teams, or a finance or admin key. The secret is in this answer only.")
+            .Accepts<IssueKeyRequest>("application/json");
+        api.MapGet("/", ListKeysAsync)
+            .WithName(FunctionCatalog.ListKeys)
+            .WithSummary("Every issued key, without secrets.");
+        api.MapDelete("/{id}", RevokeKeyAsync)
+            .WithName(FunctionCatalog.RevokeKey)
+            .WithSummary("Revoke a key; other instances stop accepting it within 30 seconds.");
+        return app;
+    }
+
+    public static async Task<Results<Created<IssuedKeyResponse>, ProblemHttpResult>> IssueKeyAsync(
+        HttpRequest request, ApiKeyService keys, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<IssueKeyRequest>(request, MaxBodyBytes, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var issued = await keys.IssueAsync(body!, cancellationToken);
+        if (!issued.IsValid)
+        {
+            return Problems.Validation(issued.Errors);
+        }
+
+        var key = issued.Value!.Key;
+        return TypedResults.Created($"/api/keys/{key.Id}",
+            new IssuedKeyResponse(key.Id, issued.Value.Plaintext, key.Name, key.Role, key.Teams, key.CreatedAt));
+    }
+
+    public static async Task<Ok<KeyListResponse>> ListKeysAsync(IApiKeyStore store, CancellationToken cancellationToken)
+    {
+        var keys = await store.ListAsync(cancellationToken);
+        return TypedResults.Ok(new KeyListResponse([.. keys
+            .OrderBy(k => k.CreatedAt)
+            .Select(k => new KeySummary(k.Id, k.Name, k.Role, k.Teams, k.CreatedAt, k.RevokedAt))]));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeKeyAsync(
+        string id, ApiKeyService keys, CancellationToken cancellationToken) =>
+        await keys.RevokeAsync(id, cancellationToken)
+            ? TypedResults.NoContent()
+            : Problems.NotFoundOf(AccessErrors.KeyNotFound, $"Key '{id}'");
+}
+
+/// <summary><c>POST /api/keys</c> answer; <c>key</c> is the secret, shown this once.</summary>
+public sealed record IssuedKeyResponse(string Id, string Key, string Name, ApiRole Role, IReadOnlyList<string> Teams, DateTimeOffset CreatedAt);
+
+public sealed record KeySummary(string Id, string Name, ApiRole Role, IReadOnlyList<string> Teams, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+
+public sealed record KeyListResponse(IReadOnlyList<KeySummary> Keys);

@@ -1,0 +1,100 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ControlPlane.Access;
+using ControlPlane.Azure.Access;
+using ControlPlane.Azure.Pricing;
+using ControlPlane.Azure.Storage;
+using ControlPlane.Azure.Usage;
+using ControlPlane.Functions.Access;
+using ControlPlane.Functions.Http;
+using ControlPlane.Functions.Retention;
+using ControlPlane.Pricing;
+using ControlPlane.Usage;
+using Microsoft.Extensions.Options;
+
+namespace ControlPlane.Functions.Hosting;
+
+/// <summary>One <c>AddControlPlane…</c> per capability, so Program.cs reads like a table of contents.</summary>
+public static class ControlPlaneServices
+{
+    public const string AdminKeySetting = "ControlPlane:AdminKey";
+
+    public static IServiceCollection AddControlPlaneHttp(this IServiceCollection services)
+    {
+        services.AddProblemDetails();
+        services.AddExceptionHandler<UnhandledExceptionHandler>();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        });
+        services.AddOpenApi();
+        services.TryAddSingleton(TimeProvider.System);
+        return services;
+    }
+
+    public static IServiceCollection AddControlPlaneStorage(this IServiceCollection services)
+    {
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new TableProvider(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        return services;
+    }
+
+    public static IServiceCollection AddControlPlaneAccess(this IServiceCollection services, IConfiguration configuration)
+    {
+        var adminKey = configuration[AdminKeySetting];
+        if (adminKey is { Length: < 16 })
+        {
+            throw new OptionsValidationException(AdminKeySetting, typeof(string),
+                [$"{AdminKeySetting} must be at least 16 characters long (use a random secret)."]);
+        }
+
+        services.AddSingleton<IApiKeyStore, TableApiKeyStore>();
+        services.AddSingleton(sp => new ApiKeyService(sp.GetRequiredService<IApiKeyStore>(), sp.GetRequiredService<TimeProvider>(), adminKey));
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder().AddControlPlanePolicies();
+        return services;
+    }
+
+    public static IServiceCollection AddControlPlanePricing(this IServiceCollection services)
+    {
+        services.AddOptions<PricingOptions>().BindConfiguration(PricingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IPriceStore, TablePriceStore>();
+        services.AddSingleton(sp => new PriceCatalog(
+            sp.GetRequiredService<IPriceStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<PricingOptions>>().Value));
+        return services;
+    }
+
+    public static IServiceCollection AddControlPlaneUsage(this IServiceCollection services)
+    {
+        services.AddOptions<UsageOptions>().BindConfiguration(UsageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IUsageStore, TableUsageStore>();
+        services.AddSingleton(sp => new UsageEventValidator(sp.GetRequiredService<IOptions<UsageOptions>>().Value));
+        services.AddSingleton<UsageIngestService>();
+        services.AddScoped<LedgerRetentionSweepFunction>();
+        return services;
+    }
+
+    /// <summary>The function catalog's plumbing; the local trigger runner only when no Functions host drives the timers.</summary>
+    public static IServiceCollection AddControlPlaneFunctions(this IServiceCollection services, HostingMode mode, IConfiguration configuration)
+    {
+        services.AddSingleton(mode);
+        services.AddSingleton<FunctionInvoker>();
+        if (!mode.IsCustomHandler && configuration.GetValue("ControlPlane:Triggers:Enabled", true))
+        {
+            services.AddHostedService<LocalTriggerRunner>();
+        }
+
+        return services;
+    }
+
+    private static void TryAddSingleton<T>(this IServiceCollection services, T instance)
+        where T : class
+    {
+        if (!services.Any(d => d.ServiceType == typeof(T)))
+        {
+            services.AddSingleton(instance);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+namespace ControlPlane.Functions.Hosting;
+
+/// <summary>How the Functions host starts a function.</summary>
+public abstract record FunctionTrigger;
+
+/// <summary>An HTTP function: the host forwards the request unchanged to <c>/api/{Route}</c>.</summary>
+/// <param name="Route">Route below the host's <c>api</c> prefix, in ASP.NET route syntax.</param>
+/// <param name="Anonymous">True only for endpoints that need no key (health, the OpenAPI document).</param>
+public sealed record HttpTrigger(string Route, IReadOnlyList<string> Methods, bool Anonymous = false) : FunctionTrigger;
+
+/// <summary>A timer function: six-field NCRONTAB schedule (with seconds), always UTC.</summary>
+public sealed record TimerTrigger(string Schedule) : FunctionTrigger;
+
+/// <summary>A non-HTTP function the host invokes with <c>POST /{Name}</c>, resolved from DI.</summary>
+public interface IFunctionHandler
+{
+    Task<FunctionResult> InvokeAsync(FunctionInvocation invocation, CancellationToken cancellationToken);
+}
+
+/// <summary>One function of the app.</summary>
+public sealed record FunctionDefinition(string Name, FunctionTrigger Trigger, Type? HandlerType = null);
+
+/// <summary>
+/// The single source of truth for what the app exposes to the Functions host. Endpoints use these names, the
+/// shipped <c>function.json</c> files are generated from this list, and the local trigger runner reads it; a test
+/// fails when the three disagree.
+/// </summary>
+public static class FunctionCatalog
+{
+    public const string Health = "Health";
+    public const string OpenApiDocument = "OpenApiDocument";
+    public const string RecordUsage = "RecordUsage";
+    public const string GetUsageEvent = "GetUsageEvent";
+    public const string GetCosts = "GetCosts";
+    public const string ListPrices = "ListPrices";
+    public const string UpsertPrices = "UpsertPrices";
+    public const string QuotePrice = "QuotePrice";
+    public const string IssueKey = "IssueKey";
+    public const string ListKeys = "ListKeys";
+    public const string RevokeKey = "RevokeKey";
+    public const string LedgerRetentionSweep = "LedgerRetentionSweep";
+
+    public static IReadOnlyList<FunctionDefinition> All { get; } =
+    [
+        new(Health, new HttpTrigger("health", ["GET"], Anonymous: true)),
+        new(OpenApiDocument, new HttpTrigger("openapi.json", ["GET"], Anonymous: true)),
+        new(RecordUsage, new HttpTrigger("usage", ["POST"])),
+        new(GetUsageEvent, new HttpTrigger("usage/{id}", ["GET"])),
+        new(GetCosts, new HttpTrigger("costs", ["GET"])),
+        new(ListPrices, new HttpTrigger("prices", ["GET"])),
+        new(UpsertPrices, new HttpTrigger("prices", ["PUT"])),
+        new(QuotePrice, new HttpTrigger("prices/quote", ["POST"])),
+        new(IssueKey, new HttpTrigger("keys", ["POST"])),
+        new(ListKeys, new HttpTrigger("keys", ["GET"])),
+        new(RevokeKey, new HttpTrigger("keys/{id}", ["DELETE"])),
+        new(LedgerRetentionSweep, new TimerTrigger("0 30 3 * * *"), typeof(Retention.LedgerRetentionSweepFunction)),
+    ];
+
+    public static FunctionDefinition? Find(string name) =>
+        All.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase));
+}

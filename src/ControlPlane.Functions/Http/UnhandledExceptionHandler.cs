@@ -1,0 +1,30 @@
+using ControlPlane.Functions.Hosting;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace ControlPlane.Functions.Http;
+
+/// <summary>
+/// Last line of defence: storage outages become 503 <c>storage_unavailable</c> (retry later; nothing was
+/// acknowledged), a malformed request the framework rejected stays a 400, anything else a 500 without internals.
+/// </summary>
+public sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var problem = exception switch
+        {
+            BadHttpRequestException bad => Problems.Of(bad.StatusCode, Problems.JsonInvalid, "The request could not be read.", bad.Message),
+            global::Azure.RequestFailedException or HttpRequestException or TimeoutException =>
+                Problems.Of(StatusCodes.Status503ServiceUnavailable, Problems.StorageUnavailable,
+                    "Storage is unavailable; nothing was recorded by the failed step. Retry with the same ids.", null),
+            _ => Problems.Of(StatusCodes.Status500InternalServerError, Problems.InternalError, "Unexpected error.", null),
+        };
+        if (problem.StatusCode >= 500)
+        {
+            logger.RequestFailed(exception, httpContext.Request.Method, httpContext.Request.Path.Value ?? "");
+        }
+
+        await problem.ExecuteAsync(httpContext);
+        return true;
+    }
+}

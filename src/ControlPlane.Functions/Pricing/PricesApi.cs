@@ -1,0 +1,156 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using ControlPlane.Azure.Pricing;
+using ControlPlane.Functions.Access;
+using ControlPlane.Functions.Hosting;
+using ControlPlane.Functions.Http;
+using ControlPlane.Pricing;
+using ControlPlane.Usage;
+using ControlPlane.Validation;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ControlPlane.Functions.Pricing;
+
+/// <summary>The price sheet in force, admin overrides, and quotes for calls not yet made.</summary>
+public static class PricesApi
+{
+    private const int MaxBodyBytes = 1024 * 1024;
+
+    public static IEndpointRouteBuilder MapPricesApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/prices").WithTags("Prices");
+        api.MapGet("/", ListPricesAsync)
+            .WithName(FunctionCatalog.ListPrices)
+            .WithSummary("Every price entry in force: the shipped defaults (with sources) and admin overrides.")
+            .RequireAuthorization(Policies.AnyKey);
+        api.MapPut("/", UpsertPricesAsync)
+            .WithName(FunctionCatalog.UpsertPrices)
+            .WithSummary("Insert or replace up to 100 price entries (negotiated prices, new models) in one atomic write.")
+            .Accepts<PriceSheetRequest>("application/json")
+            .RequireAuthorization(Policies.Admin);
+        api.MapPost("/quote", QuoteAsync)
+            .WithName(FunctionCatalog.QuotePrice)
+            .WithSummary("Price a hypothetical call without recording it, to estimate a feature's cost before shipping it.")
+            .Accepts<PriceQuoteRequest>("application/json")
+            .RequireAuthorization(Policies.AnyKey);
+        return app;
+    }
+
+    public static async Task<Ok<PriceListResponse>> ListPricesAsync(
+        string? provider, string? model, PriceCatalog catalog, CancellationToken cancellationToken)
+    {
+        var sheet = await catalog.GetSheetAsync(cancellationToken);
+        var entries = sheet.Entries
+            .Where(e => provider is null || string.Equals(e.Provider, provider, StringComparison.OrdinalIgnoreCase))
+            .Where(e => model is null || string.Equals(e.Model, model, StringComparison.OrdinalIgnoreCase))
+            .Select(e =>
+            {
+                // The entry's own contract shape, plus where it came from.
+                var node = JsonSerializer.SerializeToNode(e, JsonBody.Options)!.AsObject();
+                node["origin"] = sheet.IsOverride(e) ? "override" : "default";
+                return node;
+            })
+            .ToList();
+        return TypedResults.Ok(new PriceListResponse(entries));
+    }
+
+    public static async Task<Results<Ok<PriceUpsertResponse>, ProblemHttpResult>> UpsertPricesAsync(
+        HttpRequest request, PriceCatalog catalog, IPriceStore store, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<PriceSheetRequest>(request, MaxBodyBytes, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var errors = new List<ValidationError>();
+        if (body!.Prices is not { Count: > 0 } prices)
+        {
+            errors.Add(new(PriceApiErrors.PricesEmpty, "prices", "prices must hold at least one entry."));
+        }
+        else if (prices.Count > TablePriceStore.MaxEntriesPerWrite)
+        {
+            errors.Add(new(PriceApiErrors.PricesTooMany, "prices", $"At most {TablePriceStore.MaxEntriesPerWrite} entries per request."));
+        }
+        else
+        {
+            for (var i = 0; i < prices.Count; i++)
+            {
+                errors.AddRange(prices[i] is { } entry
+                    ? PriceEntryValidator.Validate(entry, $"prices[{i}]")
+                    : [new(PriceApiErrors.PriceNull, $"prices[{i}]", "A price entry is null.")]);
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+
+        await store.UpsertOverridesAsync(body.Prices!, cancellationToken);
+        await catalog.RefreshAsync(cancellationToken);
+        return TypedResults.Ok(new PriceUpsertResponse(body.Prices!.Count));
+    }
+
+    public static async Task<Results<Ok<PriceQuoteResponse>, ProblemHttpResult>> QuoteAsync(
+        HttpRequest request, PriceCatalog catalog, UsageEventValidator validator, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<PriceQuoteRequest>(request, MaxBodyBytes, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        // A quote is a usage event that has not happened: reuse the event rules, with placeholders for the
+        // attribution a hypothetical call does not need.
+        body!.Id ??= "quote";
+        body.Team ??= "quote";
+        body.Feature ??= "quote";
+        var errors = new List<ValidationError>();
+        if (body.CallsPerMonth is < 0 or > 10_000_000_000L)
+        {
+            errors.Add(new(PriceApiErrors.CallsPerMonthInvalid, "callsPerMonth", "callsPerMonth must lie between 0 and 10^10."));
+        }
+
+        var validated = validator.ValidateSingle(body, time.GetUtcNow());
+        errors.AddRange(validated.Errors);
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var e = validated.Value!;
+        var sheet = await catalog.GetSheetAsync(cancellationToken);
+        var cost = UsageCost.From(sheet.Price(e.PricingContext, e.Tokens));
+        return TypedResults.Ok(new PriceQuoteResponse(
+            !cost.Unpriced, cost.TotalUsd, cost, body.CallsPerMonth, body.CallsPerMonth is { } calls ? cost.TotalUsd * calls : null));
+    }
+}
+
+/// <summary><c>PUT /api/prices</c> body.</summary>
+public sealed record PriceSheetRequest(IReadOnlyList<PriceEntry?>? Prices);
+
+/// <summary><c>GET /api/prices</c> answer: price entries, each with <c>origin</c> = <c>default</c> or <c>override</c>.</summary>
+public sealed record PriceListResponse(IReadOnlyList<JsonObject> Prices);
+
+public sealed record PriceUpsertResponse(int Upserted);
+
+/// <summary><c>POST /api/prices/quote</c> body: a usage event's fields (id, team and feature optional) plus an optional monthly volume.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed class PriceQuoteRequest : UsageEventRequest
+{
+    /// <summary>Expected calls per month, to turn the per-call price into a monthly estimate.</summary>
+    public long? CallsPerMonth { get; set; }
+}
+
+public sealed record PriceQuoteResponse(bool Priced, decimal CostUsd, UsageCost Breakdown, long? CallsPerMonth, decimal? MonthlyCostUsd);
+
+/// <summary>Stable error codes of the prices endpoints (entry rules are in <see cref="PricingErrors"/>).</summary>
+public static class PriceApiErrors
+{
+    public const string PricesEmpty = "price_list_empty";
+    public const string PricesTooMany = "price_list_too_large";
+    public const string PriceNull = "price_entry_null";
+    public const string CallsPerMonthInvalid = "price_quote_calls_invalid";
+}

@@ -1,0 +1,22 @@
+using ControlPlane.Functions.Hosting;
+using ControlPlane.Usage;
+using Microsoft.Extensions.Options;
+
+namespace ControlPlane.Functions.Retention;
+
+/// <summary>
+/// Daily timer: deletes ledger events (and the rollups that count them) older than the retention period, so the
+/// ledger does not grow without bound and the rollups keep equalling it. Resumable: a stopped sweep is finished
+/// by the next run.
+/// </summary>
+public sealed class LedgerRetentionSweepFunction(IUsageStore store, TimeProvider time, IOptions<UsageOptions> options) : IFunctionHandler
+{
+    public async Task<FunctionResult> InvokeAsync(FunctionInvocation invocation, CancellationToken cancellationToken)
+    {
+        var cutoff = UsageRollup.HourOf(time.GetUtcNow() - options.Value.Retention);
+        var result = await store.DeleteBeforeAsync(cutoff, cancellationToken).ConfigureAwait(false);
+        return FunctionResult.Completed(
+            new { cutoff, result.EventsDeleted, result.RollupRowsDeleted },
+            $"Retention sweep before {cutoff:O}: {result.EventsDeleted} events, {result.RollupRowsDeleted} rollup rows deleted.");
+    }
+}

@@ -1,0 +1,125 @@
+using ControlPlane.Access;
+using ControlPlane.Functions.Access;
+using ControlPlane.Functions.Hosting;
+using ControlPlane.Functions.Http;
+using ControlPlane.Usage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace ControlPlane.Functions.Usage;
+
+/// <summary>Usage ingest, single-event lookup and cost queries.</summary>
+public static class UsageApi
+{
+    public static IEndpointRouteBuilder MapUsageApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api").WithTags("Usage");
+        api.MapPost("/usage", RecordUsageAsync)
+            .WithName(FunctionCatalog.RecordUsage)
+            .WithSummary("Record one LLM call, or up to 1,000 as {\"events\": [...]}; idempotent by event id.")
+            .Accepts<UsageIngestRequest>("application/json")
+            .RequireAuthorization(Policies.Ingest);
+        api.MapGet("/usage/{id}", GetUsageEventAsync)
+            .WithName(FunctionCatalog.GetUsageEvent)
+            .WithSummary("A recorded event with the cost it was charged and the price it was charged at.")
+            .RequireAuthorization(Policies.AnyKey);
+        api.MapGet("/costs", GetCostsAsync)
+            .WithName(FunctionCatalog.GetCosts)
+            .WithSummary("Cost grouped by team, feature, model, user, environment or day, answered from hourly rollups.")
+            .RequireAuthorization(Policies.Finance);
+        return app;
+    }
+
+    public sealed record UsageServices(
+        UsageIngestService Ingest,
+        UsageEventValidator Validator,
+        IUsageStore Store,
+        TimeProvider Time,
+        IOptions<UsageOptions> Options);
+
+    public static async Task<Results<Ok<IngestResponse>, ProblemHttpResult>> RecordUsageAsync(
+        HttpContext http, [AsParameters] UsageServices services, CancellationToken cancellationToken)
+    {
+        var (request, problem) = await JsonBody.ReadAsync<UsageIngestRequest>(http.Request, services.Options.Value.MaxRequestBytes, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var validated = services.Validator.ValidateIngest(request!, services.Time.GetUtcNow());
+        if (!validated.IsValid)
+        {
+            return Problems.Validation(validated.Errors);
+        }
+
+        var caller = http.User.GetCaller();
+        var foreign = validated.Value.Select(e => e.Team).Distinct(StringComparer.Ordinal).Where(t => !caller.MayActForTeam(t)).ToList();
+        if (foreign.Count > 0)
+        {
+            return Problems.Of(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden,
+                "This key may not record usage for these teams; nothing was recorded.", string.Join(", ", foreign));
+        }
+
+        var result = await services.Ingest.RecordAsync(validated.Value, cancellationToken);
+        return TypedResults.Ok(new IngestResponse(
+            result.Recorded,
+            result.Duplicates,
+            result.CostUsd,
+            [.. result.Events.Select(e => new IngestEventResponse(e.Id, e.Status, e.CostUsd, e.Unpriced))]));
+    }
+
+    public static async Task<Results<Ok<UsageEventResponse>, ProblemHttpResult>> GetUsageEventAsync(
+        string id, HttpContext http, [AsParameters] UsageServices services, CancellationToken cancellationToken)
+    {
+        var stored = await services.Store.GetAsync(id, cancellationToken);
+        var caller = http.User.GetCaller();
+
+        // An ingest key sees only its own teams' events; answering 404 (not 403) does not reveal that an id exists.
+        if (stored is null || (caller.Role == ApiRole.Ingest && !caller.MayActForTeam(stored.Event.Team)))
+        {
+            return Problems.NotFoundOf(UsageErrors.NotFound, $"Usage event '{id}'");
+        }
+
+        return TypedResults.Ok(UsageEventResponse.From(stored));
+    }
+
+    public static async Task<Results<Ok<CostSummary>, ProblemHttpResult>> GetCostsAsync(
+        string? groupBy, string? from, string? to, string? team, string? feature,
+        [AsParameters] UsageServices services, CancellationToken cancellationToken)
+    {
+        var parsed = CostQuery.Parse(groupBy, from, to, team, feature, services.Time.GetUtcNow());
+        if (!parsed.IsValid)
+        {
+            return Problems.Validation(parsed.Errors);
+        }
+
+        var query = parsed.Value!;
+        var rollups = await services.Store.GetRollupsAsync(query.From, query.To, cancellationToken);
+        return TypedResults.Ok(query.Summarize(rollups));
+    }
+}
+
+/// <summary><c>POST /api/usage</c> answer.</summary>
+public sealed record IngestResponse(int Recorded, int Duplicates, decimal CostUsd, IReadOnlyList<IngestEventResponse> Events);
+
+/// <summary>What happened to one posted event; <c>costUsd</c> of a duplicate is what its first recording charged.</summary>
+public sealed record IngestEventResponse(string Id, RecordStatus Status, decimal CostUsd, bool Unpriced);
+
+/// <summary>A recorded event as <c>GET /api/usage/{id}</c> shows it.</summary>
+public sealed record UsageEventResponse(
+    string Id, DateTimeOffset Timestamp, string Team, string Feature, string? User, string? App, string Environment,
+    string? PromptTemplate, string? Provider, string Model, string? Deployment, string? DeploymentType, bool Batch,
+    long InputTokens, long CachedInputTokens, long CacheWriteTokens, long OutputTokens, long ReasoningTokens,
+    string? ReservationId, decimal? Units, IReadOnlyDictionary<string, string>? Tags, long? LatencyMs, string? Status,
+    decimal CostUsd, bool Unpriced, UsageCost Cost)
+{
+    public static UsageEventResponse From(PricedUsageEvent priced)
+    {
+        var (e, cost) = priced;
+        return new(e.Id, e.Timestamp, e.Team, e.Feature, e.User, e.App, e.Environment, e.PromptTemplate, e.Provider, e.Model,
+            e.Deployment, e.DeploymentType, e.Batch, e.Tokens.InputTokens, e.Tokens.CachedInputTokens, e.Tokens.CacheWriteTokens,
+            e.Tokens.OutputTokens, e.Tokens.ReasoningTokens, e.ReservationId, e.Units, e.Tags, e.LatencyMs, e.Status,
+            cost.TotalUsd, cost.Unpriced, cost);
+    }
+}

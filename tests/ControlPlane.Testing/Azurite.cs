@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace ControlPlane.Testing;
+
+/// <summary>
+/// Real Azure Storage for tests. Uses <c>CONTROLPLANE_TEST_STORAGE</c> when set (scripts/test.sh starts one Azurite
+/// for the whole run); otherwise starts its own in-memory Azurite on free ports, once per test process, installing
+/// the pinned version with <c>npm ci</c> if needed, so a plain <c>dotnet test</c> works from a fresh clone or an IDE.
+/// </summary>
+public static class Azurite
+{
+    public const string ConnectionStringVariable = "CONTROLPLANE_TEST_STORAGE";
+    private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    private static readonly Lazy<string> Instance = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static Process? _process;
+
+    /// <summary>A connection string to a running Azurite.</summary>
+    public static string ConnectionString => Instance.Value;
+
+    /// <summary>A table prefix no other test uses, so tests never see each other's data.</summary>
+    public static string NewTablePrefix() => "t" + Guid.NewGuid().ToString("N")[..12];
+
+    private static string Start()
+    {
+        if (Environment.GetEnvironmentVariable(ConnectionStringVariable) is { Length: > 0 } given)
+        {
+            return given;
+        }
+
+        var root = RepositoryRoot();
+        var azurite = Path.Combine(root, "node_modules", ".bin", "azurite");
+        if (!File.Exists(azurite))
+        {
+            Run("npm", "ci --no-audit --no-fund", root);
+        }
+
+        var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
+        var workspace = Directory.CreateTempSubdirectory("controlplane-azurite-").FullName;
+        _process = Process.Start(new ProcessStartInfo(azurite,
+            $"--silent --inMemoryPersistence --skipApiVersionCheck --disableProductStyleUrl --location {workspace} " +
+            $"--blobHost 127.0.0.1 --blobPort {blob} --queueHost 127.0.0.1 --queuePort {queue} --tableHost 127.0.0.1 --tablePort {table}")
+        {
+            // Not redirected: an unread pipe fills up and stalls Azurite; with --silent it prints almost nothing.
+            UseShellExecute = false,
+        }) ?? throw new InvalidOperationException("Could not start Azurite.");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop();
+        WaitForPort(table);
+        WaitForPort(queue);
+        WaitForPort(blob);
+        return $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};" +
+            $"BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{queue}/devstoreaccount1;" +
+            $"TableEndpoint=http://127.0.0.1:{table}/devstoreaccount1;";
+    }
+
+    private static void Stop()
+    {
+        try
+        {
+            _process?.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited.
+        }
+    }
+
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "ControlPlane.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Cannot find the repository root (ControlPlane.sln) above " + AppContext.BaseDirectory);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static void WaitForPort(int port)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            if (_process is { HasExited: true })
+            {
+                throw new InvalidOperationException($"Azurite exited with code {_process.ExitCode}; see its output above.");
+            }
+
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(100);
+            }
+        }
+
+        throw new TimeoutException($"Azurite did not listen on port {port} within 60 s.");
+    }
+
+    private static void Run(string file, string arguments, string workingDirectory)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, arguments) { WorkingDirectory = workingDirectory, UseShellExecute = false })
+            ?? throw new InvalidOperationException($"Could not start {file}.");
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"'{file} {arguments}' failed with exit code {process.ExitCode}.");
+        }
+    }
+}
