@@ -26,7 +26,7 @@ wait_for_port() { # port, seconds
 start_azurite() {
   local blob=$1 queue=$2 table=$3; shift 3
   AZURITE_DIR="$(mktemp -d)"
-  "$ROOT/node_modules/.bin/azurite" --silent --skipApiVersionCheck --disableProductStyleUrl --location "$AZURITE_DIR" \
+  "$ROOT/node_modules/.bin/azurite" --silent --skipApiVersionCheck --disableProductStyleUrl \
     --blobHost 127.0.0.1 --blobPort "$blob" --queueHost 127.0.0.1 --queuePort "$queue" \
     --tableHost 127.0.0.1 --tablePort "$table" "$@" >"$AZURITE_DIR/azurite.log" 2>&1 &
   AZURITE_PID=$!

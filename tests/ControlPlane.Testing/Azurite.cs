@@ -37,9 +37,8 @@ public static class Azurite
         }
 
         var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
-        var workspace = Directory.CreateTempSubdirectory("controlplane-azurite-").FullName;
         _process = Process.Start(new ProcessStartInfo(azurite,
-            $"--silent --inMemoryPersistence --skipApiVersionCheck --disableProductStyleUrl --location {workspace} " +
+            $"--silent --inMemoryPersistence --skipApiVersionCheck --disableProductStyleUrl " +
             $"--blobHost 127.0.0.1 --blobPort {blob} --queueHost 127.0.0.1 --queuePort {queue} --tableHost 127.0.0.1 --tablePort {table}")
         {
             // Not redirected: an unread pipe fills up and stalls Azurite; with --silent it prints almost nothing.

@@ -34,7 +34,8 @@ public sealed record CostQuery(DateTimeOffset From, DateTimeOffset To, CostGroup
             errors.Add(new(CostErrors.GroupByInvalid, "groupBy", "groupBy must be one of team, feature, model, user, environment, day."));
         }
 
-        var toValue = ParseTime(to, "to", errors) ?? now;
+        // Without "to", the range runs to the end of the current hour so that what was just recorded shows.
+        var toValue = ParseTime(to, "to", errors) ?? UsageRollup.HourOf(now).AddHours(1);
         var fromValue = ParseTime(from, "from", errors) ?? toValue.AddDays(-7);
         var fromHour = UsageRollup.HourOf(fromValue);
         var toHour = UsageRollup.HourOf(toValue) == toValue.ToUniversalTime() ? toValue.ToUniversalTime() : UsageRollup.HourOf(toValue).AddHours(1);

@@ -16,7 +16,7 @@ public static class KeysApi
         api.MapPost("/", IssueKeyAsync)
             .WithName(FunctionCatalog.IssueKey)
             .WithSummary("Issue an ingest key bound to teams, or a finance or admin key. The secret is in this answer only.")
-            .Accepts<IssueKeyRequest>("application/json");
+            .AcceptsJson<IssueKeyRequest>();
         api.MapGet("/", ListKeysAsync)
             .WithName(FunctionCatalog.ListKeys)
             .WithSummary("Every issued key, without secrets.");

@@ -27,12 +27,12 @@ public static class PricesApi
         api.MapPut("/", UpsertPricesAsync)
             .WithName(FunctionCatalog.UpsertPrices)
             .WithSummary("Insert or replace up to 100 price entries (negotiated prices, new models) in one atomic write.")
-            .Accepts<PriceSheetRequest>("application/json")
+            .AcceptsJson<PriceSheetRequest>()
             .RequireAuthorization(Policies.Admin);
         api.MapPost("/quote", QuoteAsync)
             .WithName(FunctionCatalog.QuotePrice)
             .WithSummary("Price a hypothetical call without recording it, to estimate a feature's cost before shipping it.")
-            .Accepts<PriceQuoteRequest>("application/json")
+            .AcceptsJson<PriceQuoteRequest>()
             .RequireAuthorization(Policies.AnyKey);
         return app;
     }

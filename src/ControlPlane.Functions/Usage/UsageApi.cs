@@ -18,7 +18,7 @@ public static class UsageApi
         api.MapPost("/usage", RecordUsageAsync)
             .WithName(FunctionCatalog.RecordUsage)
             .WithSummary("Record one LLM call, or up to 1,000 as {\"events\": [...]}; idempotent by event id.")
-            .Accepts<UsageIngestRequest>("application/json")
+            .AcceptsJson<UsageIngestRequest>()
             .RequireAuthorization(Policies.Ingest);
         api.MapGet("/usage/{id}", GetUsageEventAsync)
             .WithName(FunctionCatalog.GetUsageEvent)

@@ -1,0 +1,75 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using ControlPlane.Testing;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace ControlPlane;
+
+/// <summary>
+/// The real app in memory (WebApplicationFactory) on real Azurite, with its own table prefix, a known admin key and
+/// a fake clock. Timer functions do not run by themselves here: tests invoke them or advance the clock.
+/// </summary>
+public sealed class ControlPlaneApp : WebApplicationFactory<Program>
+{
+    public const string AdminKey = "test-admin-key-0123456789";
+    public static readonly DateTimeOffset Start = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
+
+    private readonly Dictionary<string, string?> _settings;
+
+    public ControlPlaneApp(Dictionary<string, string?>? settings = null)
+    {
+        TablePrefix = Azurite.NewTablePrefix();
+        _settings = new()
+        {
+            ["ControlPlane:Storage:ConnectionString"] = Azurite.ConnectionString,
+            ["ControlPlane:Storage:TablePrefix"] = TablePrefix,
+            ["ControlPlane:AdminKey"] = AdminKey,
+            ["ControlPlane:Triggers:Enabled"] = "false",
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            _settings[key] = value;
+        }
+    }
+
+    public string TablePrefix { get; }
+    public FakeTimeProvider Clock { get; } = new(Start);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureServices(services =>
+        {
+            services.RemoveAll<TimeProvider>();
+            services.AddSingleton<TimeProvider>(Clock);
+        });
+    }
+
+    /// <summary>A client sending <paramref name="apiKey"/> (the admin key by default).</summary>
+    public HttpClient Client(string? apiKey = AdminKey)
+    {
+        var client = CreateClient();
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("x-api-key", apiKey);
+        }
+
+        return client;
+    }
+
+    /// <summary>Issues a key through the API and returns its secret.</summary>
+    public async Task<string> IssueKeyAsync(string role, params string[] teams)
+    {
+        var response = await Client().PostAsJsonAsync("/api/keys", new { name = $"{role} key", role, teams });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+    }
+}
