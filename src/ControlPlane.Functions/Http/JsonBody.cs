@@ -15,6 +15,9 @@ public static class JsonBody
         AllowTrailingCommas = false,
         ReadCommentHandling = JsonCommentHandling.Disallow,
         AllowDuplicateProperties = false,
+
+        // The web defaults accept "12" for a number; a token count sent as a string is a client bug worth naming.
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict,
         MaxDepth = 16,
     };
 

@@ -14,7 +14,7 @@ public sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandler>
         var problem = exception switch
         {
             BadHttpRequestException bad => Problems.Of(bad.StatusCode, Problems.JsonInvalid, "The request could not be read.", bad.Message),
-            global::Azure.RequestFailedException or HttpRequestException or TimeoutException =>
+            _ when IsStorageOutage(exception) =>
                 Problems.Of(StatusCodes.Status503ServiceUnavailable, Problems.StorageUnavailable,
                     "Storage is unavailable; nothing was recorded by the failed step. Retry with the same ids.", null),
             _ => Problems.Of(StatusCodes.Status500InternalServerError, Problems.InternalError, "Unexpected error.", null),
@@ -27,4 +27,12 @@ public sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandler>
         await problem.ExecuteAsync(httpContext);
         return true;
     }
+
+    /// <summary>Storage refused or never answered (the SDK wraps exhausted retries in an AggregateException).</summary>
+    internal static bool IsStorageOutage(Exception exception) => exception switch
+    {
+        global::Azure.RequestFailedException or HttpRequestException or TimeoutException => true,
+        AggregateException aggregate => aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(IsStorageOutage),
+        _ => false,
+    };
 }
