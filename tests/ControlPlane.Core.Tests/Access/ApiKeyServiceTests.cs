@@ -1,0 +1,104 @@
+using ControlPlane.Access;
+using Microsoft.Extensions.Time.Testing;
+
+namespace ControlPlane.Access;
+
+public sealed class ApiKeyServiceTests
+{
+    private readonly InMemoryKeyStore _store = new();
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
+
+    private ApiKeyService Service(string? adminKey = "configured-admin-key-123") => new(_store, _clock, adminKey);
+
+    [Fact]
+    public async Task Issue_StoresOnlyHashAndAuthenticatesThePlaintext()
+    {
+        var service = Service();
+
+        var issued = (await service.IssueAsync(new IssueKeyRequest("ci", "ingest", ["search", "search"]))).Value!;
+        var caller = await service.AuthenticateAsync(issued.Plaintext);
+
+        Assert.NotNull(caller);
+        Assert.Equal(ApiRole.Ingest, caller.Role);
+        Assert.Equal(["search"], caller.Teams);
+        var stored = _store.Keys[issued.Key.Id];
+        Assert.DoesNotContain(issued.Plaintext.Split('_')[2], Convert.ToBase64String(stored.SecretHash));
+        Assert.Equal(32, stored.SecretHash.Length);
+    }
+
+    [Fact]
+    public async Task Authenticate_ConfiguredAdminKey_IsAdmin()
+    {
+        var caller = await Service().AuthenticateAsync("configured-admin-key-123");
+
+        Assert.Equal(ApiRole.Admin, caller!.Role);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("cpk_")]
+    [InlineData("cpk__secret")]
+    [InlineData("cpk_ABCDEF_secret")]
+    [InlineData("cpk_0123456789abcdef_")]
+    [InlineData("something-else")]
+    public async Task Authenticate_MalformedKeys_AreRejected(string presented)
+    {
+        Assert.Null(await Service().AuthenticateAsync(presented));
+    }
+
+    [Fact]
+    public async Task Revoke_TakesEffectImmediatelyOnThisInstanceAndWithinCacheWindowElsewhere()
+    {
+        var here = Service();
+        var elsewhere = Service();
+        var issued = (await here.IssueAsync(new IssueKeyRequest("ci", "finance", null))).Value!;
+        Assert.NotNull(await elsewhere.AuthenticateAsync(issued.Plaintext));
+
+        await here.RevokeAsync(issued.Key.Id);
+
+        Assert.Null(await here.AuthenticateAsync(issued.Plaintext));
+        Assert.NotNull(await elsewhere.AuthenticateAsync(issued.Plaintext));
+        _clock.Advance(ApiKeyService.CacheDuration);
+        Assert.Null(await elsewhere.AuthenticateAsync(issued.Plaintext));
+    }
+
+    [Fact]
+    public void Caller_IngestKey_MayActOnlyForItsTeams()
+    {
+        var ingest = new Caller("k", ApiRole.Ingest, ["search"]);
+        var finance = new Caller("k", ApiRole.Finance, []);
+
+        Assert.True(ingest.MayActForTeam("search"));
+        Assert.False(ingest.MayActForTeam("Search"));
+        Assert.False(finance.MayActForTeam("search"));
+        Assert.True(new Caller("k", ApiRole.Admin, []).MayActForTeam("anything"));
+    }
+
+    private sealed class InMemoryKeyStore : IApiKeyStore
+    {
+        public Dictionary<string, ApiKey> Keys { get; } = [];
+
+        public Task CreateAsync(ApiKey key, CancellationToken cancellationToken = default)
+        {
+            Keys.Add(key.Id, key);
+            return Task.CompletedTask;
+        }
+
+        public Task<ApiKey?> GetAsync(string id, CancellationToken cancellationToken = default) =>
+            Task.FromResult(Keys.GetValueOrDefault(id));
+
+        public Task<IReadOnlyList<ApiKey>> ListAsync(CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<ApiKey>>([.. Keys.Values]);
+
+        public Task<bool> RevokeAsync(string id, DateTimeOffset revokedAt, CancellationToken cancellationToken = default)
+        {
+            if (!Keys.TryGetValue(id, out var key))
+            {
+                return Task.FromResult(false);
+            }
+
+            Keys[id] = key with { RevokedAt = revokedAt };
+            return Task.FromResult(true);
+        }
+    }
+}
