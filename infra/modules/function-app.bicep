@@ -1,0 +1,152 @@
+// Flex Consumption plan + function app. The app is an ASP.NET Core custom handler (host.json
+// `customHandler`) on the dotnet-isolated 10.0 stack; it scales to zero when idle.
+
+@description('Name of the function app.')
+param name string
+
+@description('Name of the Flex Consumption plan.')
+param planName string
+
+@description('Azure region.')
+param location string
+
+@description('Tags applied to the plan; the app also gets azd-service-name.')
+param tags object
+
+@description('azd service this app hosts (azure.yaml `services`).')
+param serviceName string = 'api'
+
+@description('Resource id of the user-assigned identity the app runs as.')
+param identityId string
+
+@description('Client id of that identity (DefaultAzureCredential picks it through AZURE_CLIENT_ID).')
+param identityClientId string
+
+@description('Storage account for AzureWebJobsStorage, the deployment package and ControlPlane data.')
+param storageAccountName string
+
+@description('Blob container holding the deployment package.')
+param deploymentContainerName string
+
+@description('Connection string of the Application Insights component receiving telemetry.')
+param applicationInsightsConnectionString string
+
+@description('Versionless Key Vault secret URI of the admin key.')
+param adminKeySecretUri string
+
+@description('Event Grid topic endpoint for ControlPlane events.')
+param eventGridTopicEndpoint string
+
+@description('Resource group holding the GPU pool scale sets; empty when there are none.')
+param gpuPoolsResourceGroup string
+
+@description('Subscription ControlPlane manages GPU pools in.')
+param gpuPoolsSubscriptionId string
+
+@description('Subscriptions the shadow-AI audit reads.')
+param auditSubscriptionIds string[]
+
+@description('Upper bound on instances; also a ceiling on what the app can cost under load.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Memory per instance.')
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+resource storageAccount 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
+  name: storageAccountName
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': serviceName })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storageAccount.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'dotnet-isolated'
+        version: '10.0'
+      }
+    }
+  }
+}
+
+// .NET configuration binds `ControlPlane__Audits__SubscriptionIds__0`, `__1`, ... to a list.
+var auditSubscriptionSettings = toObject(
+  range(0, length(auditSubscriptionIds)),
+  i => 'ControlPlane__Audits__SubscriptionIds__${i}',
+  i => auditSubscriptionIds[i]
+)
+
+var appSettings = {
+  // Functions host storage, reached with the managed identity (shared keys are disabled).
+  AzureWebJobsStorage__accountName: storageAccountName
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
+  // Application Insights has local auth disabled: the host authenticates with the identity.
+  APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // DefaultAzureCredential in the app selects the user-assigned identity through this.
+  AZURE_CLIENT_ID: identityClientId
+  ControlPlane__Storage__AccountName: storageAccountName
+  // Resolved by the platform with keyVaultReferenceIdentity; versionless, so a new secret
+  // version is picked up on restart (or within 24 hours).
+  ControlPlane__AdminKey: '@Microsoft.KeyVault(SecretUri=${adminKeySecretUri})'
+  ControlPlane__Events__TopicEndpoint: eventGridTopicEndpoint
+  ControlPlane__Capacity__SubscriptionId: gpuPoolsSubscriptionId
+  ControlPlane__Capacity__PoolsResourceGroup: gpuPoolsResourceGroup
+}
+
+resource appSettingsConfig 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: functionApp
+  name: 'appsettings'
+  properties: union(auditSubscriptionSettings, appSettings)
+}
+
+output name string = functionApp.name
+output uri string = 'https://${functionApp.properties.defaultHostName}'
