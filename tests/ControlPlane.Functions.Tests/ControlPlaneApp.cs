@@ -29,6 +29,7 @@ public sealed class ControlPlaneApp : WebApplicationFactory<Program>
             ["ControlPlane:Storage:TablePrefix"] = TablePrefix,
             ["ControlPlane:AdminKey"] = AdminKey,
             ["ControlPlane:Triggers:Enabled"] = "false",
+            ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in settings ?? [])
         {

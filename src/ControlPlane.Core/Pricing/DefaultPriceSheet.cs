@@ -1,29 +1,31 @@
+using System.Collections.ObjectModel;
 using System.Text.Json;
 
 namespace ControlPlane.Pricing;
 
 /// <summary>
-/// The price sheet shipped with ControlPlane (<c>Pricing/default-prices.json</c>, embedded): public list prices
-/// with their sources and as-of dates. Admins override entries with <c>PUT /api/prices</c>.
+/// The price sheet shipped with ControlPlane: public list prices with their sources, embedded from
+/// <c>Pricing/default-prices.json</c>. Administrators replace or add entries with <c>PUT /api/prices</c>;
+/// <see cref="PriceSheet.Create"/> layers those overrides on top.
 /// </summary>
 public static class DefaultPriceSheet
 {
-    public const string ResourceName = "ControlPlane.Pricing.default-prices.json";
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private static readonly Lazy<SheetFile> File = new(Read);
+    internal const string ResourceName = "ControlPlane.Pricing.default-prices.json";
 
-    public static IReadOnlyList<PriceEntry> Load() => File.Value.Prices;
+    private static readonly Lazy<ReadOnlyCollection<PriceEntry>> Entries = new(Parse);
 
-    /// <summary>The day the shipped prices were last checked.</summary>
-    public static DateOnly AsOf => File.Value.AsOf;
+    /// <summary>The shipped entries, parsed once and shared.</summary>
+    /// <exception cref="InvalidOperationException">The embedded sheet is missing or unreadable (a build defect).</exception>
+    public static IReadOnlyList<PriceEntry> Load() => Entries.Value;
 
-    private static SheetFile Read()
+    private static ReadOnlyCollection<PriceEntry> Parse()
     {
         using var stream = typeof(DefaultPriceSheet).Assembly.GetManifestResourceStream(ResourceName)
-            ?? throw new InvalidOperationException($"The embedded price sheet {ResourceName} is missing.");
-        return JsonSerializer.Deserialize<SheetFile>(stream, Json)
-            ?? throw new InvalidOperationException("The embedded price sheet is empty.");
+            ?? throw new InvalidOperationException($"The embedded resource {ResourceName} is missing.");
+        var document = JsonSerializer.Deserialize<Document>(stream, JsonSerializerOptions.Web)
+            ?? throw new InvalidOperationException($"The embedded resource {ResourceName} is empty.");
+        return (document.Prices ?? []).ToArray().AsReadOnly();
     }
 
-    private sealed record SheetFile(DateOnly AsOf, string? Notes, IReadOnlyList<PriceEntry> Prices);
+    private sealed record Document(DateOnly? AsOf, string? Notes, IReadOnlyList<PriceEntry>? Prices);
 }

@@ -1,68 +1,64 @@
 namespace ControlPlane.Pricing;
 
 /// <summary>
-/// The price of one model, per million tokens in USD, from <see cref="EffectiveFrom"/> on. Optional rates fall back
-/// as documented on each property; the JSON shape (camelCase) is a public contract.
+/// The price of one model from one provider, optionally for one deployment type and from a point in time.
+/// Prices are USD per million tokens. The JSON shape (System.Text.Json web defaults, camelCase) is a public
+/// contract: it is what <c>PUT /api/prices</c> accepts and what the shipped default sheet contains.
+/// An entry is identified by its <see cref="PriceEntryKey"/>: provider, model, deployment type and effective date.
 /// </summary>
 public sealed record PriceEntry
 {
-    /// <summary>Who bills the call: <c>azure-openai</c>, <c>openai</c>, <c>anthropic</c>, <c>google</c>, <c>azure-ai</c>, ...</summary>
-    public required string Provider { get; init; }
+    /// <summary>Fraction taken off every rate for batch calls when <see cref="BatchDiscount"/> is not given.</summary>
+    public const decimal DefaultBatchDiscount = 0.5m;
 
-    /// <summary>Model name as apps report it (matched case-insensitively).</summary>
-    public required string Model { get; init; }
+    /// <summary>Who bills the call, for example <c>azure-openai</c>, <c>openai</c>, <c>anthropic</c>, <c>google</c>.
+    /// Required; compared case-insensitively.</summary>
+    public string Provider { get; init; } = "";
 
-    /// <summary>Only calls with this deployment type (global, datazone, regional, batch, provisioned); null for all.</summary>
+    /// <summary>Model name as reported in usage events, for example <c>gpt-4o</c>. Required; compared case-insensitively.</summary>
+    public string Model { get; init; } = "";
+
+    /// <summary>One of <c>global</c>, <c>datazone</c>, <c>regional</c>, <c>batch</c>, <c>provisioned</c>.
+    /// Default (<c>null</c>): applies to every deployment type; an entry naming the call's deployment type
+    /// beats a general one. The rates of a <c>batch</c> entry are batch prices already and are not discounted again.</summary>
     public string? DeploymentType { get; init; }
 
-    /// <summary>When this price starts to apply; null for "always". A later entry supersedes an earlier one.</summary>
+    /// <summary>First instant the price applies to. Default (<c>null</c>): since the beginning of time.
+    /// Among matching entries the latest one in force at the call's timestamp wins.</summary>
     public DateTimeOffset? EffectiveFrom { get; init; }
 
+    /// <summary>Uncached input price.</summary>
     public decimal InputPerMTok { get; init; }
 
-    /// <summary>Cache reads. Default: the input rate (no discount known).</summary>
+    /// <summary>Cache-read price. Default (<c>null</c>): <see cref="InputPerMTok"/> (no discount known).</summary>
     public decimal? CachedInputPerMTok { get; init; }
 
-    /// <summary>Cache writes (Anthropic charges 1.25× input). Default: the input rate.</summary>
+    /// <summary>Cache-write price. Default (<c>null</c>): <see cref="InputPerMTok"/>.</summary>
     public decimal? CacheWritePerMTok { get; init; }
 
+    /// <summary>Output price, reasoning tokens excluded.</summary>
     public decimal OutputPerMTok { get; init; }
 
-    /// <summary>Reasoning tokens. Default: the output rate (how every current provider bills them).</summary>
+    /// <summary>Reasoning-token price. Default (<c>null</c>): <see cref="OutputPerMTok"/>.</summary>
     public decimal? ReasoningPerMTok { get; init; }
 
-    /// <summary>Batch input rate. Default: input × (1 − <see cref="BatchDiscount"/>).</summary>
+    /// <summary>Batch input price. Default (<c>null</c>): <see cref="InputPerMTok"/> × (1 − batch discount).</summary>
     public decimal? BatchInputPerMTok { get; init; }
 
-    /// <summary>Batch output rate. Default: output × (1 − <see cref="BatchDiscount"/>).</summary>
+    /// <summary>Batch output price. Default (<c>null</c>): <see cref="OutputPerMTok"/> × (1 − batch discount).</summary>
     public decimal? BatchOutputPerMTok { get; init; }
 
-    /// <summary>Fraction taken off every rate without an explicit batch price. Default 0.5.</summary>
+    /// <summary>Fraction off (0..1) for batch calls; it also discounts cache-read, cache-write and reasoning rates
+    /// and every tier. Default (<c>null</c>): <see cref="DefaultBatchDiscount"/> (0.5).</summary>
     public decimal? BatchDiscount { get; init; }
 
-    /// <summary>Long-context tiers, ascending by threshold.</summary>
+    /// <summary>Long-context bands, strictly ascending by <see cref="PriceTier.AboveInputTokens"/>, at most 8.
+    /// Default (<c>null</c>): one price whatever the prompt length.</summary>
     public IReadOnlyList<PriceTier>? Tiers { get; init; }
 
-    /// <summary>Public page the price was taken from.</summary>
+    /// <summary>Public URL the price was taken from. Optional for overrides; every shipped default has one.</summary>
     public string? Source { get; init; }
 
-    /// <summary>Day the price was read from <see cref="Source"/>.</summary>
+    /// <summary>Date the price was read from <see cref="Source"/>. Optional.</summary>
     public DateOnly? AsOf { get; init; }
-
-    public const decimal DefaultBatchDiscount = 0.5m;
-}
-
-/// <summary>
-/// Long-context prices: when a call's total input tokens are strictly above <see cref="AboveInputTokens"/>, these
-/// rates apply to all of its tokens. Missing cache rates default to the tier's input rate (never under-report
-/// spend); a missing reasoning rate to the tier's output rate.
-/// </summary>
-public sealed record PriceTier
-{
-    public long AboveInputTokens { get; init; }
-    public decimal InputPerMTok { get; init; }
-    public decimal? CachedInputPerMTok { get; init; }
-    public decimal? CacheWritePerMTok { get; init; }
-    public decimal OutputPerMTok { get; init; }
-    public decimal? ReasoningPerMTok { get; init; }
 }

@@ -1,36 +1,39 @@
 namespace ControlPlane.Pricing;
 
 /// <summary>
-/// Token counts of one call, partitioned like the OpenAI usage object: <see cref="InputTokens"/> is the whole prompt
-/// and includes <see cref="CachedInputTokens"/> and <see cref="CacheWriteTokens"/>; <see cref="OutputTokens"/>
-/// includes <see cref="ReasoningTokens"/>.
+/// Token counts of one call, partitioned like the OpenAI usage object: <see cref="InputTokens"/> is the whole
+/// prompt and includes <see cref="CachedInputTokens"/> and <see cref="CacheWriteTokens"/>;
+/// <see cref="OutputTokens"/> includes <see cref="ReasoningTokens"/>. Usage validation rejects counts that do
+/// not add up before they reach pricing. Every count defaults to 0.
 /// </summary>
-public readonly record struct UsageTokens(long InputTokens, long CachedInputTokens, long CacheWriteTokens, long OutputTokens, long ReasoningTokens);
-
-/// <summary>What decides which price applies to a call.</summary>
-public readonly record struct PricingContext(string? Provider, string Model, string? DeploymentType, bool Batch, DateTimeOffset Timestamp)
+public readonly record struct UsageTokens
 {
-    /// <summary>Batch pricing applies to calls flagged batch and to the batch deployment type.</summary>
-    public bool IsBatch => Batch || string.Equals(DeploymentType, "batch", StringComparison.OrdinalIgnoreCase);
-}
+    /// <summary>Total prompt tokens, cached and cache-write tokens included.</summary>
+    public UsageTokens()
+    {
+    }
 
-/// <summary>Per-million-token rates after choosing the entry, the tier and batch pricing.</summary>
-public readonly record struct EffectiveRates(
-    decimal Input, decimal CachedInput, decimal CacheWrite, decimal Output, decimal Reasoning,
-    long? TierAboveInputTokens, bool Batch, PriceEntry Entry);
+    /// <summary>All five counts at once, in the order the usage object lists them.</summary>
+    public UsageTokens(long inputTokens, long cachedInputTokens, long cacheWriteTokens, long outputTokens, long reasoningTokens)
+    {
+        InputTokens = inputTokens;
+        CachedInputTokens = cachedInputTokens;
+        CacheWriteTokens = cacheWriteTokens;
+        OutputTokens = outputTokens;
+        ReasoningTokens = reasoningTokens;
+    }
 
-/// <summary>The cost of one call in USD, exact (never rounded). <see cref="Priced"/> is false for unknown models.</summary>
-public readonly record struct CostBreakdown(
-    bool Priced,
-    decimal UncachedInputCost,
-    decimal CachedInputCost,
-    decimal CacheWriteCost,
-    decimal OutputCost,
-    decimal ReasoningCost,
-    decimal TotalCost,
-    long? TierAboveInputTokens,
-    bool BatchPriced,
-    PriceEntry? Entry)
-{
-    public static CostBreakdown Unpriced => default;
+    public long InputTokens { get; init; }
+
+    /// <summary>Prompt tokens read from the provider's cache.</summary>
+    public long CachedInputTokens { get; init; }
+
+    /// <summary>Prompt tokens written to the provider's cache.</summary>
+    public long CacheWriteTokens { get; init; }
+
+    /// <summary>Total completion tokens, reasoning tokens included.</summary>
+    public long OutputTokens { get; init; }
+
+    /// <summary>Completion tokens spent on hidden reasoning.</summary>
+    public long ReasoningTokens { get; init; }
 }

@@ -41,6 +41,6 @@ public static class Problems
     public static ProblemHttpResult NotFoundOf(string code, string what) =>
         Of(StatusCodes.Status404NotFound, code, $"{what} was not found.");
 
-    /// <summary>A URI per code, so the problem type is stable and documented in one place (the README).</summary>
-    private static string TypeFor(string code) => $"https://github.com/controlplane/controlplane#error-{code.Replace('_', '-')}";
+    /// <summary>A stable URI per code (RFC 9457 §3.1.1); the codes are listed in the README.</summary>
+    private static string TypeFor(string code) => $"urn:controlplane:problem:{code}";
 }

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# A realistic synthetic day of AI traffic through ControlPlane, then the cost breakdown finance would see.
+# Starts its own in-memory Azurite and app on free ports (or uses CONTROLPLANE_URL + CONTROLPLANE_ADMIN_KEY).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+if [ -z "${CONTROLPLANE_URL:-}" ]; then
+  ensure_azurite
+  start_azurite "$(free_port)" "$(free_port)" "$(free_port)" --inMemoryPersistence
+  PORT="$(free_port)"
+  export ControlPlane__Storage__ConnectionString="$STORAGE" ControlPlane__AdminKey="demo-admin-key-$(date +%s)-local"
+  echo "Building and starting ControlPlane on port $PORT..."
+  dotnet build src/ControlPlane.Functions -c Release --nologo -v quiet >/dev/null
+  dotnet run --project src/ControlPlane.Functions -c Release --no-build -- --urls "http://127.0.0.1:$PORT" >"$AZURITE_DIR/app.log" 2>&1 &
+  APP_PID=$!
+  trap 'kill $APP_PID $AZURITE_PID 2>/dev/null || true' EXIT
+  wait_for_port "$PORT" 90
+  CONTROLPLANE_URL="http://127.0.0.1:$PORT"
+  CONTROLPLANE_ADMIN_KEY="$ControlPlane__AdminKey"
+fi
+export CONTROLPLANE_URL CONTROLPLANE_ADMIN_KEY
+
+node --input-type=module <<'JS'
+const url = process.env.CONTROLPLANE_URL, admin = process.env.CONTROLPLANE_ADMIN_KEY;
+const call = async (method, path, body, key = admin) => {
+  const res = await fetch(url + path, { method, headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
+  const json = res.status === 204 ? null : await res.json();
+  if (!res.ok) throw new Error(`${method} ${path} -> ${res.status} ${JSON.stringify(json)}`);
+  return json;
+};
+const usd = v => '$' + Number(v).toFixed(4).padStart(10);
+
+// Each team gets its own ingest key, as an app team would.
+const teams = {
+  search:  { features: ['answers', 'query-rewrite'], model: 'gpt-4o-mini', cached: 0.8 },
+  support: { features: ['ticket-triage', 'reply-draft'], model: 'claude-sonnet-4-5', provider: 'anthropic', cached: 0.6, cacheWrite: 0.1 },
+  finance: { features: ['invoice-audit'], model: 'o4-mini', provider: 'openai', reasoning: 0.7 },
+  labs:    { features: ['prototype'], model: 'my-finetune-v7' },
+};
+const keys = {};
+for (const team of Object.keys(teams)) keys[team] = (await call('POST', '/api/keys', { name: `${team} app`, role: 'ingest', teams: [team] })).key;
+
+// A deterministic pseudo-random day: more calls in working hours, a few users per feature.
+let seed = 42; const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+const start = new Date(Date.now() - 24 * 3600 * 1000);
+let sent = 0, recorded = 0, cost = 0;
+for (const [team, t] of Object.entries(teams)) {
+  const events = [];
+  for (let hour = 0; hour < 24; hour++) {
+    const calls = Math.round((hour >= 8 && hour <= 18 ? 40 : 8) * (0.5 + rand()));
+    for (let i = 0; i < calls; i++) {
+      const input = Math.round(800 + rand() * 6000), output = Math.round(100 + rand() * 900);
+      const cached = Math.floor(input * (t.cached ?? 0) * rand()), cacheWrite = Math.floor((input - cached) * (t.cacheWrite ?? 0));
+      events.push({
+        id: `demo-${team}-${hour}-${i}`, timestamp: new Date(start.getTime() + hour * 3600e3 + i * 1000).toISOString(),
+        team, feature: t.features[i % t.features.length], user: `user-${Math.floor(rand() * 6)}`, provider: t.provider,
+        model: t.model, inputTokens: input, cachedInputTokens: cached, cacheWriteTokens: cacheWrite,
+        outputTokens: output, reasoningTokens: Math.floor(output * (t.reasoning ?? 0)),
+      });
+    }
+  }
+  for (let i = 0; i < events.length; i += 500) {
+    const r = await call('POST', '/api/usage', { events: events.slice(i, i + 500) }, keys[team]);
+    sent += Math.min(500, events.length - i); recorded += r.recorded; cost += r.costUsd;
+  }
+}
+const retry = await call('POST', '/api/usage', { events: [{ id: 'demo-search-9-0', team: 'search', feature: 'answers', model: 'gpt-4o-mini', inputTokens: 1, outputTokens: 1 }] }, keys.search);
+console.log(`\nSent ${sent} calls from 4 teams; recorded ${recorded}, total ${usd(cost)}. A retried call came back "${retry.events[0].status}" and cost nothing extra.`);
+
+const from = start.toISOString(), to = new Date().toISOString();
+for (const groupBy of ['team', 'feature', 'model']) {
+  const c = await call('GET', `/api/costs?groupBy=${groupBy}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+  console.log(`\nCost by ${groupBy}  (total ${usd(c.totalCostUsd)}, ${c.requests} calls, ${c.unpricedRequests} unpriced)`);
+  for (const g of c.groups) console.log(`  ${g.key.padEnd(22)} ${usd(g.costUsd)}  ${String(g.requests).padStart(5)} calls ${g.unpricedRequests ? ` <- ${g.unpricedRequests} unpriced: add a price with PUT /api/prices` : ''}`);
+}
+const quote = await call('POST', '/api/prices/quote', { provider: 'anthropic', model: 'claude-sonnet-4-5', inputTokens: 250000, outputTokens: 2000, callsPerMonth: 10000 });
+console.log(`\nQuote: a 250K-token Claude Sonnet 4.5 call costs ${usd(quote.costUsd)} (long-context tier above ${quote.breakdown.tierAboveInputTokens} tokens); 10,000 a month: ${usd(quote.monthlyCostUsd)}.`);
+try { await call('POST', '/api/usage', { id: 'sneaky', team: 'finance', feature: 'x', model: 'gpt-4o', inputTokens: 1, outputTokens: 1 }, keys.search); }
+catch (e) { console.log(`\nThe search team's key cannot record for finance: ${e.message.split(' -> ')[1].slice(0, 3)} ${JSON.parse(e.message.split(/ -> \d+ /)[1]).code}`); }
+JS
