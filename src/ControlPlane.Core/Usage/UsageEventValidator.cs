@@ -19,10 +19,6 @@ public sealed class UsageEventValidator(UsageOptions options)
     public const long MaxLatencyMs = 86_400_000;
     public const decimal MaxUnits = 1_000_000_000_000m;
 
-    /// <summary>Deployment types ControlPlane prices; anything else is a typo worth rejecting.</summary>
-    public static readonly IReadOnlySet<string> DeploymentTypes =
-        new HashSet<string>(["global", "datazone", "regional", "batch", "provisioned"], StringComparer.OrdinalIgnoreCase);
-
     /// <summary>Validates a single-event or batch body. <paramref name="now"/> anchors defaults and time bounds.</summary>
     public ValidationResult<IReadOnlyList<UsageEvent>> ValidateIngest(UsageIngestRequest request, DateTimeOffset now)
     {
@@ -95,7 +91,8 @@ public sealed class UsageEventValidator(UsageOptions options)
         Optional(r.ReservationId, prefix + "reservationId", MaxIdLength, errors);
         Optional(r.Status, prefix + "status", MaxStatusLength, errors);
 
-        if (r.DeploymentType is { } deploymentType && !DeploymentTypes.Contains(deploymentType))
+        // Deployment types ControlPlane prices; anything else is a typo worth rejecting.
+        if (r.DeploymentType is not null && !DeploymentTypes.IsKnown(r.DeploymentType))
         {
             errors.Add(new(UsageErrors.DeploymentTypeInvalid, prefix + "deploymentType",
                 "deploymentType must be one of global, datazone, regional, batch, provisioned."));
@@ -135,7 +132,7 @@ public sealed class UsageEventValidator(UsageOptions options)
             Model = model!,
             Deployment = r.Deployment,
             DeploymentType = r.DeploymentType?.ToLowerInvariant(),
-            Batch = r.Batch == true || string.Equals(r.DeploymentType, "batch", StringComparison.OrdinalIgnoreCase),
+            Batch = r.Batch == true || string.Equals(r.DeploymentType, DeploymentTypes.Batch, StringComparison.OrdinalIgnoreCase),
             Tokens = tokens,
             ReservationId = r.ReservationId,
             Units = r.Units,

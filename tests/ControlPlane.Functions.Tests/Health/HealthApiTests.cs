@@ -4,6 +4,10 @@ namespace ControlPlane.Health;
 
 public sealed class HealthApiTests
 {
+    /// <summary>Azurite's well-known account on a port nothing listens on (9, discard).</summary>
+    private const string UnreachableStorage =
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;";
+
     [Fact]
     public async Task Health_StorageReachable_Is200WithoutKey()
     {
@@ -18,11 +22,7 @@ public sealed class HealthApiTests
     [Fact]
     public async Task Health_StorageUnreachable_Is503()
     {
-        await using var app = new ControlPlaneApp(new()
-        {
-            ["ControlPlane:Storage:ConnectionString"] =
-                "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;",
-        });
+        await using var app = new ControlPlaneApp(new() { ["ControlPlane:Storage:ConnectionString"] = UnreachableStorage });
 
         var response = await app.Client(apiKey: null).GetAsync("/api/health");
 
@@ -33,11 +33,7 @@ public sealed class HealthApiTests
     [Fact]
     public async Task Ingest_StorageUnreachable_Is503ProblemNot500()
     {
-        await using var app = new ControlPlaneApp(new()
-        {
-            ["ControlPlane:Storage:ConnectionString"] =
-                "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;",
-        });
+        await using var app = new ControlPlaneApp(new() { ["ControlPlane:Storage:ConnectionString"] = UnreachableStorage });
 
         var response = await app.Client().PostJsonAsync("/api/usage", """{"id":"x","team":"t","feature":"f","model":"gpt-4o","inputTokens":1,"outputTokens":1}""");
 
