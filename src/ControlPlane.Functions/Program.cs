@@ -1,4 +1,5 @@
 using ControlPlane.Functions.Access;
+using ControlPlane.Functions.Budgets;
 using ControlPlane.Functions.Health;
 using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Pricing;
@@ -18,6 +19,7 @@ builder.Services
     .AddControlPlaneAccess(builder.Configuration)
     .AddControlPlanePricing()
     .AddControlPlaneUsage()
+    .AddControlPlaneBudgets()
     .AddControlPlaneFunctions(mode, builder.Configuration);
 
 var app = builder.Build();
@@ -30,6 +32,10 @@ app.MapOpenApi("/api/openapi.json").WithName(FunctionCatalog.OpenApiDocument).Al
 app.MapUsageApi();
 app.MapPricesApi();
 app.MapKeysApi();
+app.MapBudgetsApi();
+app.MapAuthorizeApi();
+app.MapKillSwitchesApi();
+app.MapEventsApi();
 app.MapCustomHandlerApi(mode);
 
 app.Run();

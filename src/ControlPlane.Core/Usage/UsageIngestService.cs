@@ -1,9 +1,10 @@
+using ControlPlane.Budgets;
 using ControlPlane.Pricing;
 
 namespace ControlPlane.Usage;
 
 /// <summary>Prices validated events with the sheet in force and records them durably, exactly once per id.</summary>
-public sealed class UsageIngestService(IUsageStore store, PriceCatalog prices)
+public sealed class UsageIngestService(IUsageStore store, PriceCatalog prices, BudgetService budgets)
 {
     public async Task<IngestResult> RecordAsync(IReadOnlyList<UsageEvent> events, CancellationToken cancellationToken = default)
     {
@@ -20,6 +21,9 @@ public sealed class UsageIngestService(IUsageStore store, PriceCatalog prices)
             }
         }
 
+        // Budgets first: charges and settlements are idempotent by event id, so if the ledger write then fails
+        // the client's retry changes nothing twice, and a budget never misses spend the ledger has.
+        var breaches = await budgets.ApplyUsageAsync(unique, cancellationToken).ConfigureAwait(false);
         var stored = await store.RecordAsync(unique, cancellationToken).ConfigureAwait(false);
         var byId = stored.ToDictionary(o => o.Id, StringComparer.Ordinal);
         var outcomes = new List<RecordOutcome>(events.Count);
@@ -30,12 +34,13 @@ public sealed class UsageIngestService(IUsageStore store, PriceCatalog prices)
             outcomes.Add(firstSeen.Add(e.Id) ? outcome : outcome with { Status = RecordStatus.Duplicate });
         }
 
-        return new IngestResult(outcomes);
+        return new IngestResult(outcomes, breaches.Where(b => b.Value).Select(b => b.Key).ToHashSet(StringComparer.Ordinal));
     }
 }
 
 /// <summary>The answer to one ingest request.</summary>
-public sealed record IngestResult(IReadOnlyList<RecordOutcome> Events)
+/// <param name="CeilingBreaches">Ids of events whose actual cost exceeded their reservation's ceiling (the input estimate was low).</param>
+public sealed record IngestResult(IReadOnlyList<RecordOutcome> Events, IReadOnlySet<string> CeilingBreaches)
 {
     public int Recorded => Events.Count(e => e.Status == RecordStatus.Recorded);
     public int Duplicates => Events.Count(e => e.Status == RecordStatus.Duplicate);

@@ -2,6 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using ControlPlane.Access;
 using ControlPlane.Azure.Access;
+using ControlPlane.Azure.Budgets;
+using ControlPlane.Budgets;
+using ControlPlane.Functions.Budgets;
 using ControlPlane.Azure.Pricing;
 using ControlPlane.Azure.Storage;
 using ControlPlane.Azure.Usage;
@@ -73,6 +76,22 @@ public static class ControlPlaneServices
         services.AddSingleton(sp => new UsageEventValidator(sp.GetRequiredService<IOptions<UsageOptions>>().Value));
         services.AddSingleton<UsageIngestService>();
         services.AddScoped<LedgerRetentionSweepFunction>();
+        return services;
+    }
+
+    public static IServiceCollection AddControlPlaneBudgets(this IServiceCollection services)
+    {
+        services.AddOptions<BudgetOptions>().BindConfiguration(BudgetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IBudgetStore, TableBudgetStore>();
+        services.AddSingleton<TableBudgetLedger>();
+        services.AddSingleton<IBudgetLedger>(sp => sp.GetRequiredService<TableBudgetLedger>());
+        services.AddSingleton<IReservationStore, TableReservationStore>();
+        services.AddSingleton<IIsolationStore, TableIsolationStore>();
+        services.AddSingleton(sp => new BudgetService(
+            sp.GetRequiredService<IBudgetStore>(), sp.GetRequiredService<IBudgetLedger>(), sp.GetRequiredService<IReservationStore>(),
+            sp.GetRequiredService<IIsolationStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BudgetOptions>>().Value,
+            UnhandledExceptionHandler.IsStorageOutage));
+        services.AddScoped<ReservationExpirySweepFunction>();
         return services;
     }
 

@@ -39,6 +39,18 @@ public static class FunctionCatalog
     public const string ListKeys = "ListKeys";
     public const string RevokeKey = "RevokeKey";
     public const string LedgerRetentionSweep = "LedgerRetentionSweep";
+    public const string UpsertBudget = "UpsertBudget";
+    public const string ListBudgets = "ListBudgets";
+    public const string GetBudget = "GetBudget";
+    public const string DeleteBudget = "DeleteBudget";
+    public const string Authorize = "Authorize";
+    public const string ReleaseReservation = "ReleaseReservation";
+    public const string ListKillSwitches = "ListKillSwitches";
+    public const string CheckKillSwitches = "CheckKillSwitches";
+    public const string IsolateScope = "IsolateScope";
+    public const string ResetKillSwitch = "ResetKillSwitch";
+    public const string ListEvents = "ListEvents";
+    public const string ReservationExpirySweep = "ReservationExpirySweep";
 
     public static IReadOnlyList<FunctionDefinition> All { get; } =
     [
@@ -53,7 +65,19 @@ public static class FunctionCatalog
         new(IssueKey, new HttpTrigger("keys", ["POST"])),
         new(ListKeys, new HttpTrigger("keys", ["GET"])),
         new(RevokeKey, new HttpTrigger("keys/{id}", ["DELETE"])),
+        new(UpsertBudget, new HttpTrigger("budgets/{id}", ["PUT"])),
+        new(ListBudgets, new HttpTrigger("budgets", ["GET"])),
+        new(GetBudget, new HttpTrigger("budgets/{id}", ["GET"])),
+        new(DeleteBudget, new HttpTrigger("budgets/{id}", ["DELETE"])),
+        new(Authorize, new HttpTrigger("authorize", ["POST"])),
+        new(ReleaseReservation, new HttpTrigger("reservations/{id}", ["DELETE"])),
+        new(ListKillSwitches, new HttpTrigger("killswitches", ["GET"])),
+        new(CheckKillSwitches, new HttpTrigger("killswitches/check", ["GET"])),
+        new(IsolateScope, new HttpTrigger("killswitches/isolate", ["POST"])),
+        new(ResetKillSwitch, new HttpTrigger("killswitches/reset", ["POST"])),
+        new(ListEvents, new HttpTrigger("events", ["GET"])),
         new(LedgerRetentionSweep, new TimerTrigger("0 30 3 * * *"), typeof(Retention.LedgerRetentionSweepFunction)),
+        new(ReservationExpirySweep, new TimerTrigger("0 * * * * *"), typeof(Budgets.ReservationExpirySweepFunction)),
     ];
 
     public static FunctionDefinition? Find(string name) =>

@@ -66,7 +66,7 @@ public static class UsageApi
             result.Recorded,
             result.Duplicates,
             result.CostUsd,
-            [.. result.Events.Select(e => new IngestEventResponse(e.Id, e.Status, e.CostUsd, e.Unpriced))]));
+            [.. result.Events.Select(e => new IngestEventResponse(e.Id, e.Status, e.CostUsd, e.Unpriced, result.CeilingBreaches.Contains(e.Id) ? true : null))]));
     }
 
     public static async Task<Results<Ok<UsageEventResponse>, ProblemHttpResult>> GetUsageEventAsync(
@@ -103,8 +103,11 @@ public static class UsageApi
 /// <summary><c>POST /api/usage</c> answer.</summary>
 public sealed record IngestResponse(int Recorded, int Duplicates, decimal CostUsd, IReadOnlyList<IngestEventResponse> Events);
 
-/// <summary>What happened to one posted event; <c>costUsd</c> of a duplicate is what its first recording charged.</summary>
-public sealed record IngestEventResponse(string Id, RecordStatus Status, decimal CostUsd, bool Unpriced);
+/// <summary>
+/// What happened to one posted event; <c>costUsd</c> of a duplicate is what its first recording charged.
+/// <c>ceilingBreach</c> is true when the actual cost exceeded the reservation's ceiling (the input estimate was low).
+/// </summary>
+public sealed record IngestEventResponse(string Id, RecordStatus Status, decimal CostUsd, bool Unpriced, bool? CeilingBreach = null);
 
 /// <summary>A recorded event as <c>GET /api/usage/{id}</c> shows it.</summary>
 public sealed record UsageEventResponse(

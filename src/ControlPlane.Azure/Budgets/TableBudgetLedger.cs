@@ -1,0 +1,316 @@
+using System.Globalization;
+using Azure;
+using Azure.Data.Tables;
+using ControlPlane.Azure.Storage;
+using ControlPlane.Azure.Usage;
+using ControlPlane.Budgets;
+
+namespace ControlPlane.Azure.Budgets;
+
+/// <summary>
+/// Budget money on Table storage. Everything about one budget lives in one partition (its id): the period row
+/// (<c>p|{period}</c>: spent, reserved, kill switch, thresholds already announced), one hold row per reservation
+/// (<c>h|{reservationId}</c>), one marker per post-hoc charge (<c>c|{period}|{eventId}</c>) and the outbox
+/// (<c>o|{period}|{event}</c>). So every change is one entity group transaction, guarded by the period row's
+/// ETag: the hold and the reserved total, the settlement and the spend, a threshold crossing and its event,
+/// land together or not at all, from any number of instances.
+/// <para>
+/// This is the correct baseline design; every authorization updates the budget's one period row, so a hot
+/// budget is limited by that row's update rate. Leasing headroom to instances is the planned way past it.
+/// </para>
+/// </summary>
+public sealed class TableBudgetLedger(TableProvider tables) : IBudgetLedger
+{
+    public const string TableName = "BudgetLedger";
+    private const int MaxAttempts = 400;
+    private const int MaxChargesPerTransaction = 90;
+
+    public async Task<BudgetPeriodState> GetStateAsync(Budget budget, PeriodWindow window, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(cancellationToken).ConfigureAwait(false);
+        var period = await PeriodRow.ReadAsync(table, budget.Id, window, cancellationToken).ConfigureAwait(false);
+        return period.State(budget);
+    }
+
+    public Task<ReserveResult> TryReserveAsync(Budget budget, PeriodWindow window, string reservationId, decimal ceilingUsd, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
+        MutateAsync<ReserveResult>(budget, window, (table, period) =>
+        {
+            var state = period.State(budget);
+            var remaining = budget.BlockAtUsd - state.SpentUsd - state.ReservedUsd;
+            if (state.KillSwitch != KillSwitchState.Armed)
+            {
+                return Task.FromResult((new ReserveResult(ReserveDenial.KillSwitchTripped, Math.Max(0, remaining)), new List<TableTransactionAction>()));
+            }
+
+            if (ceilingUsd > remaining)
+            {
+                return Task.FromResult((new ReserveResult(ReserveDenial.InsufficientHeadroom, Math.Max(0, remaining)), new List<TableTransactionAction>()));
+            }
+
+            period.ReservedUsd += ceilingUsd;
+            var hold = new TableEntity(Key(budget.Id), HoldKey(reservationId))
+            {
+                ["PeriodKey"] = window.Key,
+                ["CeilingUsd"] = UsageEntityMapper.Money(ceilingUsd),
+                ["ExpiresAt"] = expiresAt.UtcDateTime,
+                ["Status"] = nameof(ReservationStatus.Active),
+            };
+            return Task.FromResult((new ReserveResult(ReserveDenial.None, remaining - ceilingUsd), new List<TableTransactionAction> { new(TableTransactionActionType.Add, hold) }));
+        }, cancellationToken);
+
+    public Task<SettleResult> SettleAsync(Budget budget, PeriodWindow window, string reservationId, string eventId, decimal actualUsd, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        MutateAsync<SettleResult>(budget, window, async (table, period) =>
+        {
+            var hold = await ReadHoldAsync(table, budget.Id, reservationId, cancellationToken).ConfigureAwait(false);
+            if (hold is null || hold.GetString("Status") != nameof(ReservationStatus.Active))
+            {
+                return (hold?.GetString("Status") == nameof(ReservationStatus.Settled) ? SettleResult.AlreadySettled : SettleResult.NotActive, []);
+            }
+
+            var before = period.SpentUsd;
+            period.ReservedUsd -= UsageEntityMapper.ParseMoney(hold.GetString("CeilingUsd"));
+            period.SpentUsd += actualUsd;
+            hold["Status"] = nameof(ReservationStatus.Settled);
+            hold["ActualUsd"] = UsageEntityMapper.Money(actualUsd);
+            hold["EventId"] = eventId;
+            var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, hold, hold.ETag) };
+            actions.AddRange(period.Cross(budget, window, before, now));
+            return (SettleResult.Settled, actions);
+        }, cancellationToken);
+
+    public Task<bool> ReleaseAsync(Budget budget, PeriodWindow window, string reservationId, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        MutateAsync<bool>(budget, window, async (table, period) =>
+        {
+            var hold = await ReadHoldAsync(table, budget.Id, reservationId, cancellationToken).ConfigureAwait(false);
+            if (hold is null || hold.GetString("Status") != nameof(ReservationStatus.Active))
+            {
+                return (false, []);
+            }
+
+            period.ReservedUsd -= UsageEntityMapper.ParseMoney(hold.GetString("CeilingUsd"));
+            hold["Status"] = nameof(ReservationStatus.Released);
+            return (true, [new TableTransactionAction(TableTransactionActionType.UpdateReplace, hold, hold.ETag)]);
+        }, cancellationToken);
+
+    public async Task ChargeAsync(Budget budget, PeriodWindow window, IReadOnlyList<BudgetCharge> charges, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        foreach (var chunk in charges.DistinctBy(c => c.EventId).Chunk(MaxChargesPerTransaction))
+        {
+            await MutateAsync<bool>(budget, window, async (table, period) =>
+            {
+                // Skip events already charged to this budget: a retried request must not charge twice.
+                var fresh = new List<BudgetCharge>();
+                foreach (var charge in chunk)
+                {
+                    var marker = await table.GetEntityIfExistsAsync<TableEntity>(Key(budget.Id), ChargeKey(window, charge.EventId), ["RowKey"], cancellationToken).ConfigureAwait(false);
+                    if (!marker.HasValue)
+                    {
+                        fresh.Add(charge);
+                    }
+                }
+
+                if (fresh.Count == 0)
+                {
+                    return (true, []);
+                }
+
+                var before = period.SpentUsd;
+                period.SpentUsd += fresh.Sum(c => c.CostUsd);
+                var actions = fresh.Select(c => new TableTransactionAction(TableTransactionActionType.Add,
+                    new TableEntity(Key(budget.Id), ChargeKey(window, c.EventId)) { ["CostUsd"] = UsageEntityMapper.Money(c.CostUsd) })).ToList();
+                actions.AddRange(period.Cross(budget, window, before, now));
+                return (true, actions);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public Task ResetAsync(Budget budget, PeriodWindow window, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        MutateAsync<bool>(budget, window, (table, period) =>
+        {
+            if (period.KillSwitch == KillSwitchState.Armed)
+            {
+                return Task.FromResult((false, new List<TableTransactionAction>()));
+            }
+
+            period.KillSwitch = KillSwitchState.Armed;
+            period.KillSwitchSince = now;
+            return Task.FromResult((true, new List<TableTransactionAction> { period.Outbox(budget, window, BudgetEventTypes.KillSwitchReset, $"reset-{now.UtcTicks}", null, now) }));
+        }, cancellationToken);
+
+    /// <summary>Every event in the outbox, newest first (admin view; a cross-partition scan).</summary>
+    public async Task<IReadOnlyList<BudgetEvent>> ListEventsAsync(CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(cancellationToken).ConfigureAwait(false);
+        var events = new List<BudgetEvent>();
+        await foreach (var row in table.QueryAsync<TableEntity>("RowKey ge 'o|' and RowKey lt 'o}'", cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            events.Add(ToEvent(row));
+        }
+
+        return [.. events.OrderByDescending(e => e.Time)];
+    }
+
+    private static BudgetEvent ToEvent(TableEntity row) => new()
+    {
+        Id = row.GetString("EventId"),
+        Type = row.GetString("Type"),
+        BudgetId = row.GetString("BudgetId"),
+        Scope = new BudgetScope(Enum.Parse<BudgetScopeType>(row.GetString("ScopeType")), row.GetString("ScopeValue")),
+        PeriodKey = row.GetString("PeriodKey"),
+        Threshold = row.GetString("Threshold"),
+        SpentUsd = UsageEntityMapper.ParseMoney(row.GetString("SpentUsd")),
+        LimitUsd = UsageEntityMapper.ParseMoney(row.GetString("LimitUsd")),
+        Time = row.GetDateTimeOffset("Time") ?? default,
+        PublishedAt = row.GetDateTimeOffset("PublishedAt"),
+        PartitionKey = row.PartitionKey,
+        RowKey = row.RowKey,
+    };
+
+    /// <summary>Marks an outbox event as delivered.</summary>
+    public async Task MarkPublishedAsync(BudgetEvent budgetEvent, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(cancellationToken).ConfigureAwait(false);
+        await table.UpdateEntityAsync(new TableEntity(budgetEvent.PartitionKey, budgetEvent.RowKey) { ["PublishedAt"] = at.UtcDateTime }, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Read the period row, decide, write the decision with the row's ETag in one transaction; on a concurrent
+    /// change (409/412) start over from a fresh read. Nothing is written unless the whole decision lands.
+    /// </summary>
+    private async Task<T> MutateAsync<T>(Budget budget, PeriodWindow window,
+        Func<TableClient, PeriodRow, Task<(T Result, List<TableTransactionAction> Actions)>> decide, CancellationToken ct)
+    {
+        var table = await TableAsync(ct).ConfigureAwait(false);
+        for (var attempt = 1; ; attempt++)
+        {
+            var period = await PeriodRow.ReadAsync(table, budget.Id, window, ct).ConfigureAwait(false);
+            var (result, actions) = await decide(table, period).ConfigureAwait(false);
+            if (actions.Count == 0 && !period.Dirty)
+            {
+                return result;
+            }
+
+            actions.Insert(0, period.ToAction());
+            try
+            {
+                await table.SubmitTransactionAsync(actions, ct).ConfigureAwait(false);
+                return result;
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxAttempts)
+            {
+                // Another writer changed the budget between our read and write. Back off with jitter so a crowd
+                // of writers spreads out. A plain delay, not TimeProvider: this waits on storage, not on the clock.
+                await Task.Delay(Random.Shared.Next(1, Math.Min(50, 2 + attempt)), ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task<TableEntity?> ReadHoldAsync(TableClient table, string budgetId, string reservationId, CancellationToken ct)
+    {
+        var hold = await table.GetEntityIfExistsAsync<TableEntity>(Key(budgetId), HoldKey(reservationId), cancellationToken: ct).ConfigureAwait(false);
+        return hold.HasValue ? hold.Value : null;
+    }
+
+    private Task<TableClient> TableAsync(CancellationToken ct) => tables.GetTableAsync(TableName, ct);
+
+    internal static string Key(string budgetId) => TableKeys.Escape(budgetId);
+
+    private static string HoldKey(string reservationId) => "h|" + TableKeys.Escape(reservationId);
+
+    private static string ChargeKey(PeriodWindow window, string eventId) => $"c|{window.Key}|{TableKeys.Escape(eventId)}";
+
+    /// <summary>The period row as read, with the changes a decision makes to it.</summary>
+    private sealed class PeriodRow
+    {
+        private readonly TableEntity _entity;
+        private readonly bool _exists;
+        private readonly decimal _spent;
+        private readonly decimal _reserved;
+        private readonly KillSwitchState _killSwitch;
+
+        private PeriodRow(TableEntity entity, bool exists)
+        {
+            _entity = entity;
+            _exists = exists;
+            _spent = SpentUsd = entity.GetString("SpentUsd") is { } s ? UsageEntityMapper.ParseMoney(s) : 0m;
+            _reserved = ReservedUsd = entity.GetString("ReservedUsd") is { } r ? UsageEntityMapper.ParseMoney(r) : 0m;
+            _killSwitch = KillSwitch = Enum.TryParse<KillSwitchState>(entity.GetString("KillSwitch"), out var k) ? k : KillSwitchState.Armed;
+            KillSwitchSince = entity.GetDateTimeOffset("KillSwitchSince");
+            Announced = [.. (entity.GetString("Announced") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)];
+        }
+
+        public decimal SpentUsd { get; set; }
+        public decimal ReservedUsd { get; set; }
+        public KillSwitchState KillSwitch { get; set; }
+        public DateTimeOffset? KillSwitchSince { get; set; }
+
+        /// <summary>Thresholds already announced this period: each fires once, never a storm.</summary>
+        public HashSet<string> Announced { get; }
+
+        public bool Dirty => SpentUsd != _spent || ReservedUsd != _reserved || KillSwitch != _killSwitch;
+
+        public static async Task<PeriodRow> ReadAsync(TableClient table, string budgetId, PeriodWindow window, CancellationToken ct)
+        {
+            var row = await table.GetEntityIfExistsAsync<TableEntity>(Key(budgetId), "p|" + window.Key, cancellationToken: ct).ConfigureAwait(false);
+            return row.HasValue ? new PeriodRow(row.Value!, exists: true) : new PeriodRow(new TableEntity(Key(budgetId), "p|" + window.Key), exists: false);
+        }
+
+        public BudgetPeriodState State(Budget budget)
+        {
+            // A tripped switch re-arms by itself once the limit is raised above the spend.
+            var killSwitch = KillSwitch == KillSwitchState.Tripped && SpentUsd < budget.BlockAtUsd ? KillSwitchState.Armed : KillSwitch;
+            return new BudgetPeriodState(SpentUsd, ReservedUsd, killSwitch, KillSwitchSince);
+        }
+
+        /// <summary>Announces each threshold the spend has just reached, and trips a hard budget's switch at block.</summary>
+        public List<TableTransactionAction> Cross(Budget budget, PeriodWindow window, decimal before, DateTimeOffset now)
+        {
+            var actions = new List<TableTransactionAction>();
+            foreach (var (name, at) in new[] { ("warn", budget.Thresholds.Warn), ("review", budget.Thresholds.Review), ("block", budget.Thresholds.Block) })
+            {
+                var amount = budget.LimitUsd * at;
+                if (SpentUsd >= amount && !Announced.Contains(name))
+                {
+                    Announced.Add(name);
+                    var type = name == "block" && budget.Mode == BudgetMode.Hard ? BudgetEventTypes.KillSwitchTripped : BudgetEventTypes.ThresholdCrossed;
+                    actions.Add(Outbox(budget, window, type, name, name, now));
+                }
+            }
+
+            if (budget.Mode == BudgetMode.Hard && KillSwitch == KillSwitchState.Armed && SpentUsd >= budget.BlockAtUsd && before < SpentUsd)
+            {
+                KillSwitch = KillSwitchState.Tripped;
+                KillSwitchSince = now;
+            }
+
+            return actions;
+        }
+
+        public TableTransactionAction Outbox(Budget budget, PeriodWindow window, string type, string discriminator, string? threshold, DateTimeOffset now) =>
+            new(TableTransactionActionType.Add, new TableEntity(_entity.PartitionKey, $"o|{window.Key}|{discriminator}")
+            {
+                ["Type"] = type,
+                ["BudgetId"] = budget.Id,
+                ["ScopeType"] = budget.Scope.Type.ToString(),
+                ["ScopeValue"] = budget.Scope.Value,
+                ["PeriodKey"] = window.Key,
+                ["Threshold"] = threshold,
+                ["SpentUsd"] = UsageEntityMapper.Money(SpentUsd),
+                ["LimitUsd"] = UsageEntityMapper.Money(budget.LimitUsd),
+                ["Time"] = now.UtcDateTime,
+                ["EventId"] = Guid.NewGuid().ToString(),
+            });
+
+        public TableTransactionAction ToAction()
+        {
+            _entity["SpentUsd"] = UsageEntityMapper.Money(SpentUsd);
+            _entity["ReservedUsd"] = UsageEntityMapper.Money(ReservedUsd);
+            _entity["KillSwitch"] = KillSwitch.ToString();
+            _entity["KillSwitchSince"] = KillSwitchSince?.UtcDateTime;
+            _entity["Announced"] = string.Join(',', Announced);
+            return _exists
+                ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, _entity, _entity.ETag)
+                : new TableTransactionAction(TableTransactionActionType.Add, _entity);
+        }
+    }
+}

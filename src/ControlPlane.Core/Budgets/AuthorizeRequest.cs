@@ -1,0 +1,85 @@
+using System.Text.Json.Serialization;
+using ControlPlane.Pricing;
+using ControlPlane.Usage;
+using ControlPlane.Validation;
+
+namespace ControlPlane.Budgets;
+
+/// <summary><c>POST /api/authorize</c> body: the call an app is about to make.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed class AuthorizeRequest
+{
+    public string? Team { get; set; }
+    public string? Feature { get; set; }
+    public string? User { get; set; }
+    public string? App { get; set; }
+    public string? Environment { get; set; }
+    public string? Provider { get; set; }
+    public string? Model { get; set; }
+    public string? DeploymentType { get; set; }
+    public long? InputTokens { get; set; }
+
+    /// <summary>Required: an uncapped call cannot be bounded, so it cannot be authorized.</summary>
+    public long? MaxOutputTokens { get; set; }
+
+    /// <summary>Validates with the same rules as usage events, plus a required output cap.</summary>
+    public ValidationResult<AuthorizeCall?> Validate(UsageEventValidator validator, BudgetOptions options, DateTimeOffset now)
+    {
+        var errors = new List<ValidationError>();
+        if (MaxOutputTokens is null)
+        {
+            errors.Add(new(BudgetErrors.MaxOutputTokensRequired, "maxOutputTokens",
+                "maxOutputTokens is required: an uncapped call cannot be bounded, so it cannot be authorized."));
+        }
+        else if (MaxOutputTokens < 1 || MaxOutputTokens > options.MaxOutputTokens)
+        {
+            errors.Add(new(UsageErrors.TokensTooLarge, "maxOutputTokens", $"maxOutputTokens must lie between 1 and {options.MaxOutputTokens:N0}."));
+        }
+
+        var asEvent = validator.ValidateSingle(new UsageEventRequest
+        {
+            Id = "authorize", Team = Team, Feature = Feature, User = User, App = App, Environment = Environment, Provider = Provider,
+            Model = Model, DeploymentType = DeploymentType, InputTokens = InputTokens, OutputTokens = 0,
+        }, now);
+        errors.AddRange(asEvent.Errors);
+        if (errors.Count > 0)
+        {
+            return new(null, errors);
+        }
+
+        var e = asEvent.Value!;
+        return new(new AuthorizeCall(
+            new CallAttribution(e.Team, e.Feature, e.User, e.Environment, e.Model, e.App),
+            e.PricingContext, e.Tokens.InputTokens, MaxOutputTokens!.Value), errors);
+    }
+}
+
+/// <summary>A validated call to authorize.</summary>
+public sealed record AuthorizeCall(CallAttribution Attribution, PricingContext Pricing, long InputTokens, long MaxOutputTokens);
+
+/// <summary>
+/// The answer to an authorization: a reservation, or a denial naming the budget that would be exceeded. A denial
+/// is a normal answer; <see cref="MaxAffordableOutputTokens"/> tells the client how far it could shrink the call.
+/// </summary>
+public sealed record AuthorizeResult
+{
+    public required bool Allowed { get; init; }
+    public string? ReservationId { get; init; }
+    public decimal? CeilingUsd { get; init; }
+    public DateTimeOffset? ExpiresAt { get; init; }
+    public long MaxAffordableOutputTokens { get; init; }
+    public string? Reason { get; init; }
+    public string? BudgetId { get; init; }
+    public BudgetScope? Scope { get; init; }
+    public decimal? RemainingUsd { get; init; }
+}
+
+/// <summary>Stable denial reasons.</summary>
+public static class DenialReasons
+{
+    public const string BudgetExceeded = "budget_exceeded";
+    public const string KillSwitchTripped = "kill_switch_tripped";
+    public const string ScopeIsolated = "scope_isolated";
+    public const string UnpricedModel = "unpriced_model";
+    public const string StorageUnavailable = "storage_unavailable";
+}

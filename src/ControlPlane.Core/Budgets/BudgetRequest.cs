@@ -1,0 +1,111 @@
+using System.Text.Json.Serialization;
+using ControlPlane.Validation;
+
+namespace ControlPlane.Budgets;
+
+/// <summary><c>PUT /api/budgets/{id}</c> body, before validation.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed class BudgetRequest
+{
+    public ScopeRequest? Scope { get; set; }
+    public string? Period { get; set; }
+    public decimal? LimitUsd { get; set; }
+    public string? Mode { get; set; }
+    public ThresholdsRequest? Thresholds { get; set; }
+    public bool? FailClosed { get; set; }
+    public bool? DenyUnpriced { get; set; }
+
+    public sealed class ScopeRequest
+    {
+        public string? Type { get; set; }
+        public string? Value { get; set; }
+    }
+
+    public sealed class ThresholdsRequest
+    {
+        public decimal? Warn { get; set; }
+        public decimal? Review { get; set; }
+        public decimal? Block { get; set; }
+    }
+
+    public const int MaxIdLength = 128;
+    public const decimal MaxLimitUsd = 1_000_000_000m;
+
+    /// <summary>Validates and builds the budget, reporting every problem at once.</summary>
+    public ValidationResult<Budget?> Validate(string id)
+    {
+        var errors = new List<ValidationError>();
+        if (string.IsNullOrWhiteSpace(id) || id.Length > MaxIdLength || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        {
+            errors.Add(new(BudgetErrors.IdInvalid, "id", $"Budget ids are 1 to {MaxIdLength} letters, digits, '-', '_' or '.'."));
+        }
+
+        var scope = ParseScope(errors);
+        if (!TryParse<BudgetPeriod>(Period, out var period))
+        {
+            errors.Add(new(BudgetErrors.PeriodInvalid, "period", "period must be daily, weekly, monthly or total."));
+        }
+
+        if (LimitUsd is not { } limit || limit <= 0 || limit > MaxLimitUsd)
+        {
+            errors.Add(new(BudgetErrors.LimitInvalid, "limitUsd", $"limitUsd must be above 0 and at most {MaxLimitUsd:N0}."));
+        }
+
+        var mode = BudgetMode.Hard;
+        if (Mode is not null && !TryParse(Mode, out mode))
+        {
+            errors.Add(new(BudgetErrors.ModeInvalid, "mode", "mode must be hard or soft."));
+        }
+
+        var defaults = new BudgetThresholds();
+        var thresholds = new BudgetThresholds(Thresholds?.Warn ?? defaults.Warn, Thresholds?.Review ?? defaults.Review, Thresholds?.Block ?? defaults.Block);
+        if (thresholds.Warn <= 0 || thresholds.Warn > thresholds.Review || thresholds.Review > thresholds.Block || thresholds.Block > 10)
+        {
+            errors.Add(new(BudgetErrors.ThresholdsInvalid, "thresholds", "Thresholds must satisfy 0 < warn ≤ review ≤ block ≤ 10."));
+        }
+
+        if (errors.Count > 0)
+        {
+            return new(null, errors);
+        }
+
+        return new(new Budget
+        {
+            Id = id,
+            Scope = scope!,
+            Period = period,
+            LimitUsd = LimitUsd!.Value,
+            Mode = mode,
+            Thresholds = thresholds,
+            FailClosed = FailClosed ?? mode == BudgetMode.Hard,
+            DenyUnpriced = DenyUnpriced ?? false,
+        }, errors);
+    }
+
+    private BudgetScope? ParseScope(List<ValidationError> errors)
+    {
+        if (Scope is null)
+        {
+            errors.Add(new(BudgetErrors.ScopeRequired, "scope", "scope {\"type\", \"value\"} is required."));
+            return null;
+        }
+
+        if (!TryParse<BudgetScopeType>(Scope.Type, out var type))
+        {
+            errors.Add(new(BudgetErrors.ScopeTypeInvalid, "scope.type", "scope.type must be org, team, feature, user, environment, model or app."));
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(Scope.Value) || Scope.Value.Length > 256)
+        {
+            errors.Add(new(BudgetErrors.ScopeValueInvalid, "scope.value", "scope.value is 1 to 256 characters."));
+            return null;
+        }
+
+        return new BudgetScope(type, Scope.Value);
+    }
+
+    internal static bool TryParse<T>(string? value, out T parsed)
+        where T : struct, Enum =>
+        Enum.TryParse(value, ignoreCase: true, out parsed) && !int.TryParse(value, out _);
+}

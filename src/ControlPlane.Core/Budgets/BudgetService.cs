@@ -1,0 +1,262 @@
+using System.Security.Cryptography;
+using ControlPlane.Pricing;
+using ControlPlane.Usage;
+
+namespace ControlPlane.Budgets;
+
+/// <summary>
+/// Budgets at the moment of the call: authorize (reserve the worst case on every matching hard budget, or deny),
+/// settle with the actual cost, release, expire, charge post-hoc usage, and answer kill-switch checks.
+/// </summary>
+public sealed class BudgetService(
+    IBudgetStore budgets,
+    IBudgetLedger ledger,
+    IReservationStore reservations,
+    IIsolationStore isolations,
+    TimeProvider time,
+    BudgetOptions options,
+    Func<Exception, bool> isStorageOutage)
+{
+    private const long NoBudgetCap = 1_000_000_000;
+    private volatile CachedDefinitions? _cache;
+
+    private sealed record CachedDefinitions(IReadOnlyList<Budget> Budgets, IReadOnlyList<Isolation> Isolations, DateTimeOffset LoadedAt);
+
+    /// <summary>Budget definitions and isolations, cached briefly; the last good copy is used while storage is down.</summary>
+    public async Task<(IReadOnlyList<Budget> Budgets, IReadOnlyList<Isolation> Isolations)> GetDefinitionsAsync(CancellationToken cancellationToken = default)
+    {
+        var cache = _cache;
+        var now = time.GetUtcNow();
+        if (cache is not null && now - cache.LoadedAt < options.DefinitionCacheDuration)
+        {
+            return (cache.Budgets, cache.Isolations);
+        }
+
+        try
+        {
+            var loaded = new CachedDefinitions(
+                await budgets.ListAsync(cancellationToken).ConfigureAwait(false),
+                await isolations.ListAsync(cancellationToken).ConfigureAwait(false),
+                now);
+            _cache = loaded;
+            return (loaded.Budgets, loaded.Isolations);
+        }
+        catch (Exception ex) when (cache is not null && isStorageOutage(ex))
+        {
+            return (cache.Budgets, cache.Isolations);
+        }
+    }
+
+    /// <summary>Forget cached definitions (after this instance changed them).</summary>
+    public void Invalidate() => _cache = null;
+
+    public async Task<AuthorizeResult> AuthorizeAsync(AuthorizeCall call, PriceSheet sheet, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var (all, isolated) = await GetDefinitionsAsync(cancellationToken).ConfigureAwait(false);
+        if (isolated.FirstOrDefault(i => i.Scope.Covers(call.Attribution)) is { } isolation)
+        {
+            return Deny(DenialReasons.ScopeIsolated, null, isolation.Scope, 0m, 0);
+        }
+
+        var hard = all.Where(b => b.Mode == BudgetMode.Hard && b.Covers(call.Attribution)).OrderBy(b => b.Id, StringComparer.Ordinal).ToList();
+        var worst = sheet.PriceWorstCase(call.Pricing, call.InputTokens, call.MaxOutputTokens);
+        if (!worst.Priced && hard.FirstOrDefault(b => b.DenyUnpriced) is { } strict)
+        {
+            return Deny(DenialReasons.UnpricedModel, strict.Id, strict.Scope, null, 0);
+        }
+
+        var reservation = new Reservation
+        {
+            Id = "res_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)),
+            CeilingUsd = worst.TotalCost,
+            ExpiresAt = now + options.ReservationTtl,
+            Holds = [.. hard.Select(b => PeriodWindow.For(b.Period, now)).Zip(hard, (w, b) => new ReservationHold(b.Id, w.Key, w.Start, w.End))],
+            Team = call.Attribution.Team,
+            Feature = call.Attribution.Feature,
+            Model = call.Attribution.Model,
+        };
+
+        try
+        {
+            // The record first: whatever happens next, the expiry sweep can find and return every hold.
+            await reservations.CreateAsync(reservation, cancellationToken).ConfigureAwait(false);
+            var tightest = decimal.MaxValue;
+            var held = new List<(Budget Budget, PeriodWindow Window)>();
+            foreach (var budget in hard)
+            {
+                var window = PeriodWindow.For(budget.Period, now);
+                var result = await ledger.TryReserveAsync(budget, window, reservation.Id, reservation.CeilingUsd, reservation.ExpiresAt, cancellationToken).ConfigureAwait(false);
+                if (!result.Reserved)
+                {
+                    await ReleaseHoldsAsync(reservation.Id, held, now, cancellationToken).ConfigureAwait(false);
+                    await reservations.SetStatusAsync(reservation.Id, ReservationStatus.Released, cancellationToken).ConfigureAwait(false);
+                    var reason = result.Denial == ReserveDenial.KillSwitchTripped ? DenialReasons.KillSwitchTripped : DenialReasons.BudgetExceeded;
+                    return Deny(reason, budget.Id, budget.Scope, result.RemainingUsd,
+                        sheet.MaxAffordableOutputTokens(call.Pricing, call.InputTokens, Math.Min(tightest, result.RemainingUsd)));
+                }
+
+                held.Add((budget, window));
+                tightest = Math.Min(tightest, result.RemainingUsd + reservation.CeilingUsd);
+            }
+
+            return new AuthorizeResult
+            {
+                Allowed = true,
+                ReservationId = reservation.Id,
+                CeilingUsd = reservation.CeilingUsd,
+                ExpiresAt = reservation.ExpiresAt,
+                MaxAffordableOutputTokens = tightest == decimal.MaxValue ? NoBudgetCap : sheet.MaxAffordableOutputTokens(call.Pricing, call.InputTokens, tightest),
+            };
+        }
+        catch (Exception ex) when (isStorageOutage(ex))
+        {
+            // Storage is down: budgets that fail closed deny; if none does, the call goes ahead unreserved.
+            if (hard.FirstOrDefault(b => b.FailClosed) is { } closed)
+            {
+                return Deny(DenialReasons.StorageUnavailable, closed.Id, closed.Scope, null, 0);
+            }
+
+            return new AuthorizeResult { Allowed = true, MaxAffordableOutputTokens = NoBudgetCap };
+        }
+    }
+
+    /// <summary>
+    /// Applies recorded usage to budgets: an event carrying an active reservation settles it on the budgets it
+    /// holds; every other matching budget (soft ones, or all when there is no reservation) is charged post hoc.
+    /// Idempotent by event id, so a retried request changes nothing.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, bool>> ApplyUsageAsync(IReadOnlyList<PricedUsageEvent> events, CancellationToken cancellationToken = default)
+    {
+        var breaches = new Dictionary<string, bool>(StringComparer.Ordinal);
+        var (all, _) = await GetDefinitionsAsync(cancellationToken).ConfigureAwait(false);
+        if (all.Count == 0)
+        {
+            return breaches;
+        }
+
+        var now = time.GetUtcNow();
+        var postHoc = new Dictionary<(string BudgetId, string PeriodKey), (Budget Budget, PeriodWindow Window, List<BudgetCharge> Charges)>();
+        foreach (var (e, cost) in events)
+        {
+            var attribution = new CallAttribution(e.Team, e.Feature, e.User, e.Environment, e.Model, e.App);
+            var settled = new HashSet<string>(StringComparer.Ordinal);
+            if (e.ReservationId is { } reservationId && await reservations.GetAsync(reservationId, cancellationToken).ConfigureAwait(false) is { } reservation)
+            {
+                breaches[e.Id] = cost.TotalUsd > reservation.CeilingUsd;
+                foreach (var hold in reservation.Holds)
+                {
+                    if (all.FirstOrDefault(b => b.Id == hold.BudgetId) is not { } budget)
+                    {
+                        continue;
+                    }
+
+                    var window = new PeriodWindow(hold.PeriodKey, hold.PeriodStart, hold.PeriodEnd);
+                    var result = await ledger.SettleAsync(budget, window, reservationId, e.Id, cost.TotalUsd, now, cancellationToken).ConfigureAwait(false);
+                    if (result != SettleResult.NotActive)
+                    {
+                        settled.Add(budget.Id);
+                    }
+                }
+
+                if (reservation.Status == ReservationStatus.Active)
+                {
+                    await reservations.SetStatusAsync(reservationId, ReservationStatus.Settled, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            foreach (var budget in all.Where(b => b.Covers(attribution) && !settled.Contains(b.Id)))
+            {
+                // Spend counts in the period the call happened in.
+                var window = PeriodWindow.For(budget.Period, e.Timestamp);
+                var key = (budget.Id, window.Key);
+                if (!postHoc.TryGetValue(key, out var group))
+                {
+                    postHoc[key] = group = (budget, window, []);
+                }
+
+                group.Charges.Add(new BudgetCharge(e.Id, cost.TotalUsd));
+            }
+        }
+
+        foreach (var (budget, window, charges) in postHoc.Values)
+        {
+            await ledger.ChargeAsync(budget, window, charges, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        return breaches;
+    }
+
+    /// <summary>Returns a reservation's money (the call never reached the provider).</summary>
+    public async Task<ReservationStatus?> ReleaseAsync(string reservationId, CancellationToken cancellationToken = default)
+    {
+        var reservation = await reservations.GetAsync(reservationId, cancellationToken).ConfigureAwait(false);
+        if (reservation is null)
+        {
+            return null;
+        }
+
+        if (reservation.Status != ReservationStatus.Active)
+        {
+            return reservation.Status;
+        }
+
+        var (all, _) = await GetDefinitionsAsync(cancellationToken).ConfigureAwait(false);
+        await ReleaseHoldsAsync(reservationId, Holds(reservation, all), time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        await reservations.SetStatusAsync(reservationId, ReservationStatus.Released, cancellationToken).ConfigureAwait(false);
+        return ReservationStatus.Released;
+    }
+
+    /// <summary>Releases every reservation past its expiry; returns how many.</summary>
+    public async Task<int> ExpireAsync(CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var expired = await reservations.ListExpiredAsync(now, cancellationToken).ConfigureAwait(false);
+        var (all, _) = await GetDefinitionsAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var reservation in expired)
+        {
+            await ReleaseHoldsAsync(reservation.Id, Holds(reservation, all), now, cancellationToken).ConfigureAwait(false);
+            await reservations.SetStatusAsync(reservation.Id, ReservationStatus.Expired, cancellationToken).ConfigureAwait(false);
+        }
+
+        return expired.Count;
+    }
+
+    /// <summary>A budget's current period: spend, holds, remaining, state and kill switch.</summary>
+    public async Task<BudgetStatus> StatusAsync(Budget budget, CancellationToken cancellationToken = default)
+    {
+        var window = PeriodWindow.For(budget.Period, time.GetUtcNow());
+        var state = await ledger.GetStateAsync(budget, window, cancellationToken).ConfigureAwait(false);
+        return new BudgetStatus(budget, state.SpentUsd, state.ReservedUsd, budget.LimitUsd - state.SpentUsd - state.ReservedUsd,
+            budget.StateFor(state.SpentUsd), window, state.KillSwitch, state.KillSwitchSince);
+    }
+
+    private async Task ReleaseHoldsAsync(string reservationId, IEnumerable<(Budget Budget, PeriodWindow Window)> holds, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        foreach (var (budget, window) in holds)
+        {
+            await ledger.ReleaseAsync(budget, window, reservationId, now, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static IEnumerable<(Budget, PeriodWindow)> Holds(Reservation reservation, IReadOnlyList<Budget> all) =>
+        reservation.Holds
+            .Select(h => (Budget: all.FirstOrDefault(b => b.Id == h.BudgetId), Window: new PeriodWindow(h.PeriodKey, h.PeriodStart, h.PeriodEnd)))
+            .Where(h => h.Budget is not null)
+            .Select(h => (h.Budget!, h.Window));
+
+    private static AuthorizeResult Deny(string reason, string? budgetId, BudgetScope scope, decimal? remaining, long affordable) => new()
+    {
+        Allowed = false,
+        Reason = reason,
+        BudgetId = budgetId,
+        Scope = scope,
+        RemainingUsd = remaining,
+        MaxAffordableOutputTokens = affordable,
+    };
+}
+
+/// <summary>A budget with its current period's numbers.</summary>
+public sealed record BudgetStatus(
+    Budget Budget, decimal SpentUsd, decimal ReservedUsd, decimal RemainingUsd, BudgetState State, PeriodWindow Period,
+    KillSwitchState KillSwitch, DateTimeOffset? KillSwitchSince);

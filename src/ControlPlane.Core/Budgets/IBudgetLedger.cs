@@ -1,0 +1,108 @@
+namespace ControlPlane.Budgets;
+
+/// <summary>Budget definitions.</summary>
+public interface IBudgetStore
+{
+    Task<Budget?> GetAsync(string id, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<Budget>> ListAsync(CancellationToken cancellationToken = default);
+    Task UpsertAsync(Budget budget, CancellationToken cancellationToken = default);
+    Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Kill-switch states. <c>Tripped</c> follows spend; <c>Isolated</c> is an admin's manual stop.</summary>
+public enum KillSwitchState
+{
+    Armed,
+    Tripped,
+    Isolated,
+}
+
+/// <summary>A budget's money in one period.</summary>
+public sealed record BudgetPeriodState(decimal SpentUsd, decimal ReservedUsd, KillSwitchState KillSwitch, DateTimeOffset? KillSwitchSince);
+
+/// <summary>Why a reservation was not granted.</summary>
+public enum ReserveDenial
+{
+    None,
+    InsufficientHeadroom,
+    KillSwitchTripped,
+}
+
+/// <summary>The outcome of holding money on one budget.</summary>
+public sealed record ReserveResult(ReserveDenial Denial, decimal RemainingUsd)
+{
+    public bool Reserved => Denial == ReserveDenial.None;
+}
+
+/// <summary>The outcome of settling a reservation on one budget.</summary>
+public enum SettleResult
+{
+    /// <summary>The hold was replaced by the actual cost.</summary>
+    Settled,
+
+    /// <summary>This event (or another) already settled it; nothing changed.</summary>
+    AlreadySettled,
+
+    /// <summary>The hold had expired or been released; the caller charges the cost post hoc instead.</summary>
+    NotActive,
+}
+
+/// <summary>A post-hoc charge, idempotent by the usage event id.</summary>
+public readonly record struct BudgetCharge(string EventId, decimal CostUsd);
+
+/// <summary>
+/// Money per budget per period, with reservations. Every operation is atomic and idempotent on storage shared by
+/// any number of instances: for authorized traffic, spent + reserved never exceeds the limit.
+/// </summary>
+public interface IBudgetLedger
+{
+    Task<BudgetPeriodState> GetStateAsync(Budget budget, PeriodWindow window, CancellationToken cancellationToken = default);
+
+    /// <summary>Holds <paramref name="ceilingUsd"/> if spent + reserved + ceiling stays within the block threshold.</summary>
+    Task<ReserveResult> TryReserveAsync(Budget budget, PeriodWindow window, string reservationId, decimal ceilingUsd, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces the hold by the actual cost, exactly once.</summary>
+    Task<SettleResult> SettleAsync(Budget budget, PeriodWindow window, string reservationId, string eventId, decimal actualUsd, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>Returns an active hold's money; false when it was no longer active.</summary>
+    Task<bool> ReleaseAsync(Budget budget, PeriodWindow window, string reservationId, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds post-hoc spend; an event id already charged to this budget is skipped.</summary>
+    Task ChargeAsync(Budget budget, PeriodWindow window, IReadOnlyList<BudgetCharge> charges, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>Re-arms a tripped kill switch (admin).</summary>
+    Task ResetAsync(Budget budget, PeriodWindow window, DateTimeOffset now, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The record of one authorization, across every budget it holds money on.</summary>
+public sealed record Reservation
+{
+    public required string Id { get; init; }
+    public required decimal CeilingUsd { get; init; }
+    public required DateTimeOffset ExpiresAt { get; init; }
+    public required IReadOnlyList<ReservationHold> Holds { get; init; }
+    public required string Team { get; init; }
+    public required string Feature { get; init; }
+    public required string Model { get; init; }
+    public ReservationStatus Status { get; init; } = ReservationStatus.Active;
+}
+
+/// <summary>Money held on one budget for one period.</summary>
+public sealed record ReservationHold(string BudgetId, string PeriodKey, DateTimeOffset PeriodStart, DateTimeOffset? PeriodEnd);
+
+public enum ReservationStatus
+{
+    Active,
+    Settled,
+    Released,
+    Expired,
+}
+
+/// <summary>Reservation records, so any instance can settle, release or expire one.</summary>
+public interface IReservationStore
+{
+    Task CreateAsync(Reservation reservation, CancellationToken cancellationToken = default);
+    Task<Reservation?> GetAsync(string id, CancellationToken cancellationToken = default);
+    Task SetStatusAsync(string id, ReservationStatus status, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<Reservation>> ListExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,102 @@
+using ControlPlane.Budgets;
+using ControlPlane.Functions.Access;
+using ControlPlane.Functions.Hosting;
+using ControlPlane.Functions.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ControlPlane.Functions.Budgets;
+
+/// <summary>Budget definitions and their live status.</summary>
+public static class BudgetsApi
+{
+    private const int MaxBodyBytes = 64 * 1024;
+
+    public static IEndpointRouteBuilder MapBudgetsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/budgets").WithTags("Budgets");
+        api.MapPut("/{id}", UpsertBudgetAsync)
+            .WithName(FunctionCatalog.UpsertBudget)
+            .WithSummary("Create or replace a budget. Raising the limit re-arms a tripped kill switch.")
+            .AcceptsJson<BudgetRequest>()
+            .RequireAuthorization(Policies.Admin);
+        api.MapGet("/", ListBudgetsAsync)
+            .WithName(FunctionCatalog.ListBudgets)
+            .WithSummary("Every budget with its current period's spend, holds, remaining and state.")
+            .RequireAuthorization(Policies.Finance);
+        api.MapGet("/{id}", GetBudgetAsync)
+            .WithName(FunctionCatalog.GetBudget)
+            .WithSummary("One budget with its current period's spend, holds, remaining and state.")
+            .RequireAuthorization(Policies.Finance);
+        api.MapDelete("/{id}", DeleteBudgetAsync)
+            .WithName(FunctionCatalog.DeleteBudget)
+            .WithSummary("Delete a budget; calls stop being checked against it.")
+            .RequireAuthorization(Policies.Admin);
+        return app;
+    }
+
+    public sealed record BudgetServices(BudgetService Service, IBudgetStore Store);
+
+    public static async Task<Results<Ok<BudgetStatusResponse>, ProblemHttpResult>> UpsertBudgetAsync(
+        string id, HttpRequest request, [AsParameters] BudgetServices services, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<BudgetRequest>(request, MaxBodyBytes, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var validated = body!.Validate(id);
+        if (!validated.IsValid)
+        {
+            return Problems.Validation(validated.Errors);
+        }
+
+        await services.Store.UpsertAsync(validated.Value!, cancellationToken);
+        services.Service.Invalidate();
+        return TypedResults.Ok(BudgetStatusResponse.From(await services.Service.StatusAsync(validated.Value!, cancellationToken)));
+    }
+
+    public static async Task<Ok<BudgetListResponse>> ListBudgetsAsync([AsParameters] BudgetServices services, CancellationToken cancellationToken)
+    {
+        var budgets = await services.Store.ListAsync(cancellationToken);
+        var statuses = new List<BudgetStatusResponse>();
+        foreach (var budget in budgets.OrderBy(b => b.Id, StringComparer.Ordinal))
+        {
+            statuses.Add(BudgetStatusResponse.From(await services.Service.StatusAsync(budget, cancellationToken)));
+        }
+
+        return TypedResults.Ok(new BudgetListResponse(statuses));
+    }
+
+    public static async Task<Results<Ok<BudgetStatusResponse>, ProblemHttpResult>> GetBudgetAsync(
+        string id, [AsParameters] BudgetServices services, CancellationToken cancellationToken) =>
+        await services.Store.GetAsync(id, cancellationToken) is { } budget
+            ? TypedResults.Ok(BudgetStatusResponse.From(await services.Service.StatusAsync(budget, cancellationToken)))
+            : Problems.NotFoundOf(BudgetErrors.NotFound, $"Budget '{id}'");
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteBudgetAsync(
+        string id, [AsParameters] BudgetServices services, CancellationToken cancellationToken)
+    {
+        if (!await services.Store.DeleteAsync(id, cancellationToken))
+        {
+            return Problems.NotFoundOf(BudgetErrors.NotFound, $"Budget '{id}'");
+        }
+
+        services.Service.Invalidate();
+        return TypedResults.NoContent();
+    }
+}
+
+/// <summary>Budget JSON plus its current period: the contract shape of the budgets endpoints.</summary>
+public sealed record BudgetStatusResponse(
+    string Id, BudgetScope Scope, BudgetPeriod Period, decimal LimitUsd, BudgetMode Mode, BudgetThresholds Thresholds, bool FailClosed,
+    bool DenyUnpriced, decimal SpentUsd, decimal ReservedUsd, decimal RemainingUsd, BudgetState State, DateTimeOffset? PeriodStart,
+    DateTimeOffset? PeriodEnd, KillSwitchState KillSwitch)
+{
+    public static BudgetStatusResponse From(BudgetStatus s) => new(
+        s.Budget.Id, s.Budget.Scope, s.Budget.Period, s.Budget.LimitUsd, s.Budget.Mode, s.Budget.Thresholds, s.Budget.FailClosed,
+        s.Budget.DenyUnpriced, s.SpentUsd, s.ReservedUsd, s.RemainingUsd, s.State,
+        s.Budget.Period == BudgetPeriod.Total ? null : s.Period.Start, s.Period.End, s.KillSwitch);
+}
+
+public sealed record BudgetListResponse(IReadOnlyList<BudgetStatusResponse> Budgets);
