@@ -20,9 +20,10 @@ public sealed class ControlPlaneApp : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> _settings;
 
-    public ControlPlaneApp(Dictionary<string, string?>? settings = null)
+    /// <param name="tablePrefix">Share one prefix between several apps to run them as instances of one deployment.</param>
+    public ControlPlaneApp(Dictionary<string, string?>? settings = null, string? tablePrefix = null)
     {
-        TablePrefix = Azurite.NewTablePrefix();
+        TablePrefix = tablePrefix ?? Azurite.NewTablePrefix();
         _settings = new()
         {
             ["ControlPlane:Storage:ConnectionString"] = Azurite.ConnectionString,
@@ -38,7 +39,7 @@ public sealed class ControlPlaneApp : WebApplicationFactory<Program>
     }
 
     public string TablePrefix { get; }
-    public FakeTimeProvider Clock { get; } = new(Start);
+    public FakeTimeProvider Clock { get; init; } = new(Start);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
