@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using ControlPlane.Access;
 using ControlPlane.Azure.Access;
 using ControlPlane.Azure.Budgets;
+using ControlPlane.Azure.Events;
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Budgets;
 using ControlPlane.Azure.Pricing;
@@ -92,6 +93,9 @@ public static class ControlPlaneServices
             sp.GetRequiredService<IIsolationStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BudgetOptions>>().Value,
             UnhandledExceptionHandler.IsStorageOutage));
         services.AddScoped<ReservationExpirySweepFunction>();
+        services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName);
+        services.AddSingleton<IEventPublisher>(sp => new EventGridPublisher(sp.GetRequiredService<IOptions<EventsOptions>>().Value));
+        services.AddScoped<PublishBudgetEventsFunction>();
         return services;
     }
 

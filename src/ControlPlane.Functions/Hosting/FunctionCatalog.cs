@@ -51,6 +51,7 @@ public static class FunctionCatalog
     public const string ResetKillSwitch = "ResetKillSwitch";
     public const string ListEvents = "ListEvents";
     public const string ReservationExpirySweep = "ReservationExpirySweep";
+    public const string PublishBudgetEvents = "PublishBudgetEvents";
 
     public static IReadOnlyList<FunctionDefinition> All { get; } =
     [
@@ -78,6 +79,7 @@ public static class FunctionCatalog
         new(ListEvents, new HttpTrigger("events", ["GET"])),
         new(LedgerRetentionSweep, new TimerTrigger("0 30 3 * * *"), typeof(Retention.LedgerRetentionSweepFunction)),
         new(ReservationExpirySweep, new TimerTrigger("0 * * * * *"), typeof(Budgets.ReservationExpirySweepFunction)),
+        new(PublishBudgetEvents, new TimerTrigger("*/30 * * * * *"), typeof(Budgets.PublishBudgetEventsFunction)),
     ];
 
     public static FunctionDefinition? Find(string name) =>

@@ -16,7 +16,7 @@ public sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandler>
             BadHttpRequestException bad => Problems.Of(bad.StatusCode, Problems.JsonInvalid, "The request could not be read.", bad.Message),
             _ when IsStorageOutage(exception) =>
                 Problems.Of(StatusCodes.Status503ServiceUnavailable, Problems.StorageUnavailable,
-                    "Storage is unavailable; nothing was recorded by the failed step. Retry with the same ids.", null),
+                    "A backing service (storage or Event Grid) is unavailable; nothing was acknowledged. Retry with the same ids.", null),
             _ => Problems.Of(StatusCodes.Status500InternalServerError, Problems.InternalError, "Unexpected error.", null),
         };
         if (problem.StatusCode >= 500)
