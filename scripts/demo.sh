@@ -76,6 +76,33 @@ for (const groupBy of ['team', 'feature', 'model']) {
 }
 const quote = await call('POST', '/api/prices/quote', { provider: 'anthropic', model: 'claude-sonnet-4-5', inputTokens: 250000, outputTokens: 2000, callsPerMonth: 10000 });
 console.log(`\nQuote: a 250K-token Claude Sonnet 4.5 call costs ${usd(quote.costUsd)} (long-context tier above ${quote.breakdown.tierAboveInputTokens} tokens); 10,000 a month: ${usd(quote.monthlyCostUsd)}.`);
+// Budgets: a hard daily budget on the labs team warns, trips, denies a call, and comes back after a reset.
+console.log('\nBudget "labs-daily": $0.02 a day, hard. Labs switches to gpt-4o...');
+await call('PUT', '/api/budgets/labs-daily', { scope: { type: 'team', value: 'labs' }, period: 'daily', limitUsd: 0.02, mode: 'hard' });
+const show = async () => { const b = await call('GET', '/api/budgets/labs-daily'); console.log(`  spent ${usd(b.spentUsd)}  reserved ${usd(b.reservedUsd)}  state ${b.state.padEnd(7)} kill switch ${b.killSwitch}`); };
+const ask = async maxOutputTokens => call('POST', '/api/authorize', { team: 'labs', feature: 'prototype', provider: 'azure-openai', model: 'gpt-4o', inputTokens: 2000, maxOutputTokens }, keys.labs);
+for (let i = 0; i < 4; i++) {
+  const grant = await ask(500);
+  if (!grant.allowed) { console.log(`  authorize -> denied: ${grant.reason} by ${grant.budgetId}, $${grant.remainingUsd} left, at most ${grant.maxAffordableOutputTokens} output tokens would fit`); break; }
+  console.log(`  authorize -> reservation ${grant.reservationId.slice(0, 12)}... holds ${usd(grant.ceilingUsd)}`);
+  await call('POST', '/api/usage', { id: `labs-gpt4o-${i}`, team: 'labs', feature: 'prototype', provider: 'azure-openai', model: 'gpt-4o', inputTokens: 2000, outputTokens: 450, reservationId: grant.reservationId }, keys.labs);
+  await show();
+}
+await call('POST', '/api/usage', { id: 'labs-posthoc', team: 'labs', feature: 'prototype', provider: 'azure-openai', model: 'gpt-4o', inputTokens: 4000, outputTokens: 800 }, keys.labs);
+console.log('  a post-hoc call without authorization lands:'); await show();
+const denied = await ask(100);
+console.log(`  authorize -> ${denied.allowed ? 'allowed' : 'denied: ' + denied.reason}`);
+const check = await call('GET', '/api/killswitches/check?team=labs', undefined, keys.labs);
+console.log(`  kill switch check for labs: blocked=${check.blocked}`);
+const reset = await call('POST', '/api/killswitches/reset', { scope: { type: 'team', value: 'labs' } });
+console.log(`  admin resets the kill switch (re-armed: ${reset.rearmed.join(', ')}); spend is still over the limit, so calls stay denied:`); await show();
+await call('PUT', '/api/budgets/labs-daily', { scope: { type: 'team', value: 'labs' }, period: 'daily', limitUsd: 0.10, mode: 'hard' });
+console.log('  admin raises the limit to $0.10:'); await show();
+console.log(`  authorize -> ${(await ask(100)).allowed ? 'allowed' : 'denied'}`);
+const events = await call('GET', '/api/events');
+console.log('  events (outbox, sent to Event Grid when a topic is configured):');
+for (const e of events.events.reverse()) console.log(`    ${e.type.padEnd(36)} ${e.threshold ?? ''}`);
+
 try { await call('POST', '/api/usage', { id: 'sneaky', team: 'finance', feature: 'x', model: 'gpt-4o', inputTokens: 1, outputTokens: 1 }, keys.search); }
 catch (e) { console.log(`\nThe search team's key cannot record for finance: ${e.message.split(' -> ')[1].slice(0, 3)} ${JSON.parse(e.message.split(/ -> \d+ /)[1]).code}`); }
 JS
