@@ -1,10 +1,17 @@
 using BenchmarkDotNet.Running;
 using ControlPlane.Benchmarks.Usage;
 
-// `ingest [events] [clients]` runs the ingest load driver against its own Azurite; anything else goes to BenchmarkDotNet.
+// `ingest [events] [clients]` and `authorize [seconds] [clients]` run load drivers against their own Azurite;
+// anything else goes to BenchmarkDotNet.
 if (args.Length > 0 && args[0] == "ingest")
 {
     await IngestLoadDriver.RunAsync(args.Skip(1).ToArray());
+    return;
+}
+
+if (args.Length > 0 && args[0] == "authorize")
+{
+    await ControlPlane.Benchmarks.Budgets.AuthorizeLoadDriver.RunAsync(args.Skip(1).ToArray());
     return;
 }
 

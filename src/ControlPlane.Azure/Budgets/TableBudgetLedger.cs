@@ -9,34 +9,74 @@ namespace ControlPlane.Azure.Budgets;
 
 /// <summary>
 /// Budget money on Table storage. Everything about one budget lives in one partition (its id): the period row
-/// (<c>p|{period}</c>: spent, reserved, kill switch, thresholds already announced), one hold row per reservation
-/// (<c>h|{reservationId}</c>), one marker per post-hoc charge (<c>c|{period}|{eventId}</c>) and the outbox
-/// (<c>o|{period}|{event}</c>). So every change is one entity group transaction, guarded by the period row's
-/// ETag: the hold and the reserved total, the settlement and the spend, a threshold crossing and its event,
-/// land together or not at all, from any number of instances.
+/// (<c>p|{period}</c>: spent, reserved, leased, kill switch, thresholds already announced), lease rows
+/// (<c>l|{period}|{leaseId}</c>), one hold row per reservation (<c>h|{leaseId or -}|{reservationId}</c>), one
+/// marker per post-hoc charge (<c>c|{period}|{eventId}</c>) and the outbox (<c>o|{period}|{event}</c>). Every
+/// change is one entity group transaction guarded by ETags, so it lands whole or not at all, from any number of
+/// instances.
 /// <para>
-/// This is the correct baseline design; every authorization updates the budget's one period row, so a hot
-/// budget is limited by that row's update rate. Leasing headroom to instances is the planned way past it.
+/// <b>Invariant.</b> spent + reserved + leased ≤ the block threshold, checked whenever money leaves the free
+/// headroom (a lease, or a direct hold); a lease covers every hold it issued until it is folded back.
+/// </para>
+/// <para>
+/// <b>Leases.</b> Updating the one period row per authorization caps a hot budget at that row's update rate.
+/// Instead each instance leases a slice of headroom (one period-row update), then issues holds from it in
+/// group-committed batches: up to 90 hold inserts plus one ETag-guarded update of its own lease row per
+/// transaction. Settling or releasing a leased hold touches only the hold's row. When the lease has stopped
+/// issuing, its unused headroom goes back at once, and later (after <see cref="LeaseOptions.FoldDelay"/>) the
+/// sweep folds it: settled holds become spend, still-active holds become direct holds, the rest is returned.
 /// </para>
 /// </summary>
-public sealed class TableBudgetLedger(TableProvider tables) : IBudgetLedger
+public sealed class TableBudgetLedger(TableProvider tables, TimeProvider time, LeaseOptions leases) : IBudgetLedger
 {
     public const string TableName = "BudgetLedger";
+    public const string DirectHold = "-";
     private const int MaxAttempts = 400;
     private const int MaxChargesPerTransaction = 90;
+    private const int MaxHoldsPerTransaction = 90;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), LeaseSlot> _slots = new();
+    private readonly string _owner = Guid.NewGuid().ToString("N")[..12];
 
     public async Task<BudgetPeriodState> GetStateAsync(Budget budget, PeriodWindow window, CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(cancellationToken).ConfigureAwait(false);
         var period = await PeriodRow.ReadAsync(table, budget.Id, window, cancellationToken).ConfigureAwait(false);
-        return period.State(budget);
+        var state = period.State(budget);
+        if (period.LeasedUsd == 0)
+        {
+            return state;
+        }
+
+        // Leased holds that already settled or were released are still inside "leased" until their lease is
+        // folded: show them as what they are.
+        var spent = state.SpentUsd;
+        var reserved = state.ReservedUsd;
+        await foreach (var lease in table.QueryAsync<TableEntity>(RangeFilter(budget.Id, $"l|{window.Key}|"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            var leaseId = lease.RowKey[(lease.RowKey.LastIndexOf('|') + 1)..];
+            await foreach (var hold in table.QueryAsync<TableEntity>(RangeFilter(budget.Id, $"h|{leaseId}|") + " and Folded eq false", cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                if (hold.GetString("Status") != nameof(ReservationStatus.Active))
+                {
+                    reserved -= Money(hold, "CeilingUsd");
+                    spent += hold.GetString("ActualUsd") is { } actual ? UsageEntityMapper.ParseMoney(actual) : 0m;
+                }
+            }
+        }
+
+        return state with { SpentUsd = spent, ReservedUsd = reserved };
     }
 
     public Task<ReserveResult> TryReserveAsync(Budget budget, PeriodWindow window, string reservationId, decimal ceilingUsd, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
+        leases.Enabled
+            ? ReserveFromLeaseAsync(budget, window, reservationId, ceilingUsd, expiresAt, cancellationToken)
+            : ReserveDirectAsync(budget, window, reservationId, ceilingUsd, expiresAt, cancellationToken);
+
+    private Task<ReserveResult> ReserveDirectAsync(Budget budget, PeriodWindow window, string reservationId, decimal ceilingUsd, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
         MutateAsync<ReserveResult>(budget, window, (table, period) =>
         {
             var state = period.State(budget);
-            var remaining = budget.BlockAtUsd - state.SpentUsd - state.ReservedUsd;
+            var remaining = period.Headroom(budget);
             if (state.KillSwitch != KillSwitchState.Armed)
             {
                 return Task.FromResult((new ReserveResult(ReserveDenial.KillSwitchTripped, Math.Max(0, remaining)), new List<TableTransactionAction>()));
@@ -48,20 +88,42 @@ public sealed class TableBudgetLedger(TableProvider tables) : IBudgetLedger
             }
 
             period.ReservedUsd += ceilingUsd;
-            var hold = new TableEntity(Key(budget.Id), HoldKey(reservationId))
-            {
-                ["PeriodKey"] = window.Key,
-                ["CeilingUsd"] = UsageEntityMapper.Money(ceilingUsd),
-                ["ExpiresAt"] = expiresAt.UtcDateTime,
-                ["Status"] = nameof(ReservationStatus.Active),
-            };
-            return Task.FromResult((new ReserveResult(ReserveDenial.None, remaining - ceilingUsd), new List<TableTransactionAction> { new(TableTransactionActionType.Add, hold) }));
+            var hold = NewHold(budget.Id, DirectHold, reservationId, window, ceilingUsd, expiresAt);
+            return Task.FromResult((new ReserveResult(ReserveDenial.None, remaining - ceilingUsd, DirectHold), new List<TableTransactionAction> { new(TableTransactionActionType.Add, hold) }));
         }, cancellationToken);
 
-    public Task<SettleResult> SettleAsync(Budget budget, PeriodWindow window, string reservationId, string eventId, decimal actualUsd, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+    private static TableEntity NewHold(string budgetId, string holdRef, string reservationId, PeriodWindow window, decimal ceilingUsd, DateTimeOffset expiresAt) =>
+        new(Key(budgetId), HoldKey(holdRef, reservationId))
+        {
+            ["PeriodKey"] = window.Key,
+            ["CeilingUsd"] = UsageEntityMapper.Money(ceilingUsd),
+            ["ExpiresAt"] = expiresAt.UtcDateTime,
+            ["Status"] = nameof(ReservationStatus.Active),
+            ["Folded"] = holdRef == DirectHold,
+        };
+
+    public async Task<SettleResult> SettleAsync(Budget budget, PeriodWindow window, string holdRef, string reservationId, string eventId, decimal actualUsd, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        // A hold still inside its lease settles on its own row: no contention with anyone else's call.
+        var leased = await UpdateLeasedHoldAsync(budget, holdRef, reservationId, hold =>
+        {
+            hold["Status"] = nameof(ReservationStatus.Settled);
+            hold["ActualUsd"] = UsageEntityMapper.Money(actualUsd);
+            hold["EventId"] = eventId;
+        }, cancellationToken).ConfigureAwait(false);
+        return leased switch
+        {
+            HoldUpdate.Updated => SettleResult.Settled,
+            HoldUpdate.NotActive { Status: nameof(ReservationStatus.Settled) } => SettleResult.AlreadySettled,
+            HoldUpdate.NotActive => SettleResult.NotActive,
+            _ => await SettleDirectAsync(budget, window, holdRef, reservationId, eventId, actualUsd, now, cancellationToken).ConfigureAwait(false),
+        };
+    }
+
+    private Task<SettleResult> SettleDirectAsync(Budget budget, PeriodWindow window, string holdRef, string reservationId, string eventId, decimal actualUsd, DateTimeOffset now, CancellationToken cancellationToken) =>
         MutateAsync<SettleResult>(budget, window, async (table, period) =>
         {
-            var hold = await ReadHoldAsync(table, budget.Id, reservationId, cancellationToken).ConfigureAwait(false);
+            var hold = await ReadHoldAsync(table, budget.Id, holdRef, reservationId, cancellationToken).ConfigureAwait(false);
             if (hold is null || hold.GetString("Status") != nameof(ReservationStatus.Active))
             {
                 return (hold?.GetString("Status") == nameof(ReservationStatus.Settled) ? SettleResult.AlreadySettled : SettleResult.NotActive, []);
@@ -78,10 +140,21 @@ public sealed class TableBudgetLedger(TableProvider tables) : IBudgetLedger
             return (SettleResult.Settled, actions);
         }, cancellationToken);
 
-    public Task<bool> ReleaseAsync(Budget budget, PeriodWindow window, string reservationId, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+    public async Task<bool> ReleaseAsync(Budget budget, PeriodWindow window, string holdRef, string reservationId, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        var leased = await UpdateLeasedHoldAsync(budget, holdRef, reservationId, hold => hold["Status"] = nameof(ReservationStatus.Released), cancellationToken).ConfigureAwait(false);
+        return leased switch
+        {
+            HoldUpdate.Updated => true,
+            HoldUpdate.NotActive => false,
+            _ => await ReleaseDirectAsync(budget, window, holdRef, reservationId, cancellationToken).ConfigureAwait(false),
+        };
+    }
+
+    private Task<bool> ReleaseDirectAsync(Budget budget, PeriodWindow window, string holdRef, string reservationId, CancellationToken cancellationToken) =>
         MutateAsync<bool>(budget, window, async (table, period) =>
         {
-            var hold = await ReadHoldAsync(table, budget.Id, reservationId, cancellationToken).ConfigureAwait(false);
+            var hold = await ReadHoldAsync(table, budget.Id, holdRef, reservationId, cancellationToken).ConfigureAwait(false);
             if (hold is null || hold.GetString("Status") != nameof(ReservationStatus.Active))
             {
                 return (false, []);
@@ -91,6 +164,386 @@ public sealed class TableBudgetLedger(TableProvider tables) : IBudgetLedger
             hold["Status"] = nameof(ReservationStatus.Released);
             return (true, [new TableTransactionAction(TableTransactionActionType.UpdateReplace, hold, hold.ETag)]);
         }, cancellationToken);
+
+    /// <summary>
+    /// Queues the reservation on this instance's lease slot for the budget period; whoever holds the slot's gate
+    /// commits everything queued in one transaction, so parallel callers share one storage round trip.
+    /// </summary>
+    private async Task<ReserveResult> ReserveFromLeaseAsync(Budget budget, PeriodWindow window, string reservationId, decimal ceilingUsd, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        var slot = _slots.GetOrAdd((budget.Id, window.Key), _ => new LeaseSlot());
+        var request = new PendingHold(reservationId, ceilingUsd, expiresAt);
+        slot.Queue.Enqueue(request);
+        while (!request.Done.Task.IsCompleted)
+        {
+            await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (!request.Done.Task.IsCompleted)
+                {
+                    await CommitQueuedAsync(slot, budget, window, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex)
+            {
+                // The whole batch failed (storage down): every caller in it learns why; none is left waiting.
+                slot.FailQueued(ex);
+                throw;
+            }
+            finally
+            {
+                slot.Gate.Release();
+            }
+        }
+
+        return await request.Done.Task.ConfigureAwait(false);
+    }
+
+    private async Task CommitQueuedAsync(LeaseSlot slot, Budget budget, PeriodWindow window, CancellationToken ct)
+    {
+        var batch = slot.Take(MaxHoldsPerTransaction);
+        var table = await TableAsync(ct).ConfigureAwait(false);
+        for (var attempt = 1; batch.Count > 0; attempt++)
+        {
+            var now = time.GetUtcNow();
+            var lease = slot.Current;
+            if (lease is null || lease.UsableUntil <= now || lease.Available < batch[0].CeilingUsd)
+            {
+                if (lease is not null)
+                {
+                    slot.Current = null;
+                    await TrimLeaseAsync(budget, window, lease.Id, ct).ConfigureAwait(false);
+                }
+
+                var demand = batch.Sum(p => p.CeilingUsd);
+                var (acquired, denial) = await AcquireLeaseAsync(budget, window, batch[0].CeilingUsd, demand, now, ct).ConfigureAwait(false);
+                if (acquired is null)
+                {
+                    batch[0].Done.TrySetResult(denial!);
+                    batch.RemoveAt(0);
+                    continue;
+                }
+
+                slot.Current = lease = acquired;
+            }
+
+            var taken = new List<PendingHold>();
+            var issuing = 0m;
+            foreach (var pending in batch)
+            {
+                if (issuing + pending.CeilingUsd > lease.Available)
+                {
+                    break;
+                }
+
+                taken.Add(pending);
+                issuing += pending.CeilingUsd;
+            }
+
+            var actions = taken.Select(p => new TableTransactionAction(TableTransactionActionType.Add,
+                NewHold(budget.Id, lease.Id, p.ReservationId, window, p.CeilingUsd, p.ExpiresAt))).ToList();
+            actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateMerge,
+                new TableEntity(Key(budget.Id), LeaseKey(window, lease.Id)) { ["IssuedUsd"] = UsageEntityMapper.Money(lease.Issued + issuing) }, lease.ETag));
+            try
+            {
+                var response = await table.SubmitTransactionAsync(actions, ct).ConfigureAwait(false);
+                lease.Issued += issuing;
+                lease.ETag = response.Value[^1].Headers.ETag ?? await ReadLeaseETagAsync(table, budget.Id, window, lease.Id, ct).ConfigureAwait(false);
+                var remaining = lease.BudgetHeadroomOutside + lease.Available;
+                foreach (var pending in taken)
+                {
+                    pending.Done.TrySetResult(new ReserveResult(ReserveDenial.None, remaining, lease.Id));
+                }
+
+                batch.RemoveRange(0, taken.Count);
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status is 404 or 409 or 412 && attempt < MaxAttempts)
+            {
+                // The sweep folded this lease under us: its row changed or is gone. Nothing of this batch was
+                // written; issue it from a fresh lease.
+                slot.Current = null;
+            }
+        }
+    }
+
+    /// <summary>Leases headroom for at least <paramref name="minimum"/> (one call), ideally enough for many calls.</summary>
+    private async Task<(Lease? Lease, ReserveResult? Denial)> AcquireLeaseAsync(Budget budget, PeriodWindow window, decimal minimum, decimal demand, DateTimeOffset now, CancellationToken ct)
+    {
+        var leaseId = "L" + Guid.NewGuid().ToString("N")[..16];
+        var desired = Math.Max(demand, Math.Min(minimum * leases.CallsPerLease, budget.BlockAtUsd * (decimal)leases.MaxShareOfLimit));
+        var (granted, denial, outside) = await MutateAsync<(decimal Amount, ReserveResult? Denial, decimal Outside)>(budget, window, (table, period) =>
+        {
+            var state = period.State(budget);
+            var headroom = period.Headroom(budget);
+            if (state.KillSwitch != KillSwitchState.Armed)
+            {
+                return Task.FromResult(((0m, (ReserveResult?)new ReserveResult(ReserveDenial.KillSwitchTripped, Math.Max(0, headroom)), 0m), new List<TableTransactionAction>()));
+            }
+
+            if (headroom < minimum)
+            {
+                return Task.FromResult(((0m, (ReserveResult?)new ReserveResult(ReserveDenial.InsufficientHeadroom, Math.Max(0, headroom)), 0m), new List<TableTransactionAction>()));
+            }
+
+            var amount = Math.Min(headroom, desired);
+            period.LeasedUsd += amount;
+            var row = new TableEntity(Key(budget.Id), LeaseKey(window, leaseId))
+            {
+                ["AmountUsd"] = UsageEntityMapper.Money(amount),
+                ["IssuedUsd"] = UsageEntityMapper.Money(0m),
+                ["UsableUntil"] = (now + leases.Duration).UtcDateTime,
+                ["Owner"] = _owner,
+            };
+            return Task.FromResult(((amount, (ReserveResult?)null, headroom - amount), new List<TableTransactionAction> { new(TableTransactionActionType.Add, row) }));
+        }, ct).ConfigureAwait(false);
+        if (denial is not null)
+        {
+            return (null, denial);
+        }
+
+        var table = await TableAsync(ct).ConfigureAwait(false);
+        var etag = await ReadLeaseETagAsync(table, budget.Id, window, leaseId, ct).ConfigureAwait(false);
+        return (new Lease(leaseId, granted, now + leases.Duration, etag, outside), null);
+    }
+
+    private static async Task<ETag> ReadLeaseETagAsync(TableClient table, string budgetId, PeriodWindow window, string leaseId, CancellationToken ct) =>
+        (await table.GetEntityAsync<TableEntity>(Key(budgetId), LeaseKey(window, leaseId), ["RowKey"], ct).ConfigureAwait(false)).Value.ETag;
+
+    /// <summary>A lease that stops issuing gives its unused headroom back at once; its holds stay covered.</summary>
+    private Task<bool> TrimLeaseAsync(Budget budget, PeriodWindow window, string leaseId, CancellationToken ct) =>
+        MutateAsync<bool>(budget, window, async (table, period) =>
+        {
+            var row = await table.GetEntityIfExistsAsync<TableEntity>(Key(budget.Id), LeaseKey(window, leaseId), cancellationToken: ct).ConfigureAwait(false);
+            if (!row.HasValue)
+            {
+                return (false, []);
+            }
+
+            var lease = row.Value!;
+            var unused = Money(lease, "AmountUsd") - Money(lease, "IssuedUsd");
+            if (unused <= 0)
+            {
+                return (false, []);
+            }
+
+            period.LeasedUsd -= unused;
+            lease["AmountUsd"] = lease.GetString("IssuedUsd");
+            lease["UsableUntil"] = DateTimeOffset.MinValue.UtcDateTime;
+            return (true, [new TableTransactionAction(TableTransactionActionType.UpdateReplace, lease, lease.ETag)]);
+        }, ct);
+
+    /// <summary>
+    /// Folds a lease back into the budget's totals, up to 90 holds per transaction: settled holds become spend,
+    /// active ones become direct holds (or expire, if past their TTL), released ones just return their money.
+    /// When no hold is left the lease's remaining amount goes back and the lease row is deleted.
+    /// </summary>
+    private async Task<int> FoldLeaseAsync(Budget budget, PeriodWindow window, string leaseId, DateTimeOffset now, CancellationToken ct)
+    {
+        var expired = 0;
+        while (true)
+        {
+            var (done, expiredNow) = await MutateAsync<(bool Done, int Expired)>(budget, window, async (table, period) =>
+            {
+                var row = await table.GetEntityIfExistsAsync<TableEntity>(Key(budget.Id), LeaseKey(window, leaseId), cancellationToken: ct).ConfigureAwait(false);
+                if (!row.HasValue)
+                {
+                    return ((true, 0), []);
+                }
+
+                var lease = row.Value!;
+                var holds = new List<TableEntity>();
+                await foreach (var hold in table.QueryAsync<TableEntity>(RangeFilter(budget.Id, $"h|{leaseId}|") + " and Folded eq false", maxPerPage: MaxHoldsPerTransaction, cancellationToken: ct).ConfigureAwait(false))
+                {
+                    holds.Add(hold);
+                    if (holds.Count == MaxHoldsPerTransaction)
+                    {
+                        break;
+                    }
+                }
+
+                var amount = Money(lease, "AmountUsd");
+                if (holds.Count == 0)
+                {
+                    period.LeasedUsd -= amount;
+                    return ((true, 0), [new TableTransactionAction(TableTransactionActionType.Delete, lease, lease.ETag)]);
+                }
+
+                var before = period.SpentUsd;
+                var actions = new List<TableTransactionAction>();
+                var folded = 0m;
+                var expiring = 0;
+                foreach (var hold in holds)
+                {
+                    var ceiling = Money(hold, "CeilingUsd");
+                    folded += ceiling;
+                    hold["Folded"] = true;
+                    switch (hold.GetString("Status"))
+                    {
+                        case nameof(ReservationStatus.Settled):
+                            period.SpentUsd += Money(hold, "ActualUsd");
+                            break;
+                        case nameof(ReservationStatus.Active) when hold.GetDateTimeOffset("ExpiresAt") <= now:
+                            hold["Status"] = nameof(ReservationStatus.Expired);
+                            expiring++;
+                            break;
+                        case nameof(ReservationStatus.Active):
+                            period.ReservedUsd += ceiling;
+                            break;
+                    }
+
+                    actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateReplace, hold, hold.ETag));
+                }
+
+                period.LeasedUsd -= folded;
+                lease["AmountUsd"] = UsageEntityMapper.Money(amount - folded);
+                lease["IssuedUsd"] = UsageEntityMapper.Money(Money(lease, "IssuedUsd") - folded);
+                lease["UsableUntil"] = DateTimeOffset.MinValue.UtcDateTime;
+                actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateReplace, lease, lease.ETag));
+                actions.AddRange(period.Cross(budget, window, before, now));
+                return ((false, expiring), actions);
+            }, ct).ConfigureAwait(false);
+            expired += expiredNow;
+            if (done)
+            {
+                return expired;
+            }
+        }
+    }
+
+    public async Task<int> SweepAsync(Budget budget, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(cancellationToken).ConfigureAwait(false);
+        var released = 0;
+        var foldable = new List<(string Period, string LeaseId)>();
+        await foreach (var lease in table.QueryAsync<TableEntity>(RangeFilter(budget.Id, "l|"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if ((lease.GetDateTimeOffset("UsableUntil") ?? DateTimeOffset.MinValue) + leases.FoldDelay <= now)
+            {
+                var parts = lease.RowKey.Split('|');
+                foldable.Add((parts[1], parts[2]));
+            }
+        }
+
+        foreach (var (periodKey, leaseId) in foldable)
+        {
+            released += await FoldLeaseAsync(budget, new PeriodWindow(periodKey, default, null), leaseId, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Direct holds past their TTL, including orphans whose reservation record was never written.
+        var expired = new List<(string PeriodKey, string ReservationId)>();
+        var filter = RangeFilter(budget.Id, $"h|{DirectHold}|") + TableClient.CreateQueryFilter($" and Status eq {nameof(ReservationStatus.Active)} and ExpiresAt le {now.UtcDateTime}");
+        await foreach (var hold in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            expired.Add((hold.GetString("PeriodKey"), hold.RowKey[(hold.RowKey.IndexOf('|', 2) + 1)..]));
+        }
+
+        foreach (var (periodKey, reservationId) in expired)
+        {
+            if (await ReleaseDirectAsync(budget, new PeriodWindow(periodKey, default, null), DirectHold, Unescape(reservationId), cancellationToken).ConfigureAwait(false))
+            {
+                released++;
+            }
+        }
+
+        return released;
+    }
+
+    private abstract record HoldUpdate
+    {
+        public sealed record Updated : HoldUpdate;
+
+        public sealed record NotActive(string? Status) : HoldUpdate;
+
+        /// <summary>The hold is direct (or already folded): the caller goes through the period row.</summary>
+        public sealed record Direct : HoldUpdate;
+    }
+
+    /// <summary>Changes an active, unfolded leased hold on its own row (ETag-guarded against a concurrent fold).</summary>
+    private async Task<HoldUpdate> UpdateLeasedHoldAsync(Budget budget, string holdRef, string reservationId, Action<TableEntity> change, CancellationToken ct)
+    {
+        if (holdRef == DirectHold)
+        {
+            return new HoldUpdate.Direct();
+        }
+
+        var table = await TableAsync(ct).ConfigureAwait(false);
+        for (var attempt = 1; ; attempt++)
+        {
+            var hold = await ReadHoldAsync(table, budget.Id, holdRef, reservationId, ct).ConfigureAwait(false);
+            if (hold is null || hold.GetBoolean("Folded") == true)
+            {
+                return hold is null ? new HoldUpdate.NotActive(null) : new HoldUpdate.Direct();
+            }
+
+            if (hold.GetString("Status") != nameof(ReservationStatus.Active))
+            {
+                return new HoldUpdate.NotActive(hold.GetString("Status"));
+            }
+
+            change(hold);
+            try
+            {
+                await table.UpdateEntityAsync(hold, hold.ETag, TableUpdateMode.Replace, ct).ConfigureAwait(false);
+                return new HoldUpdate.Updated();
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < MaxAttempts)
+            {
+                // Folded (or changed) between our read and write: read again and take the right path.
+            }
+        }
+    }
+
+    private static string LeaseKey(PeriodWindow window, string leaseId) => $"l|{window.Key}|{leaseId}";
+
+    private static string Unescape(string escaped) =>
+        System.Text.RegularExpressions.Regex.Replace(escaped, "%([0-9A-F]{4})", m => ((char)Convert.ToInt32(m.Groups[1].Value, 16)).ToString());
+
+    /// <summary>This instance's current lease on one budget period, and the callers waiting to be committed.</summary>
+    private sealed class LeaseSlot
+    {
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+        public System.Collections.Concurrent.ConcurrentQueue<PendingHold> Queue { get; } = new();
+        public Lease? Current { get; set; }
+
+        public List<PendingHold> Take(int max)
+        {
+            var batch = new List<PendingHold>(max);
+            while (batch.Count < max && Queue.TryDequeue(out var pending))
+            {
+                batch.Add(pending);
+            }
+
+            return batch;
+        }
+
+        public void FailQueued(Exception ex)
+        {
+            Current = null;
+            while (Queue.TryDequeue(out var pending))
+            {
+                pending.Done.TrySetException(ex);
+            }
+        }
+    }
+
+    private sealed record PendingHold(string ReservationId, decimal CeilingUsd, DateTimeOffset ExpiresAt)
+    {
+        public TaskCompletionSource<ReserveResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private sealed class Lease(string id, decimal amount, DateTimeOffset usableUntil, ETag etag, decimal budgetHeadroomOutside)
+    {
+        public string Id { get; } = id;
+        public decimal Amount { get; } = amount;
+        public decimal Issued { get; set; }
+        public DateTimeOffset UsableUntil { get; } = usableUntil;
+        public ETag ETag { get; set; } = etag;
+
+        /// <summary>The budget's free headroom outside this lease when it was taken: for the caller's estimate of what remains.</summary>
+        public decimal BudgetHeadroomOutside { get; } = budgetHeadroomOutside;
+
+        public decimal Available => Amount - Issued;
+    }
 
     public async Task ChargeAsync(Budget budget, PeriodWindow window, IReadOnlyList<BudgetCharge> charges, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
@@ -205,9 +658,9 @@ public sealed class TableBudgetLedger(TableProvider tables) : IBudgetLedger
         }
     }
 
-    private static async Task<TableEntity?> ReadHoldAsync(TableClient table, string budgetId, string reservationId, CancellationToken ct)
+    private static async Task<TableEntity?> ReadHoldAsync(TableClient table, string budgetId, string holdRef, string reservationId, CancellationToken ct)
     {
-        var hold = await table.GetEntityIfExistsAsync<TableEntity>(Key(budgetId), HoldKey(reservationId), cancellationToken: ct).ConfigureAwait(false);
+        var hold = await table.GetEntityIfExistsAsync<TableEntity>(Key(budgetId), HoldKey(holdRef, reservationId), cancellationToken: ct).ConfigureAwait(false);
         return hold.HasValue ? hold.Value : null;
     }
 
@@ -215,7 +668,14 @@ public sealed class TableBudgetLedger(TableProvider tables) : IBudgetLedger
 
     internal static string Key(string budgetId) => TableKeys.Escape(budgetId);
 
-    private static string HoldKey(string reservationId) => "h|" + TableKeys.Escape(reservationId);
+    private static string HoldKey(string holdRef, string reservationId) => $"h|{holdRef}|{TableKeys.Escape(reservationId)}";
+
+    /// <summary>Rows of one partition whose key starts with <paramref name="prefix"/>: [prefix, prefix with its last character incremented).</summary>
+    private static string RangeFilter(string budgetId, string prefix) =>
+        $"PartitionKey eq {TableKeys.Quote(Key(budgetId))} and RowKey ge {TableKeys.Quote(prefix)} and RowKey lt {TableKeys.Quote(prefix[..^1] + (char)(prefix[^1] + 1))}";
+
+    private static decimal Money(TableEntity entity, string property) =>
+        entity.GetString(property) is { } value ? UsageEntityMapper.ParseMoney(value) : 0m;
 
     private static string ChargeKey(PeriodWindow window, string eventId) => $"c|{window.Key}|{TableKeys.Escape(eventId)}";
 
@@ -226,6 +686,7 @@ public sealed class TableBudgetLedger(TableProvider tables) : IBudgetLedger
         private readonly bool _exists;
         private readonly decimal _spent;
         private readonly decimal _reserved;
+        private readonly decimal _leased;
         private readonly KillSwitchState _killSwitch;
 
         private PeriodRow(TableEntity entity, bool exists)
@@ -234,6 +695,7 @@ public sealed class TableBudgetLedger(TableProvider tables) : IBudgetLedger
             _exists = exists;
             _spent = SpentUsd = entity.GetString("SpentUsd") is { } s ? UsageEntityMapper.ParseMoney(s) : 0m;
             _reserved = ReservedUsd = entity.GetString("ReservedUsd") is { } r ? UsageEntityMapper.ParseMoney(r) : 0m;
+            _leased = LeasedUsd = entity.GetString("LeasedUsd") is { } l ? UsageEntityMapper.ParseMoney(l) : 0m;
             _killSwitch = KillSwitch = Enum.TryParse<KillSwitchState>(entity.GetString("KillSwitch"), out var k) ? k : KillSwitchState.Armed;
             KillSwitchSince = entity.GetDateTimeOffset("KillSwitchSince");
             Announced = [.. (entity.GetString("Announced") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)];
@@ -241,13 +703,20 @@ public sealed class TableBudgetLedger(TableProvider tables) : IBudgetLedger
 
         public decimal SpentUsd { get; set; }
         public decimal ReservedUsd { get; set; }
+
+        /// <summary>Headroom leased to instances: covers every hold a lease issued until the lease is folded.</summary>
+        public decimal LeasedUsd { get; set; }
+
         public KillSwitchState KillSwitch { get; set; }
         public DateTimeOffset? KillSwitchSince { get; set; }
 
         /// <summary>Thresholds already announced this period: each fires once, never a storm.</summary>
         public HashSet<string> Announced { get; }
 
-        public bool Dirty => SpentUsd != _spent || ReservedUsd != _reserved || KillSwitch != _killSwitch;
+        public bool Dirty => SpentUsd != _spent || ReservedUsd != _reserved || LeasedUsd != _leased || KillSwitch != _killSwitch;
+
+        /// <summary>Money still free under the block threshold.</summary>
+        public decimal Headroom(Budget budget) => budget.BlockAtUsd - SpentUsd - ReservedUsd - LeasedUsd;
 
         public static async Task<PeriodRow> ReadAsync(TableClient table, string budgetId, PeriodWindow window, CancellationToken ct)
         {
@@ -259,7 +728,7 @@ public sealed class TableBudgetLedger(TableProvider tables) : IBudgetLedger
         {
             // A tripped switch re-arms by itself once the limit is raised above the spend.
             var killSwitch = KillSwitch == KillSwitchState.Tripped && SpentUsd < budget.BlockAtUsd ? KillSwitchState.Armed : KillSwitch;
-            return new BudgetPeriodState(SpentUsd, ReservedUsd, killSwitch, KillSwitchSince);
+            return new BudgetPeriodState(SpentUsd, ReservedUsd + LeasedUsd, killSwitch, KillSwitchSince);
         }
 
         /// <summary>Announces each threshold the spend has just reached, and trips a hard budget's switch at block.</summary>
@@ -305,6 +774,7 @@ public sealed class TableBudgetLedger(TableProvider tables) : IBudgetLedger
         {
             _entity["SpentUsd"] = UsageEntityMapper.Money(SpentUsd);
             _entity["ReservedUsd"] = UsageEntityMapper.Money(ReservedUsd);
+            _entity["LeasedUsd"] = UsageEntityMapper.Money(LeasedUsd);
             _entity["KillSwitch"] = KillSwitch.ToString();
             _entity["KillSwitchSince"] = KillSwitchSince?.UtcDateTime;
             _entity["Announced"] = string.Join(',', Announced);

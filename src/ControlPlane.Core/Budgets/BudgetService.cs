@@ -66,46 +66,47 @@ public sealed class BudgetService(
             return Deny(DenialReasons.UnpricedModel, strict.Id, strict.Scope, null, 0);
         }
 
-        var reservation = new Reservation
-        {
-            Id = "res_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)),
-            CeilingUsd = worst.TotalCost,
-            ExpiresAt = now + options.ReservationTtl,
-            Holds = [.. hard.Select(b => PeriodWindow.For(b.Period, now)).Zip(hard, (w, b) => new ReservationHold(b.Id, w.Key, w.Start, w.End))],
-            Team = call.Attribution.Team,
-            Feature = call.Attribution.Feature,
-            Model = call.Attribution.Model,
-        };
-
+        var reservationId = "res_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        var expiresAt = now + options.ReservationTtl;
         try
         {
-            // The record first: whatever happens next, the expiry sweep can find and return every hold.
-            await reservations.CreateAsync(reservation, cancellationToken).ConfigureAwait(false);
             var tightest = decimal.MaxValue;
-            var held = new List<(Budget Budget, PeriodWindow Window)>();
+            var held = new List<ReservationHold>();
             foreach (var budget in hard)
             {
                 var window = PeriodWindow.For(budget.Period, now);
-                var result = await ledger.TryReserveAsync(budget, window, reservation.Id, reservation.CeilingUsd, reservation.ExpiresAt, cancellationToken).ConfigureAwait(false);
+                var result = await ledger.TryReserveAsync(budget, window, reservationId, worst.TotalCost, expiresAt, cancellationToken).ConfigureAwait(false);
                 if (!result.Reserved)
                 {
-                    await ReleaseHoldsAsync(reservation.Id, held, now, cancellationToken).ConfigureAwait(false);
-                    await reservations.SetStatusAsync(reservation.Id, ReservationStatus.Released, cancellationToken).ConfigureAwait(false);
+                    await ReleaseHoldsAsync(reservationId, Holds(held, all), now, cancellationToken).ConfigureAwait(false);
                     var reason = result.Denial == ReserveDenial.KillSwitchTripped ? DenialReasons.KillSwitchTripped : DenialReasons.BudgetExceeded;
                     return Deny(reason, budget.Id, budget.Scope, result.RemainingUsd,
                         sheet.MaxAffordableOutputTokens(call.Pricing, call.InputTokens, Math.Min(tightest, result.RemainingUsd)));
                 }
 
-                held.Add((budget, window));
-                tightest = Math.Min(tightest, result.RemainingUsd + reservation.CeilingUsd);
+                held.Add(new ReservationHold(budget.Id, window.Key, window.Start, window.End, result.HoldRef ?? string.Empty));
+                tightest = Math.Min(tightest, result.RemainingUsd + worst.TotalCost);
             }
+
+            // Written after the holds, with where each lives. Should we crash before this, the app never got a
+            // reservation id, and the ledger's sweep returns the orphaned holds when they expire.
+            await reservations.CreateAsync(new Reservation
+            {
+                Id = reservationId,
+                CeilingUsd = worst.TotalCost,
+                ExpiresAt = expiresAt,
+                Holds = held,
+                Team = call.Attribution.Team,
+                Feature = call.Attribution.Feature,
+                Model = call.Attribution.Model,
+            }, cancellationToken).ConfigureAwait(false);
 
             return new AuthorizeResult
             {
                 Allowed = true,
-                ReservationId = reservation.Id,
-                CeilingUsd = reservation.CeilingUsd,
-                ExpiresAt = reservation.ExpiresAt,
+                ReservationId = reservationId,
+                CeilingUsd = worst.TotalCost,
+                ExpiresAt = expiresAt,
                 MaxAffordableOutputTokens = tightest == decimal.MaxValue ? NoBudgetCap : sheet.MaxAffordableOutputTokens(call.Pricing, call.InputTokens, tightest),
             };
         }
@@ -152,7 +153,7 @@ public sealed class BudgetService(
                     }
 
                     var window = new PeriodWindow(hold.PeriodKey, hold.PeriodStart, hold.PeriodEnd);
-                    var result = await ledger.SettleAsync(budget, window, reservationId, e.Id, cost.TotalUsd, now, cancellationToken).ConfigureAwait(false);
+                    var result = await ledger.SettleAsync(budget, window, hold.HoldRef, reservationId, e.Id, cost.TotalUsd, now, cancellationToken).ConfigureAwait(false);
                     if (result != SettleResult.NotActive)
                     {
                         settled.Add(budget.Id);
@@ -202,24 +203,31 @@ public sealed class BudgetService(
         }
 
         var (all, _) = await GetDefinitionsAsync(cancellationToken).ConfigureAwait(false);
-        await ReleaseHoldsAsync(reservationId, Holds(reservation, all), time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        await ReleaseHoldsAsync(reservationId, Holds(reservation.Holds, all), time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         await reservations.SetStatusAsync(reservationId, ReservationStatus.Released, cancellationToken).ConfigureAwait(false);
         return ReservationStatus.Released;
     }
 
-    /// <summary>Releases every reservation past its expiry; returns how many.</summary>
+    /// <summary>
+    /// Returns every hold past its expiry to its budget (the ledger's sweep also folds finished leases and finds
+    /// holds whose reservation record was never written) and marks the records expired. Returns holds released.
+    /// </summary>
     public async Task<int> ExpireAsync(CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow();
-        var expired = await reservations.ListExpiredAsync(now, cancellationToken).ConfigureAwait(false);
         var (all, _) = await GetDefinitionsAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var reservation in expired)
+        var released = 0;
+        foreach (var budget in all.Where(b => b.Mode == BudgetMode.Hard))
         {
-            await ReleaseHoldsAsync(reservation.Id, Holds(reservation, all), now, cancellationToken).ConfigureAwait(false);
+            released += await ledger.SweepAsync(budget, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var reservation in await reservations.ListExpiredAsync(now, cancellationToken).ConfigureAwait(false))
+        {
             await reservations.SetStatusAsync(reservation.Id, ReservationStatus.Expired, cancellationToken).ConfigureAwait(false);
         }
 
-        return expired.Count;
+        return released;
     }
 
     /// <summary>A budget's current period: spend, holds, remaining, state and kill switch.</summary>
@@ -231,19 +239,19 @@ public sealed class BudgetService(
             budget.StateFor(state.SpentUsd), window, state.KillSwitch, state.KillSwitchSince);
     }
 
-    private async Task ReleaseHoldsAsync(string reservationId, IEnumerable<(Budget Budget, PeriodWindow Window)> holds, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task ReleaseHoldsAsync(string reservationId, IEnumerable<(Budget Budget, PeriodWindow Window, string HoldRef)> holds, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        foreach (var (budget, window) in holds)
+        foreach (var (budget, window, holdRef) in holds)
         {
-            await ledger.ReleaseAsync(budget, window, reservationId, now, cancellationToken).ConfigureAwait(false);
+            await ledger.ReleaseAsync(budget, window, holdRef, reservationId, now, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static IEnumerable<(Budget, PeriodWindow)> Holds(Reservation reservation, IReadOnlyList<Budget> all) =>
-        reservation.Holds
-            .Select(h => (Budget: all.FirstOrDefault(b => b.Id == h.BudgetId), Window: new PeriodWindow(h.PeriodKey, h.PeriodStart, h.PeriodEnd)))
+    private static IEnumerable<(Budget, PeriodWindow, string)> Holds(IEnumerable<ReservationHold> holds, IReadOnlyList<Budget> all) =>
+        holds
+            .Select(h => (Budget: all.FirstOrDefault(b => b.Id == h.BudgetId), Window: new PeriodWindow(h.PeriodKey, h.PeriodStart, h.PeriodEnd), h.HoldRef))
             .Where(h => h.Budget is not null)
-            .Select(h => (h.Budget!, h.Window));
+            .Select(h => (h.Budget!, h.Window, h.HoldRef));
 
     private static AuthorizeResult Deny(string reason, string? budgetId, BudgetScope scope, decimal? remaining, long affordable) => new()
     {

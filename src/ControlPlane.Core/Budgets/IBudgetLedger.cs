@@ -29,7 +29,9 @@ public enum ReserveDenial
 }
 
 /// <summary>The outcome of holding money on one budget.</summary>
-public sealed record ReserveResult(ReserveDenial Denial, decimal RemainingUsd)
+/// <param name="RemainingUsd">Headroom left after this hold (with leases in use, this instance's best estimate).</param>
+/// <param name="HoldRef">Where the hold lives (which lease issued it); pass it back to settle or release.</param>
+public sealed record ReserveResult(ReserveDenial Denial, decimal RemainingUsd, string? HoldRef = null)
 {
     public bool Reserved => Denial == ReserveDenial.None;
 }
@@ -62,10 +64,16 @@ public interface IBudgetLedger
     Task<ReserveResult> TryReserveAsync(Budget budget, PeriodWindow window, string reservationId, decimal ceilingUsd, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
 
     /// <summary>Replaces the hold by the actual cost, exactly once.</summary>
-    Task<SettleResult> SettleAsync(Budget budget, PeriodWindow window, string reservationId, string eventId, decimal actualUsd, DateTimeOffset now, CancellationToken cancellationToken = default);
+    Task<SettleResult> SettleAsync(Budget budget, PeriodWindow window, string holdRef, string reservationId, string eventId, decimal actualUsd, DateTimeOffset now, CancellationToken cancellationToken = default);
 
     /// <summary>Returns an active hold's money; false when it was no longer active.</summary>
-    Task<bool> ReleaseAsync(Budget budget, PeriodWindow window, string reservationId, DateTimeOffset now, CancellationToken cancellationToken = default);
+    Task<bool> ReleaseAsync(Budget budget, PeriodWindow window, string holdRef, string reservationId, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Returns money nobody will claim: folds leases that stopped issuing into the budget's totals and releases
+    /// holds past their expiry (also those whose reservation record was never written). Returns holds released.
+    /// </summary>
+    Task<int> SweepAsync(Budget budget, DateTimeOffset now, CancellationToken cancellationToken = default);
 
     /// <summary>Adds post-hoc spend; an event id already charged to this budget is skipped.</summary>
     Task ChargeAsync(Budget budget, PeriodWindow window, IReadOnlyList<BudgetCharge> charges, DateTimeOffset now, CancellationToken cancellationToken = default);
@@ -88,7 +96,7 @@ public sealed record Reservation
 }
 
 /// <summary>Money held on one budget for one period.</summary>
-public sealed record ReservationHold(string BudgetId, string PeriodKey, DateTimeOffset PeriodStart, DateTimeOffset? PeriodEnd);
+public sealed record ReservationHold(string BudgetId, string PeriodKey, DateTimeOffset PeriodStart, DateTimeOffset? PeriodEnd, string HoldRef);
 
 public enum ReservationStatus
 {

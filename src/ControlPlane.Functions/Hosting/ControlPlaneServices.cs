@@ -84,7 +84,9 @@ public static class ControlPlaneServices
     {
         services.AddOptions<BudgetOptions>().BindConfiguration(BudgetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IBudgetStore, TableBudgetStore>();
-        services.AddSingleton<TableBudgetLedger>();
+        services.AddOptions<LeaseOptions>().BindConfiguration(LeaseOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new TableBudgetLedger(
+            sp.GetRequiredService<TableProvider>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<LeaseOptions>>().Value));
         services.AddSingleton<IBudgetLedger>(sp => sp.GetRequiredService<TableBudgetLedger>());
         services.AddSingleton<IReservationStore, TableReservationStore>();
         services.AddSingleton<IIsolationStore, TableIsolationStore>();

@@ -97,8 +97,9 @@ public sealed class BudgetServiceFailureTests
         public Task<IReadOnlyList<Reservation>> ListExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default) => Fail<IReadOnlyList<Reservation>>();
         public Task<BudgetPeriodState> GetStateAsync(Budget budget, PeriodWindow window, CancellationToken cancellationToken = default) => Fail<BudgetPeriodState>();
         public Task<ReserveResult> TryReserveAsync(Budget budget, PeriodWindow window, string reservationId, decimal ceilingUsd, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) => Fail<ReserveResult>();
-        public Task<SettleResult> SettleAsync(Budget budget, PeriodWindow window, string reservationId, string eventId, decimal actualUsd, DateTimeOffset now, CancellationToken cancellationToken = default) => Fail<SettleResult>();
-        public Task<bool> ReleaseAsync(Budget budget, PeriodWindow window, string reservationId, DateTimeOffset now, CancellationToken cancellationToken = default) => Fail<bool>();
+        public Task<SettleResult> SettleAsync(Budget budget, PeriodWindow window, string holdRef, string reservationId, string eventId, decimal actualUsd, DateTimeOffset now, CancellationToken cancellationToken = default) => Fail<SettleResult>();
+        public Task<bool> ReleaseAsync(Budget budget, PeriodWindow window, string holdRef, string reservationId, DateTimeOffset now, CancellationToken cancellationToken = default) => Fail<bool>();
+        public Task<int> SweepAsync(Budget budget, DateTimeOffset now, CancellationToken cancellationToken = default) => Fail<int>();
         public Task ChargeAsync(Budget budget, PeriodWindow window, IReadOnlyList<BudgetCharge> charges, DateTimeOffset now, CancellationToken cancellationToken = default) => Fail<bool>();
         public Task ResetAsync(Budget budget, PeriodWindow window, DateTimeOffset now, CancellationToken cancellationToken = default) => Fail<bool>();
     }

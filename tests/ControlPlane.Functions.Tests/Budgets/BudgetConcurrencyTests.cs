@@ -45,6 +45,12 @@ public sealed class BudgetConcurrencyTests
         var charged = new ConcurrentDictionary<string, decimal>();
         var samples = new ConcurrentBag<(decimal Spent, decimal Reserved)>();
         var crashed = 0;
+
+        // The clients' own books: money they hold (granted, not yet settled or released) plus what they spent.
+        // Holds are dropped from these books just BEFORE the settle or release is sent, so the server's books are
+        // never below the clients'; if the clients' books pass the limit, the server granted too much.
+        var books = new object();
+        decimal outstanding = 0, spentByClients = 0, worstSeen = 0;
         using var sampling = new CancellationTokenSource();
 
         var sampler = Task.Run(async () =>
@@ -78,11 +84,25 @@ public sealed class BudgetConcurrencyTests
                     }
 
                     var reservationId = granted.GetProperty("reservationId").GetString()!;
+                    var ceiling = granted.Money("ceilingUsd");
+                    lock (books)
+                    {
+                        outstanding += ceiling;
+                        worstSeen = Math.Max(worstSeen, outstanding + spentByClients);
+                    }
+
                     switch (random.Next(10))
                     {
                         case < 5:
                             var id = $"c{client}-{call}";
-                            var recorded = await there.PostUsageAsync(id, 1000, random.Next(0, 2001), reservationId);
+                            var outputTokens = random.Next(0, 2001);
+                            lock (books)
+                            {
+                                outstanding -= ceiling;
+                                spentByClients += (1000 * 2.50m + outputTokens * 10m) / 1_000_000m;
+                            }
+
+                            var recorded = await there.PostUsageAsync(id, 1000, outputTokens, reservationId);
                             charged.TryAdd(id, recorded.Money("costUsd"));
                             if (random.Next(2) == 0)
                             {
@@ -92,6 +112,11 @@ public sealed class BudgetConcurrencyTests
 
                             break;
                         case < 8:
+                            lock (books)
+                            {
+                                outstanding -= ceiling;
+                            }
+
                             (await there.DeleteAsync($"/api/reservations/{reservationId}", CancellationToken.None)).EnsureSuccessStatusCode();
                             break;
                         default:
@@ -112,6 +137,7 @@ public sealed class BudgetConcurrencyTests
         await sampling.CancelAsync();
         await sampler;
 
+        Assert.True(worstSeen <= LimitUsd, $"Overshoot: clients held and spent {worstSeen} > {LimitUsd}");
         Assert.NotEmpty(samples);
         Assert.All(samples, s => Assert.True(s.Spent + s.Reserved <= LimitUsd, $"Overshoot: spent {s.Spent} + reserved {s.Reserved} > {LimitUsd}"));
 
