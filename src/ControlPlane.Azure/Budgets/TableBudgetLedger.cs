@@ -34,6 +34,9 @@ public sealed class TableBudgetLedger(TableProvider tables, TimeProvider time, L
     private const int MaxAttempts = 400;
     private const int MaxChargesPerTransaction = 90;
     private const int MaxHoldsPerTransaction = 90;
+
+    /// <summary>Lease only while the free headroom is at least this many times the lease: near the limit, go direct.</summary>
+    private const decimal HeadroomPerLease = 4;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), LeaseSlot> _slots = new();
     private readonly string _owner = Guid.NewGuid().ToString("N")[..12];
 
@@ -213,15 +216,29 @@ public sealed class TableBudgetLedger(TableProvider tables, TimeProvider time, L
                 {
                     slot.Current = null;
                     await TrimLeaseAsync(budget, window, lease.Id, ct).ConfigureAwait(false);
+                    slot.Retired.Add(lease);
                 }
 
+                await FoldRetiredAsync(slot, budget, window, now, ct).ConfigureAwait(false);
                 var demand = batch.Sum(p => p.CeilingUsd);
                 var (acquired, denial) = await AcquireLeaseAsync(budget, window, batch[0].CeilingUsd, demand, now, ct).ConfigureAwait(false);
-                if (acquired is null)
+                if (denial is not null)
                 {
-                    batch[0].Done.TrySetResult(denial!);
+                    batch[0].Done.TrySetResult(denial);
                     batch.RemoveAt(0);
                     continue;
+                }
+
+                if (acquired is null)
+                {
+                    // Close to the limit: reserve directly, so that settled calls give their headroom back at
+                    // once instead of when their lease is folded.
+                    foreach (var pending in batch)
+                    {
+                        pending.Done.TrySetResult(await ReserveDirectAsync(budget, window, pending.ReservationId, pending.CeilingUsd, pending.ExpiresAt, ct).ConfigureAwait(false));
+                    }
+
+                    return;
                 }
 
                 slot.Current = lease = acquired;
@@ -285,7 +302,13 @@ public sealed class TableBudgetLedger(TableProvider tables, TimeProvider time, L
                 return Task.FromResult(((0m, (ReserveResult?)new ReserveResult(ReserveDenial.InsufficientHeadroom, Math.Max(0, headroom)), 0m), new List<TableTransactionAction>()));
             }
 
-            var amount = Math.Min(headroom, desired);
+            if (headroom < desired * HeadroomPerLease)
+            {
+                // Not enough room to lease without starving other instances: the caller goes direct.
+                return Task.FromResult(((0m, (ReserveResult?)null, headroom), new List<TableTransactionAction>()));
+            }
+
+            var amount = desired;
             period.LeasedUsd += amount;
             var row = new TableEntity(Key(budget.Id), LeaseKey(window, leaseId))
             {
@@ -296,7 +319,7 @@ public sealed class TableBudgetLedger(TableProvider tables, TimeProvider time, L
             };
             return Task.FromResult(((amount, (ReserveResult?)null, headroom - amount), new List<TableTransactionAction> { new(TableTransactionActionType.Add, row) }));
         }, ct).ConfigureAwait(false);
-        if (denial is not null)
+        if (denial is not null || granted == 0)
         {
             return (null, denial);
         }
@@ -304,6 +327,16 @@ public sealed class TableBudgetLedger(TableProvider tables, TimeProvider time, L
         var table = await TableAsync(ct).ConfigureAwait(false);
         var etag = await ReadLeaseETagAsync(table, budget.Id, window, leaseId, ct).ConfigureAwait(false);
         return (new Lease(leaseId, granted, now + leases.Duration, etag, outside), null);
+    }
+
+    /// <summary>This instance folds its own retired leases once their calls have had time to settle.</summary>
+    private async Task FoldRetiredAsync(LeaseSlot slot, Budget budget, PeriodWindow window, DateTimeOffset now, CancellationToken ct)
+    {
+        foreach (var retired in slot.Retired.Where(l => l.RetiredAt + leases.FoldDelay <= now).ToList())
+        {
+            await FoldLeaseAsync(budget, window, retired.Id, now, ct).ConfigureAwait(false);
+            slot.Retired.Remove(retired);
+        }
     }
 
     private static async Task<ETag> ReadLeaseETagAsync(TableClient table, string budgetId, PeriodWindow window, string leaseId, CancellationToken ct) =>
@@ -328,7 +361,7 @@ public sealed class TableBudgetLedger(TableProvider tables, TimeProvider time, L
 
             period.LeasedUsd -= unused;
             lease["AmountUsd"] = lease.GetString("IssuedUsd");
-            lease["UsableUntil"] = DateTimeOffset.MinValue.UtcDateTime;
+            lease["UsableUntil"] = time.GetUtcNow().UtcDateTime;
             return (true, [new TableTransactionAction(TableTransactionActionType.UpdateReplace, lease, lease.ETag)]);
         }, ct);
 
@@ -505,6 +538,9 @@ public sealed class TableBudgetLedger(TableProvider tables, TimeProvider time, L
         public System.Collections.Concurrent.ConcurrentQueue<PendingHold> Queue { get; } = new();
         public Lease? Current { get; set; }
 
+        /// <summary>Leases that stopped issuing and wait to be folded.</summary>
+        public List<Lease> Retired { get; } = [];
+
         public List<PendingHold> Take(int max)
         {
             var batch = new List<PendingHold>(max);
@@ -543,6 +579,8 @@ public sealed class TableBudgetLedger(TableProvider tables, TimeProvider time, L
         public decimal BudgetHeadroomOutside { get; } = budgetHeadroomOutside;
 
         public decimal Available => Amount - Issued;
+
+        public DateTimeOffset RetiredAt => UsableUntil;
     }
 
     public async Task ChargeAsync(Budget budget, PeriodWindow window, IReadOnlyList<BudgetCharge> charges, DateTimeOffset now, CancellationToken cancellationToken = default)
