@@ -462,17 +462,18 @@ public sealed class TableBudgetLedger(TableProvider tables, TimeProvider time, L
             released += await FoldLeaseAsync(budget, new PeriodWindow(periodKey, default, null), leaseId, now, cancellationToken).ConfigureAwait(false);
         }
 
-        // Direct holds past their TTL, including orphans whose reservation record was never written.
-        var expired = new List<(string PeriodKey, string ReservationId)>();
-        var filter = RangeFilter(budget.Id, $"h|{DirectHold}|") + TableClient.CreateQueryFilter($" and Status eq {nameof(ReservationStatus.Active)} and ExpiresAt le {now.UtcDateTime}");
+        // Direct (and folded) holds past their TTL, including orphans whose reservation record was never written.
+        var expired = new List<(string PeriodKey, string HoldRef, string ReservationId)>();
+        var filter = RangeFilter(budget.Id, "h|") + TableClient.CreateQueryFilter($" and Folded eq {true} and Status eq {nameof(ReservationStatus.Active)} and ExpiresAt le {now.UtcDateTime}");
         await foreach (var hold in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            expired.Add((hold.GetString("PeriodKey"), hold.RowKey[(hold.RowKey.IndexOf('|', 2) + 1)..]));
+            var parts = hold.RowKey.Split('|', 3);
+            expired.Add((hold.GetString("PeriodKey"), parts[1], Unescape(parts[2])));
         }
 
-        foreach (var (periodKey, reservationId) in expired)
+        foreach (var (periodKey, holdRef, reservationId) in expired)
         {
-            if (await ReleaseDirectAsync(budget, new PeriodWindow(periodKey, default, null), DirectHold, Unescape(reservationId), cancellationToken).ConfigureAwait(false))
+            if (await ReleaseDirectAsync(budget, new PeriodWindow(periodKey, default, null), holdRef, reservationId, cancellationToken).ConfigureAwait(false))
             {
                 released++;
             }
