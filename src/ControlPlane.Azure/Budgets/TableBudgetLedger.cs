@@ -169,48 +169,37 @@ public sealed class TableBudgetLedger(TableProvider tables, TimeProvider time, L
         }, cancellationToken);
 
     /// <summary>
-    /// Queues the reservation on this instance's lease slot for the budget period; whoever holds the slot's gate
-    /// commits everything queued in one transaction, so parallel callers share one storage round trip.
+    /// Queues the reservation on this instance's lease slot for the budget period; whoever commits next writes
+    /// everything queued in one transaction, so parallel callers share one storage round trip.
     /// </summary>
-    private async Task<ReserveResult> ReserveFromLeaseAsync(Budget budget, PeriodWindow window, string reservationId, decimal ceilingUsd, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    private Task<ReserveResult> ReserveFromLeaseAsync(Budget budget, PeriodWindow window, string reservationId, decimal ceilingUsd, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
-        var slot = _slots.GetOrAdd((budget.Id, window.Key), _ => new LeaseSlot());
-        var request = new PendingHold(reservationId, ceilingUsd, expiresAt);
-        slot.Queue.Enqueue(request);
-        while (!request.Done.Task.IsCompleted)
-        {
-            await slot.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                if (!request.Done.Task.IsCompleted)
-                {
-                    await CommitQueuedAsync(slot, budget, window, cancellationToken).ConfigureAwait(false);
-                }
-            }
-            catch (Exception ex)
-            {
-                // The whole batch failed (storage down): every caller in it learns why; none is left waiting.
-                slot.FailQueued(ex);
-                throw;
-            }
-            finally
-            {
-                slot.Gate.Release();
-            }
-        }
-
-        return await request.Done.Task.ConfigureAwait(false);
+        var slot = _slots.GetOrAdd((budget.Id, window.Key), _ => new LeaseSlot(this));
+        return slot.Commits.SubmitAsync(new PendingHold(budget, window, reservationId, ceilingUsd, expiresAt), cancellationToken);
     }
 
-    private async Task CommitQueuedAsync(LeaseSlot slot, Budget budget, PeriodWindow window, CancellationToken ct)
+    private async Task CommitQueuedAsync(LeaseSlot slot, Budget budget, PeriodWindow window, List<GroupCommit<PendingHold, ReserveResult>.Entry> batch, CancellationToken ct)
     {
-        var batch = slot.Take(MaxHoldsPerTransaction);
+        try
+        {
+            await IssueFromLeasesAsync(slot, budget, window, batch, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            // After a failure we no longer know the lease row's ETag: start the next batch from a fresh lease.
+            slot.Current = null;
+            throw;
+        }
+    }
+
+    private async Task IssueFromLeasesAsync(LeaseSlot slot, Budget budget, PeriodWindow window, List<GroupCommit<PendingHold, ReserveResult>.Entry> batch, CancellationToken ct)
+    {
         var table = await TableAsync(ct).ConfigureAwait(false);
         for (var attempt = 1; batch.Count > 0; attempt++)
         {
             var now = time.GetUtcNow();
             var lease = slot.Current;
-            if (lease is null || lease.UsableUntil <= now || lease.Available < batch[0].CeilingUsd)
+            if (lease is null || lease.UsableUntil <= now || lease.Available < batch[0].Item.CeilingUsd)
             {
                 if (lease is not null)
                 {
@@ -220,8 +209,8 @@ public sealed class TableBudgetLedger(TableProvider tables, TimeProvider time, L
                 }
 
                 await FoldRetiredAsync(slot, budget, window, now, ct).ConfigureAwait(false);
-                var demand = batch.Sum(p => p.CeilingUsd);
-                var (acquired, denial) = await AcquireLeaseAsync(budget, window, batch[0].CeilingUsd, demand, now, ct).ConfigureAwait(false);
+                var demand = batch.Sum(p => p.Item.CeilingUsd);
+                var (acquired, denial) = await AcquireLeaseAsync(budget, window, batch[0].Item.CeilingUsd, demand, now, ct).ConfigureAwait(false);
                 if (denial is not null)
                 {
                     batch[0].Done.TrySetResult(denial);
@@ -235,7 +224,8 @@ public sealed class TableBudgetLedger(TableProvider tables, TimeProvider time, L
                     // once instead of when their lease is folded.
                     foreach (var pending in batch)
                     {
-                        pending.Done.TrySetResult(await ReserveDirectAsync(budget, window, pending.ReservationId, pending.CeilingUsd, pending.ExpiresAt, ct).ConfigureAwait(false));
+                        var item = pending.Item;
+                        pending.Done.TrySetResult(await ReserveDirectAsync(budget, window, item.ReservationId, item.CeilingUsd, item.ExpiresAt, ct).ConfigureAwait(false));
                     }
 
                     return;
@@ -244,21 +234,21 @@ public sealed class TableBudgetLedger(TableProvider tables, TimeProvider time, L
                 slot.Current = lease = acquired;
             }
 
-            var taken = new List<PendingHold>();
+            var taken = new List<GroupCommit<PendingHold, ReserveResult>.Entry>();
             var issuing = 0m;
             foreach (var pending in batch)
             {
-                if (issuing + pending.CeilingUsd > lease.Available)
+                if (issuing + pending.Item.CeilingUsd > lease.Available)
                 {
                     break;
                 }
 
                 taken.Add(pending);
-                issuing += pending.CeilingUsd;
+                issuing += pending.Item.CeilingUsd;
             }
 
             var actions = taken.Select(p => new TableTransactionAction(TableTransactionActionType.Add,
-                NewHold(budget.Id, lease.Id, p.ReservationId, window, p.CeilingUsd, p.ExpiresAt))).ToList();
+                NewHold(budget.Id, lease.Id, p.Item.ReservationId, window, p.Item.CeilingUsd, p.Item.ExpiresAt))).ToList();
             actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateMerge,
                 new TableEntity(Key(budget.Id), LeaseKey(window, lease.Id)) { ["IssuedUsd"] = UsageEntityMapper.Money(lease.Issued + issuing) }, lease.ETag));
             try
@@ -532,41 +522,21 @@ public sealed class TableBudgetLedger(TableProvider tables, TimeProvider time, L
     private static string Unescape(string escaped) =>
         System.Text.RegularExpressions.Regex.Replace(escaped, "%([0-9A-F]{4})", m => ((char)Convert.ToInt32(m.Groups[1].Value, 16)).ToString());
 
-    /// <summary>This instance's current lease on one budget period, and the callers waiting to be committed.</summary>
+    /// <summary>This instance's current lease on one budget period, and the group commit feeding it.</summary>
     private sealed class LeaseSlot
     {
-        public SemaphoreSlim Gate { get; } = new(1, 1);
-        public System.Collections.Concurrent.ConcurrentQueue<PendingHold> Queue { get; } = new();
+        public LeaseSlot(TableBudgetLedger ledger) =>
+            // The newest budget definition in the batch decides (an admin may have changed the limit meanwhile).
+            Commits = new(MaxHoldsPerTransaction, (batch, ct) => ledger.CommitQueuedAsync(this, batch[^1].Item.Budget, batch[^1].Item.Window, [.. batch], ct));
+
+        public GroupCommit<PendingHold, ReserveResult> Commits { get; }
         public Lease? Current { get; set; }
 
         /// <summary>Leases that stopped issuing and wait to be folded.</summary>
         public List<Lease> Retired { get; } = [];
-
-        public List<PendingHold> Take(int max)
-        {
-            var batch = new List<PendingHold>(max);
-            while (batch.Count < max && Queue.TryDequeue(out var pending))
-            {
-                batch.Add(pending);
-            }
-
-            return batch;
-        }
-
-        public void FailQueued(Exception ex)
-        {
-            Current = null;
-            while (Queue.TryDequeue(out var pending))
-            {
-                pending.Done.TrySetException(ex);
-            }
-        }
     }
 
-    private sealed record PendingHold(string ReservationId, decimal CeilingUsd, DateTimeOffset ExpiresAt)
-    {
-        public TaskCompletionSource<ReserveResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
+    private sealed record PendingHold(Budget Budget, PeriodWindow Window, string ReservationId, decimal CeilingUsd, DateTimeOffset ExpiresAt);
 
     private sealed class Lease(string id, decimal amount, DateTimeOffset usableUntil, ETag etag, decimal budgetHeadroomOutside)
     {

@@ -13,10 +13,12 @@ public sealed class TableReservationStore(TableProvider tables) : IReservationSt
     public const string TableName = "Reservations";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public async Task CreateAsync(Reservation reservation, CancellationToken cancellationToken = default)
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, GroupCommit<TableEntity, bool>> _commits = new(StringComparer.Ordinal);
+
+    /// <summary>Group-committed per partition: under load, one transaction writes many authorizations' records.</summary>
+    public Task CreateAsync(Reservation reservation, CancellationToken cancellationToken = default)
     {
-        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
-        await table.AddEntityAsync(new TableEntity(TableUsageStore.PartitionFor(reservation.Id), TableKeys.Escape(reservation.Id))
+        var entity = new TableEntity(TableUsageStore.PartitionFor(reservation.Id), TableKeys.Escape(reservation.Id))
         {
             ["CeilingUsd"] = UsageEntityMapper.Money(reservation.CeilingUsd),
             ["ExpiresAt"] = reservation.ExpiresAt.UtcDateTime,
@@ -26,7 +28,19 @@ public sealed class TableReservationStore(TableProvider tables) : IReservationSt
             ["Model"] = reservation.Model,
             ["Status"] = reservation.Status.ToString(),
             ["Id"] = reservation.Id,
-        }, cancellationToken).ConfigureAwait(false);
+        };
+        var commits = _commits.GetOrAdd(entity.PartitionKey, _ => new GroupCommit<TableEntity, bool>(100, WriteAsync));
+        return commits.SubmitAsync(entity, cancellationToken);
+    }
+
+    private async Task WriteAsync(IReadOnlyList<GroupCommit<TableEntity, bool>.Entry> batch, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
+        await table.SubmitTransactionAsync(batch.Select(e => new TableTransactionAction(TableTransactionActionType.Add, e.Item)), cancellationToken).ConfigureAwait(false);
+        foreach (var entry in batch)
+        {
+            entry.Done.TrySetResult(true);
+        }
     }
 
     public async Task<Reservation?> GetAsync(string id, CancellationToken cancellationToken = default)
