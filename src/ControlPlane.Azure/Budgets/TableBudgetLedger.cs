@@ -180,6 +180,8 @@ public sealed class TableBudgetLedger(TableProvider tables, TimeProvider time, L
 
     private async Task CommitQueuedAsync(LeaseSlot slot, Budget budget, PeriodWindow window, List<GroupCommit<PendingHold, ReserveResult>.Entry> batch, CancellationToken ct)
     {
+        slot.Budget = budget;
+        slot.Window = window;
         try
         {
             await IssueFromLeasesAsync(slot, budget, window, batch, ct).ConfigureAwait(false);
@@ -317,6 +319,22 @@ public sealed class TableBudgetLedger(TableProvider tables, TimeProvider time, L
         var table = await TableAsync(ct).ConfigureAwait(false);
         var etag = await ReadLeaseETagAsync(table, budget.Id, window, leaseId, ct).ConfigureAwait(false);
         return (new Lease(leaseId, granted, now + leases.Duration, etag, outside), null);
+    }
+
+    /// <summary>
+    /// On shutdown: stop issuing and give every lease's unused headroom back now, instead of when the sweep finds
+    /// the leases. The holds they issued stay covered until folded.
+    /// </summary>
+    public async Task ReturnLeasesAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (var ((_, _), slot) in _slots)
+        {
+            if (slot.Current is { } lease && slot.Budget is { } budget)
+            {
+                slot.Current = null;
+                await TrimLeaseAsync(budget, slot.Window, lease.Id, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>This instance folds its own retired leases once their calls have had time to settle.</summary>
@@ -530,6 +548,11 @@ public sealed class TableBudgetLedger(TableProvider tables, TimeProvider time, L
             Commits = new(MaxHoldsPerTransaction, (batch, ct) => ledger.CommitQueuedAsync(this, batch[^1].Item.Budget, batch[^1].Item.Window, [.. batch], ct));
 
         public GroupCommit<PendingHold, ReserveResult> Commits { get; }
+
+        /// <summary>The budget definition and period the slot last issued for.</summary>
+        public Budget? Budget { get; set; }
+
+        public PeriodWindow Window { get; set; }
         public Lease? Current { get; set; }
 
         /// <summary>Leases that stopped issuing and wait to be folded.</summary>

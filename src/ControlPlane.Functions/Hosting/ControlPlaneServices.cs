@@ -95,6 +95,7 @@ public static class ControlPlaneServices
             sp.GetRequiredService<IIsolationStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BudgetOptions>>().Value,
             UnhandledExceptionHandler.IsStorageOutage));
         services.AddScoped<ReservationExpirySweepFunction>();
+        services.AddHostedService<LeaseReturnOnShutdown>();
         services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName);
         services.AddSingleton<IEventPublisher>(sp => new EventGridPublisher(sp.GetRequiredService<IOptions<EventsOptions>>().Value));
         services.AddScoped<PublishBudgetEventsFunction>();

@@ -109,4 +109,22 @@ public sealed class TableBudgetLedgerTests
         Assert.Equal(0m, state.SpentUsd);
         Assert.True((await survivor.TryReserveAsync(budget, window, "after", 1m, _clock.GetUtcNow().AddMinutes(10))).Reserved);
     }
+
+    [Fact]
+    public async Task ReturnLeases_OnShutdown_GivesUnusedHeadroomBackAndKeepsHoldsCovered()
+    {
+        var budget = Hot(limit: 1m);
+        var window = PeriodWindow.For(budget.Period, Start);
+        var ledger = Instances(1, new LeaseOptions())[0];
+        var hold = await ledger.TryReserveAsync(budget, window, "one", Ceiling, Start.AddMinutes(10));
+        var leased = await ledger.GetStateAsync(budget, window);
+
+        await ledger.ReturnLeasesAsync();
+
+        var returned = await ledger.GetStateAsync(budget, window);
+        Assert.True(leased.ReservedUsd > Ceiling, "The first reservation should have leased more than one call's worth.");
+        Assert.Equal(Ceiling, returned.ReservedUsd);
+        Assert.Equal(SettleResult.Settled, await ledger.SettleAsync(budget, window, hold.HoldRef!, "one", "e-one", 0.002m, Start));
+        Assert.Equal(0.002m, (await ledger.GetStateAsync(budget, window)).SpentUsd);
+    }
 }
