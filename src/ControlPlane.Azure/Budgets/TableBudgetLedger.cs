@@ -584,15 +584,9 @@ public sealed class TableBudgetLedger(TableProvider tables, TimeProvider time, L
             await MutateAsync<bool>(budget, window, async (table, period) =>
             {
                 // Skip events already charged to this budget: a retried request must not charge twice.
-                var fresh = new List<BudgetCharge>();
-                foreach (var charge in chunk)
-                {
-                    var marker = await table.GetEntityIfExistsAsync<TableEntity>(Key(budget.Id), ChargeKey(window, charge.EventId), ["RowKey"], cancellationToken).ConfigureAwait(false);
-                    if (!marker.HasValue)
-                    {
-                        fresh.Add(charge);
-                    }
-                }
+                var seen = await Task.WhenAll(chunk.Select(async charge =>
+                    (charge, (await table.GetEntityIfExistsAsync<TableEntity>(Key(budget.Id), ChargeKey(window, charge.EventId), ["RowKey"], cancellationToken).ConfigureAwait(false)).HasValue))).ConfigureAwait(false);
+                var fresh = seen.Where(s => !s.HasValue).Select(s => s.charge).ToList();
 
                 if (fresh.Count == 0)
                 {
