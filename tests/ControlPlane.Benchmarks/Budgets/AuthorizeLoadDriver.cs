@@ -57,30 +57,13 @@ public static class AuthorizeLoadDriver
         var window = PeriodWindow.For(budget.Period, TimeProvider.System.GetUtcNow());
         var expires = TimeProvider.System.GetUtcNow().AddMinutes(10);
         await ledger.TryReserveAsync(budget, window, "warm-up", 0.01m, expires);
-        var latency = new LongHistogram(TimeStamp.Minutes(1), 3);
-        long done = 0;
-        var stopwatch = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(async client =>
+        return await MeasureAsync(clients, duration, async (client, n) =>
         {
-            var n = 0;
-            while (stopwatch.Elapsed < duration)
+            if (!(await ledger.TryReserveAsync(budget, window, $"r{client}-{n}", 0.0125m, expires)).Reserved)
             {
-                var started = Stopwatch.GetTimestamp();
-                var result = await ledger.TryReserveAsync(budget, window, $"r{client}-{n++}", 0.0125m, expires);
-                if (!result.Reserved)
-                {
-                    throw new InvalidOperationException("A reservation within a huge budget was denied.");
-                }
-
-                lock (latency)
-                {
-                    latency.RecordValue((long)Stopwatch.GetElapsedTime(started).TotalMicroseconds);
-                }
-
-                Interlocked.Increment(ref done);
+                throw new InvalidOperationException("A reservation within a huge budget was denied.");
             }
-        }));
-        return (done / stopwatch.Elapsed.TotalSeconds, latency);
+        });
     }
 
     /// <summary>The whole authorization as the API runs it, minus HTTP: pricing, leased hold, durable reservation record.</summary>
@@ -96,19 +79,27 @@ public static class AuthorizeLoadDriver
         var call = new AuthorizeCall(new CallAttribution("search", "answers", null, "prod", "gpt-4o", null),
             new ControlPlane.Pricing.PricingContext("azure-openai", "gpt-4o", null, false, TimeProvider.System.GetUtcNow()), 1000, 1000);
         await service.AuthorizeAsync(call, sheet);
+        return await MeasureAsync(clients, duration, async (_, _) =>
+        {
+            if (!(await service.AuthorizeAsync(call, sheet)).Allowed)
+            {
+                throw new InvalidOperationException("An authorization within a huge budget was denied.");
+            }
+        });
+    }
+
+    /// <summary>Each client repeats <paramref name="step"/> until the time is up; returns steps/s and their latency.</summary>
+    private static async Task<(double PerSecond, LongHistogram Latency)> MeasureAsync(int clients, TimeSpan duration, Func<int, int, Task> step)
+    {
         var latency = new LongHistogram(TimeStamp.Minutes(1), 3);
         long done = 0;
         var stopwatch = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async client =>
         {
-            while (stopwatch.Elapsed < duration)
+            for (var n = 0; stopwatch.Elapsed < duration; n++)
             {
                 var started = Stopwatch.GetTimestamp();
-                if (!(await service.AuthorizeAsync(call, sheet)).Allowed)
-                {
-                    throw new InvalidOperationException("An authorization within a huge budget was denied.");
-                }
-
+                await step(client, n);
                 lock (latency)
                 {
                     latency.RecordValue((long)Stopwatch.GetElapsedTime(started).TotalMicroseconds);
