@@ -26,9 +26,10 @@ wait_for_port() { # port, seconds
 start_azurite() {
   local blob=$1 queue=$2 table=$3; shift 3
   AZURITE_DIR="$(mktemp -d)"
-  "$ROOT/node_modules/.bin/azurite" --silent --skipApiVersionCheck --disableProductStyleUrl \
+  # Run from its own folder: Azurite writes an AzuriteConfig file into its working directory.
+  (cd "$AZURITE_DIR" && exec "$ROOT/node_modules/.bin/azurite" --silent --skipApiVersionCheck --disableProductStyleUrl \
     --blobHost 127.0.0.1 --blobPort "$blob" --queueHost 127.0.0.1 --queuePort "$queue" \
-    --tableHost 127.0.0.1 --tablePort "$table" "$@" >"$AZURITE_DIR/azurite.log" 2>&1 &
+    --tableHost 127.0.0.1 --tablePort "$table" "$@" >"$AZURITE_DIR/azurite.log" 2>&1) &
   AZURITE_PID=$!
   wait_for_port "$table" && wait_for_port "$queue" && wait_for_port "$blob"
   STORAGE="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$AZURITE_KEY;BlobEndpoint=http://127.0.0.1:$blob/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$queue/devstoreaccount1;TableEndpoint=http://127.0.0.1:$table/devstoreaccount1;"

@@ -43,6 +43,9 @@ public static class Azurite
         {
             // Not redirected: an unread pipe fills up and stalls Azurite; with --silent it prints almost nothing.
             UseShellExecute = false,
+
+            // Azurite writes an AzuriteConfig file into its working directory; keep it out of the repository.
+            WorkingDirectory = Directory.CreateTempSubdirectory("controlplane-azurite-").FullName,
         }) ?? throw new InvalidOperationException("Could not start Azurite.");
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop();
         WaitForPort(table);
