@@ -230,6 +230,23 @@ public sealed class BudgetService(
         return released;
     }
 
+    /// <summary>Every kill switch that stops a call with this attribution right now: isolations and tripped hard budgets.</summary>
+    public async Task<IReadOnlyList<KillSwitchStatus>> BlockedByAsync(CallAttribution call, CancellationToken cancellationToken = default)
+    {
+        var (all, isolations) = await GetDefinitionsAsync(cancellationToken).ConfigureAwait(false);
+        var by = isolations.Where(i => i.Scope.Covers(call)).Select(i => new KillSwitchStatus(i.Scope, KillSwitchState.Isolated, null, i.Since)).ToList();
+        foreach (var budget in all.Where(b => b.Mode == BudgetMode.Hard && b.Covers(call)))
+        {
+            var status = await StatusAsync(budget, cancellationToken).ConfigureAwait(false);
+            if (status.KillSwitch != KillSwitchState.Armed)
+            {
+                by.Add(new KillSwitchStatus(budget.Scope, status.KillSwitch, budget.Id, status.KillSwitchSince));
+            }
+        }
+
+        return by;
+    }
+
     /// <summary>A budget's current period: spend, holds, remaining, state and kill switch.</summary>
     public async Task<BudgetStatus> StatusAsync(Budget budget, CancellationToken cancellationToken = default)
     {
@@ -263,6 +280,9 @@ public sealed class BudgetService(
         MaxAffordableOutputTokens = affordable,
     };
 }
+
+/// <summary>Kill switch JSON: <c>{"scope", "state", "budgetId"?, "since"}</c>.</summary>
+public sealed record KillSwitchStatus(BudgetScope Scope, KillSwitchState State, string? BudgetId, DateTimeOffset? Since);
 
 /// <summary>A budget with its current period's numbers.</summary>
 public sealed record BudgetStatus(

@@ -39,14 +39,14 @@ public static class KillSwitchesApi
     public static async Task<Ok<KillSwitchListResponse>> ListAsync(BudgetService budgets, CancellationToken cancellationToken)
     {
         var (all, isolations) = await budgets.GetDefinitionsAsync(cancellationToken);
-        var switches = new List<KillSwitchResponse>();
+        var switches = new List<KillSwitchStatus>();
         foreach (var budget in all.Where(b => b.Mode == BudgetMode.Hard).OrderBy(b => b.Id, StringComparer.Ordinal))
         {
             var status = await budgets.StatusAsync(budget, cancellationToken);
-            switches.Add(new KillSwitchResponse(budget.Scope, status.KillSwitch, budget.Id, status.KillSwitchSince));
+            switches.Add(new KillSwitchStatus(budget.Scope, status.KillSwitch, budget.Id, status.KillSwitchSince));
         }
 
-        switches.AddRange(isolations.Select(i => new KillSwitchResponse(i.Scope, KillSwitchState.Isolated, null, i.Since)));
+        switches.AddRange(isolations.Select(i => new KillSwitchStatus(i.Scope, KillSwitchState.Isolated, null, i.Since)));
         return TypedResults.Ok(new KillSwitchListResponse(switches));
     }
 
@@ -55,22 +55,12 @@ public static class KillSwitchesApi
         HttpResponse response, BudgetService budgets, CancellationToken cancellationToken)
     {
         var call = new CallAttribution(team ?? string.Empty, feature ?? string.Empty, user, environment ?? ControlPlane.Usage.UsageDefaults.Environment, model ?? string.Empty, app);
-        var (all, isolations) = await budgets.GetDefinitionsAsync(cancellationToken);
-        var by = isolations.Where(i => i.Scope.Covers(call)).Select(i => new KillSwitchResponse(i.Scope, KillSwitchState.Isolated, null, i.Since)).ToList();
-        foreach (var budget in all.Where(b => b.Mode == BudgetMode.Hard && b.Covers(call)))
-        {
-            var status = await budgets.StatusAsync(budget, cancellationToken);
-            if (status.KillSwitch != KillSwitchState.Armed)
-            {
-                by.Add(new KillSwitchResponse(budget.Scope, status.KillSwitch, budget.Id, status.KillSwitchSince));
-            }
-        }
-
+        var by = await budgets.BlockedByAsync(call, cancellationToken);
         response.Headers.CacheControl = "private, max-age=5";
         return TypedResults.Ok(new KillSwitchCheckResponse(by.Count > 0, by));
     }
 
-    public static async Task<Results<Ok<KillSwitchResponse>, ProblemHttpResult>> IsolateAsync(
+    public static async Task<Results<Ok<KillSwitchStatus>, ProblemHttpResult>> IsolateAsync(
         HttpRequest request, IIsolationStore isolations, BudgetService budgets, TimeProvider time, CancellationToken cancellationToken)
     {
         var (scope, problem) = await ReadScopeAsync(request, cancellationToken);
@@ -82,7 +72,7 @@ public static class KillSwitchesApi
         var isolation = new Isolation(scope!, time.GetUtcNow());
         await isolations.IsolateAsync(isolation, cancellationToken);
         budgets.Invalidate();
-        return TypedResults.Ok(new KillSwitchResponse(isolation.Scope, KillSwitchState.Isolated, null, isolation.Since));
+        return TypedResults.Ok(new KillSwitchStatus(isolation.Scope, KillSwitchState.Isolated, null, isolation.Since));
     }
 
     public static async Task<Results<Ok<KillSwitchResetResponse>, ProblemHttpResult>> ResetAsync(
@@ -133,13 +123,10 @@ public sealed class ScopeBody
     public BudgetRequest.ScopeRequest? Scope { get; set; }
 }
 
-/// <summary>Kill switch JSON: <c>{"scope", "state", "budgetId"?, "since"}</c>.</summary>
-public sealed record KillSwitchResponse(BudgetScope Scope, KillSwitchState State, string? BudgetId, DateTimeOffset? Since);
-
-public sealed record KillSwitchListResponse(IReadOnlyList<KillSwitchResponse> KillSwitches);
+public sealed record KillSwitchListResponse(IReadOnlyList<KillSwitchStatus> KillSwitches);
 
 /// <summary><c>/check</c> answer: <c>{"blocked", "by": [...]}</c>.</summary>
-public sealed record KillSwitchCheckResponse(bool Blocked, IReadOnlyList<KillSwitchResponse> By);
+public sealed record KillSwitchCheckResponse(bool Blocked, IReadOnlyList<KillSwitchStatus> By);
 
 /// <summary>What a reset did: whether an isolation was lifted and which budgets were re-armed.</summary>
 public sealed record KillSwitchResetResponse(BudgetScope Scope, bool IsolationLifted, IReadOnlyList<string> Rearmed);

@@ -1,0 +1,124 @@
+using System.Globalization;
+using ControlPlane.Budgets;
+using ControlPlane.Usage;
+
+namespace ControlPlane.Capacity;
+
+/// <summary>
+/// Every five minutes, for every pool: decide the capacity (<see cref="RightsizingPolicy"/>), record the decision
+/// with its reasons, set the scale set in enforce mode, and record the pool's running cost as usage for its team
+/// so GPU spend shows in budgets and reports beside tokens. In recommend mode nothing touches the scale set.
+/// </summary>
+public sealed class CapacityService(
+    IGpuPoolStore pools,
+    IScaleSetController scaleSets,
+    BudgetService budgets,
+    IUsageStore usage,
+    TimeProvider time)
+{
+    /// <summary>Running cost is recorded for at most this long at once (an instance that was down for days does not bill them).</summary>
+    private static readonly TimeSpan MaxCostInterval = TimeSpan.FromHours(1);
+
+    public async Task<IReadOnlyList<CapacityDecision>> EvaluateAllAsync(CancellationToken cancellationToken = default)
+    {
+        var decisions = new List<CapacityDecision>();
+        foreach (var pool in await pools.ListAsync(cancellationToken).ConfigureAwait(false))
+        {
+            decisions.Add(await EvaluateAsync(pool, cancellationToken).ConfigureAwait(false));
+        }
+
+        return decisions;
+    }
+
+    public async Task<CapacityDecision> EvaluateAsync(GpuPool pool, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var runtime = await pools.GetRuntimeAsync(pool.Name, cancellationToken).ConfigureAwait(false);
+        var reasons = new List<string>();
+        int current;
+        if (pool.Mode == PoolMode.Enforce)
+        {
+            current = (await scaleSets.GetAsync(pool.ScaleSetId, cancellationToken).ConfigureAwait(false)).Capacity;
+        }
+        else
+        {
+            current = runtime.Capacity ?? pool.MinCapacity;
+            reasons.Add($"recommend mode: assuming the last recommendation ({current}) was followed");
+        }
+
+        await RecordRunningCostAsync(pool, runtime, current, now, cancellationToken).ConfigureAwait(false);
+
+        var blockedBy = await budgets.BlockedByAsync(pool.Attribution, cancellationToken).ConfigureAwait(false);
+        var samples = await pools.GetSamplesAsync(pool.Name, now - RightsizingPolicy.Window, cancellationToken).ConfigureAwait(false);
+        var situation = new PoolSituation(current, samples, runtime.LastScaleOutAt, runtime.LastScaleInAt,
+            blockedBy.Count > 0 ? $"{blockedBy[0].Scope.Type.ToString().ToLowerInvariant()}:{blockedBy[0].Scope.Value}" : null);
+        var (desired, policyReasons) = RightsizingPolicy.Decide(pool, situation, now);
+        reasons.AddRange(policyReasons);
+
+        var applied = false;
+        string? error = null;
+        if (pool.Mode == PoolMode.Enforce && desired != current)
+        {
+            try
+            {
+                await scaleSets.SetCapacityAsync(pool.ScaleSetId, desired, cancellationToken).ConfigureAwait(false);
+                applied = true;
+            }
+            catch (ScaleSetBusyException ex)
+            {
+                // Another operation holds the scale set: the decision is recorded as not applied; the next run
+                // decides again from the capacity it then finds.
+                error = ex.Message;
+            }
+        }
+
+        var decision = new CapacityDecision
+        {
+            Pool = pool.Name, Timestamp = now, CurrentCapacity = current, DesiredCapacity = desired, Mode = pool.Mode,
+            Reasons = reasons, Applied = applied, Error = error,
+        };
+        await pools.AddDecisionAsync(decision, cancellationToken).ConfigureAwait(false);
+
+        var changed = pool.Mode == PoolMode.Recommend || applied ? desired : current;
+        await pools.SetRuntimeAsync(pool.Name, new PoolRuntime(
+            changed,
+            changed > current ? now : runtime.LastScaleOutAt,
+            changed < current ? now : runtime.LastScaleInAt,
+            now), cancellationToken).ConfigureAwait(false);
+        return decision;
+    }
+
+    /// <summary>
+    /// Instances × hourly price since the last record, as one usage event for the pool's team (idempotent by an id
+    /// made of the pool and the interval's start, so a retried run never bills twice).
+    /// </summary>
+    private async Task RecordRunningCostAsync(GpuPool pool, PoolRuntime runtime, int capacity, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (runtime.CostRecordedUntil is not { } from || from >= now || pool.HourlyPriceUsd == 0 || capacity == 0)
+        {
+            return;
+        }
+
+        var start = now - from > MaxCostInterval ? now - MaxCostInterval : from;
+        var hours = (decimal)(now - start).TotalSeconds / 3600m;
+        var cost = decimal.Round(capacity * pool.HourlyPriceUsd * hours, 6);
+        var attribution = pool.Attribution;
+        var e = new UsageEvent
+        {
+            Id = $"gpu-{pool.Name}-{start.UtcTicks.ToString(CultureInfo.InvariantCulture)}",
+            Timestamp = now,
+            Team = attribution.Team,
+            Feature = attribution.Feature,
+            Environment = attribution.Environment,
+            Provider = "azure-vmss",
+            Model = attribution.Model,
+            Deployment = pool.ScaleSetId,
+            Tokens = default,
+            Units = capacity * hours,
+            Tags = new Dictionary<string, string> { ["instances"] = capacity.ToString(CultureInfo.InvariantCulture) },
+        };
+        var priced = new PricedUsageEvent(e, new UsageCost(cost, 0, 0, 0, 0, 0, false, false, null, null));
+        await budgets.ApplyUsageAsync([priced], cancellationToken).ConfigureAwait(false);
+        await usage.RecordAsync([priced], cancellationToken).ConfigureAwait(false);
+    }
+}

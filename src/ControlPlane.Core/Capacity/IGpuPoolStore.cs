@@ -1,0 +1,23 @@
+namespace ControlPlane.Capacity;
+
+/// <summary>What the policy remembers about a pool between evaluations.</summary>
+/// <param name="Capacity">The capacity the pool is believed to run at: read from the scale set in enforce mode, the last recommendation otherwise.</param>
+/// <param name="CostRecordedUntil">Running cost has been recorded as usage up to this time.</param>
+public sealed record PoolRuntime(int? Capacity, DateTimeOffset? LastScaleOutAt, DateTimeOffset? LastScaleInAt, DateTimeOffset? CostRecordedUntil);
+
+/// <summary>Pools, their samples, decisions and runtime state.</summary>
+public interface IGpuPoolStore
+{
+    Task<GpuPool?> GetAsync(string name, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<GpuPool>> ListAsync(CancellationToken cancellationToken = default);
+    Task UpsertAsync(GpuPool pool, CancellationToken cancellationToken = default);
+    Task AddSamplesAsync(string pool, IReadOnlyList<UtilizationSample> samples, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<UtilizationSample>> GetSamplesAsync(string pool, DateTimeOffset since, CancellationToken cancellationToken = default);
+    Task AddDecisionAsync(CapacityDecision decision, CancellationToken cancellationToken = default);
+
+    /// <summary>Newest first.</summary>
+    Task<IReadOnlyList<CapacityDecision>> GetDecisionsAsync(string pool, int limit, CancellationToken cancellationToken = default);
+
+    Task<PoolRuntime> GetRuntimeAsync(string pool, CancellationToken cancellationToken = default);
+    Task SetRuntimeAsync(string pool, PoolRuntime runtime, CancellationToken cancellationToken = default);
+}
