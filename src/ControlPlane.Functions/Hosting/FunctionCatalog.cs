@@ -52,6 +52,12 @@ public static class FunctionCatalog
     public const string ListEvents = "ListEvents";
     public const string ReservationExpirySweep = "ReservationExpirySweep";
     public const string PublishBudgetEvents = "PublishBudgetEvents";
+    public const string UpsertGpuPool = "UpsertGpuPool";
+    public const string ListGpuPools = "ListGpuPools";
+    public const string GetGpuPool = "GetGpuPool";
+    public const string PostGpuSamples = "PostGpuSamples";
+    public const string GetGpuDecisions = "GetGpuDecisions";
+    public const string GpuPoolRightsizing = "GpuPoolRightsizing";
 
     public static IReadOnlyList<FunctionDefinition> All { get; } =
     [
@@ -77,9 +83,15 @@ public static class FunctionCatalog
         new(IsolateScope, new HttpTrigger("killswitches/isolate", ["POST"])),
         new(ResetKillSwitch, new HttpTrigger("killswitches/reset", ["POST"])),
         new(ListEvents, new HttpTrigger("events", ["GET"])),
+        new(UpsertGpuPool, new HttpTrigger("gpu/pools/{pool}", ["PUT"])),
+        new(ListGpuPools, new HttpTrigger("gpu/pools", ["GET"])),
+        new(GetGpuPool, new HttpTrigger("gpu/pools/{pool}", ["GET"])),
+        new(PostGpuSamples, new HttpTrigger("gpu/pools/{pool}/samples", ["POST"])),
+        new(GetGpuDecisions, new HttpTrigger("gpu/pools/{pool}/decisions", ["GET"])),
         new(LedgerRetentionSweep, new TimerTrigger("0 30 3 * * *"), typeof(Retention.LedgerRetentionSweepFunction)),
         new(ReservationExpirySweep, new TimerTrigger("0 * * * * *"), typeof(Budgets.ReservationExpirySweepFunction)),
         new(PublishBudgetEvents, new TimerTrigger("*/30 * * * * *"), typeof(Budgets.PublishBudgetEventsFunction)),
+        new(GpuPoolRightsizing, new TimerTrigger("0 */5 * * * *"), typeof(Capacity.GpuPoolRightsizingFunction)),
     ];
 
     public static FunctionDefinition? Find(string name) =>

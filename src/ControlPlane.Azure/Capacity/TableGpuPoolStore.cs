@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure.Data.Tables;
+using ControlPlane.Azure.Storage;
+using ControlPlane.Capacity;
+
+namespace ControlPlane.Azure.Capacity;
+
+/// <summary>
+/// GPU pools on Table storage. Definitions and runtime state in <c>GpuPools</c>; samples and decisions in
+/// <c>GpuPoolHistory</c>, one partition per pool, row keys by inverted time so the newest come first.
+/// </summary>
+public sealed class TableGpuPoolStore(TableProvider tables) : IGpuPoolStore
+{
+    public const string PoolsTable = "GpuPools";
+    public const string HistoryTable = "GpuPoolHistory";
+    private const string Definitions = "pool";
+    private const string Runtimes = "runtime";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    public async Task<GpuPool?> GetAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(PoolsTable, cancellationToken).ConfigureAwait(false);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(Definitions, TableKeys.Escape(name), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return row.HasValue ? JsonSerializer.Deserialize<GpuPool>(row.Value!.GetString("Pool"), Json) : null;
+    }
+
+    public async Task<IReadOnlyList<GpuPool>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(PoolsTable, cancellationToken).ConfigureAwait(false);
+        var list = new List<GpuPool>();
+        await foreach (var row in table.QueryAsync<TableEntity>($"PartitionKey eq '{Definitions}'", cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(JsonSerializer.Deserialize<GpuPool>(row.GetString("Pool"), Json)!);
+        }
+
+        return list;
+    }
+
+    public async Task UpsertAsync(GpuPool pool, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(PoolsTable, cancellationToken).ConfigureAwait(false);
+        await table.UpsertEntityAsync(new TableEntity(Definitions, TableKeys.Escape(pool.Name)) { ["Pool"] = JsonSerializer.Serialize(pool, Json) },
+            TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task AddSamplesAsync(string pool, IReadOnlyList<UtilizationSample> samples, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(HistoryTable, cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in samples.Chunk(100))
+        {
+            await table.SubmitTransactionAsync(chunk.Select(s => new TableTransactionAction(TableTransactionActionType.Add,
+                new TableEntity(TableKeys.Escape(pool), $"s|{Inverted(s.Timestamp)}|{Guid.NewGuid():N}")
+                {
+                    ["At"] = s.Timestamp.UtcDateTime,
+                    ["Utilization"] = s.Utilization,
+                    ["QueueDepth"] = s.QueueDepth,
+                    ["Instance"] = s.Instance,
+                })), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<IReadOnlyList<UtilizationSample>> GetSamplesAsync(string pool, DateTimeOffset since, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(HistoryTable, cancellationToken).ConfigureAwait(false);
+        var filter = $"PartitionKey eq {TableKeys.Quote(TableKeys.Escape(pool))} and RowKey ge 's|' and RowKey lt 's|{Inverted(since)}}}'";
+        var samples = new List<UtilizationSample>();
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            samples.Add(new UtilizationSample(row.GetDateTimeOffset("At") ?? default, row.GetDouble("Utilization") ?? 0, row.GetInt32("QueueDepth") ?? 0, row.GetString("Instance")));
+        }
+
+        return samples;
+    }
+
+    public async Task AddDecisionAsync(CapacityDecision decision, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(HistoryTable, cancellationToken).ConfigureAwait(false);
+        await table.AddEntityAsync(new TableEntity(TableKeys.Escape(decision.Pool), $"d|{Inverted(decision.Timestamp)}|{Guid.NewGuid():N}")
+        {
+            ["Decision"] = JsonSerializer.Serialize(decision, Json),
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<CapacityDecision>> GetDecisionsAsync(string pool, int limit, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(HistoryTable, cancellationToken).ConfigureAwait(false);
+        var filter = $"PartitionKey eq {TableKeys.Quote(TableKeys.Escape(pool))} and RowKey ge 'd|' and RowKey lt 'd}}'";
+        var decisions = new List<CapacityDecision>();
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(limit, 1000), cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            decisions.Add(JsonSerializer.Deserialize<CapacityDecision>(row.GetString("Decision"), Json)!);
+            if (decisions.Count == limit)
+            {
+                break;
+            }
+        }
+
+        return decisions;
+    }
+
+    public async Task<PoolRuntime> GetRuntimeAsync(string pool, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(PoolsTable, cancellationToken).ConfigureAwait(false);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(Runtimes, TableKeys.Escape(pool), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return row.HasValue ? JsonSerializer.Deserialize<PoolRuntime>(row.Value!.GetString("Runtime"), Json)! : new PoolRuntime(null, null, null, null);
+    }
+
+    public async Task SetRuntimeAsync(string pool, PoolRuntime runtime, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(PoolsTable, cancellationToken).ConfigureAwait(false);
+        await table.UpsertEntityAsync(new TableEntity(Runtimes, TableKeys.Escape(pool)) { ["Runtime"] = JsonSerializer.Serialize(runtime, Json) },
+            TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Newest first in key order: ticks counted down from the end of time, fixed width.</summary>
+    private static string Inverted(DateTimeOffset at) =>
+        (DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks).ToString("D19", CultureInfo.InvariantCulture);
+}
