@@ -1,5 +1,6 @@
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.Budgets;
+using ControlPlane.Functions.Capacity;
 using ControlPlane.Functions.Health;
 using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Pricing;
@@ -20,6 +21,7 @@ builder.Services
     .AddControlPlanePricing()
     .AddControlPlaneUsage()
     .AddControlPlaneBudgets()
+    .AddControlPlaneCapacity()
     .AddControlPlaneFunctions(mode, builder.Configuration);
 
 var app = builder.Build();
@@ -36,6 +38,7 @@ app.MapBudgetsApi();
 app.MapAuthorizeApi();
 app.MapKillSwitchesApi();
 app.MapEventsApi();
+app.MapGpuPoolsApi();
 app.MapCustomHandlerApi(mode);
 
 app.Run();

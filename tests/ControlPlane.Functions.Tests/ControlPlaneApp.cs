@@ -19,10 +19,13 @@ public sealed class ControlPlaneApp : WebApplicationFactory<Program>
     public static readonly DateTimeOffset Start = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
 
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
     /// <param name="tablePrefix">Share one prefix between several apps to run them as instances of one deployment.</param>
-    public ControlPlaneApp(Dictionary<string, string?>? settings = null, string? tablePrefix = null)
+    /// <param name="services">Replaces services, e.g. the scale-set controller pointed at a local Resource Manager fake.</param>
+    public ControlPlaneApp(Dictionary<string, string?>? settings = null, string? tablePrefix = null, Action<IServiceCollection>? services = null)
     {
+        _services = services;
         TablePrefix = tablePrefix ?? Azurite.NewTablePrefix();
         _settings = new()
         {
@@ -52,6 +55,7 @@ public sealed class ControlPlaneApp : WebApplicationFactory<Program>
         {
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Clock);
+            _services?.Invoke(services);
         });
     }
 

@@ -3,6 +3,9 @@ using System.Text.Json.Serialization;
 using ControlPlane.Access;
 using ControlPlane.Azure.Access;
 using ControlPlane.Azure.Budgets;
+using ControlPlane.Azure.Capacity;
+using ControlPlane.Capacity;
+using ControlPlane.Functions.Capacity;
 using ControlPlane.Azure.Events;
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Budgets;
@@ -99,6 +102,17 @@ public static class ControlPlaneServices
         services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName);
         services.AddSingleton<IEventPublisher>(sp => new EventGridPublisher(sp.GetRequiredService<IOptions<EventsOptions>>().Value));
         services.AddScoped<PublishBudgetEventsFunction>();
+        return services;
+    }
+
+    public static IServiceCollection AddControlPlaneCapacity(this IServiceCollection services)
+    {
+        services.AddOptions<CapacityArmOptions>().BindConfiguration(CapacityArmOptions.SectionName);
+        services.AddSingleton<IGpuPoolStore, TableGpuPoolStore>();
+        services.AddSingleton<IScaleSetController>(sp => ArmScaleSetController.Create(
+            sp.GetRequiredService<IOptions<CapacityArmOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<CapacityService>();
+        services.AddScoped<GpuPoolRightsizingFunction>();
         return services;
     }
 
