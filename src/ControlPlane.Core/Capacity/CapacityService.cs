@@ -24,7 +24,22 @@ public sealed class CapacityService(
         var decisions = new List<CapacityDecision>();
         foreach (var pool in await pools.ListAsync(cancellationToken).ConfigureAwait(false))
         {
-            decisions.Add(await EvaluateAsync(pool, cancellationToken).ConfigureAwait(false));
+            try
+            {
+                decisions.Add(await EvaluateAsync(pool, cancellationToken).ConfigureAwait(false));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // One pool's failure (scale set deleted, resize failed for quota) must not stop the others; it is
+                // recorded as a decision with its error, visible at GET /api/gpu/pools/{pool}/decisions.
+                var failed = new CapacityDecision
+                {
+                    Pool = pool.Name, Timestamp = time.GetUtcNow(), CurrentCapacity = -1, DesiredCapacity = -1, Mode = pool.Mode,
+                    Reasons = ["evaluation failed"], Error = $"{ex.GetType().Name}: {ex.Message}",
+                };
+                await pools.AddDecisionAsync(failed, cancellationToken).ConfigureAwait(false);
+                decisions.Add(failed);
+            }
         }
 
         return decisions;
@@ -64,11 +79,11 @@ public sealed class CapacityService(
                 await scaleSets.SetCapacityAsync(pool.ScaleSetId, desired, cancellationToken).ConfigureAwait(false);
                 applied = true;
             }
-            catch (ScaleSetBusyException ex)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // Another operation holds the scale set: the decision is recorded as not applied; the next run
-                // decides again from the capacity it then finds.
-                error = ex.Message;
+                // Busy (another operation holds the scale set) or failed (quota, allocation): the decision is
+                // recorded as not applied with the reason; the next run decides again from what it then finds.
+                error = ex is ScaleSetBusyException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
             }
         }
 

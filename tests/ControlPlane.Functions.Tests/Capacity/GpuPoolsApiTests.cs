@@ -164,4 +164,18 @@ public sealed class GpuPoolsApiTests : IAsyncLifetime
         await (await billing.PostJsonAsync("/api/gpu/pools/infer/samples", """{"utilization":0.5}""")).AssertProblemAsync(HttpStatusCode.Forbidden, "auth_team_forbidden");
         await (await _admin.PostJsonAsync("/api/gpu/pools/infer/samples", """{"utilization":1.5}""")).AssertProblemAsync(HttpStatusCode.BadRequest, "gpu_sample_invalid");
     }
+
+    [Fact]
+    public async Task EnforceMode_ScaleSetGone_RecordsTheFailureAndKeepsGoing()
+    {
+        (await _admin.PutAsJsonAsync("/api/gpu/pools/infer", new
+        {
+            scaleSetId = _scaleSetId.Replace("/infer", "/deleted", StringComparison.Ordinal), minCapacity = 1, maxCapacity = 4, team = "search", mode = "enforce",
+        })).EnsureSuccessStatusCode();
+
+        var decision = await RunAsync();
+
+        Assert.False(decision.GetProperty("applied").GetBoolean());
+        Assert.Contains("NotFound", decision.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
 }
