@@ -35,20 +35,14 @@ public static class AuthorizeApi
     public static async Task<Results<Ok<AuthorizeResult>, ProblemHttpResult>> AuthorizeAsync(
         HttpContext http, [AsParameters] AuthorizeServices services, CancellationToken cancellationToken)
     {
-        var (body, problem) = await JsonBody.ReadAsync<AuthorizeRequest>(http.Request, MaxBodyBytes, cancellationToken);
+        var (call, problem) = await JsonBody.ReadValidAsync<AuthorizeRequest, AuthorizeCall?>(http.Request, MaxBodyBytes,
+            body => body.Validate(services.Validator, services.Options.Value, services.Time.GetUtcNow()), cancellationToken);
         if (problem is not null)
         {
             return problem;
         }
 
-        var validated = body!.Validate(services.Validator, services.Options.Value, services.Time.GetUtcNow());
-        if (!validated.IsValid)
-        {
-            return Problems.Validation(validated.Errors);
-        }
-
-        var call = validated.Value!;
-        if (!http.User.GetCaller().MayActForTeam(call.Attribution.Team))
+        if (!http.User.GetCaller().MayActForTeam(call!.Attribution.Team))
         {
             return Problems.Of(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden, "This key may not authorize calls for this team.", call.Attribution.Team);
         }

@@ -39,21 +39,15 @@ public static class BudgetsApi
     public static async Task<Results<Ok<BudgetStatusResponse>, ProblemHttpResult>> UpsertBudgetAsync(
         string id, HttpRequest request, [AsParameters] BudgetServices services, CancellationToken cancellationToken)
     {
-        var (body, problem) = await JsonBody.ReadAsync<BudgetRequest>(request, MaxBodyBytes, cancellationToken);
+        var (budget, problem) = await JsonBody.ReadValidAsync<BudgetRequest, Budget?>(request, MaxBodyBytes, body => body.Validate(id), cancellationToken);
         if (problem is not null)
         {
             return problem;
         }
 
-        var validated = body!.Validate(id);
-        if (!validated.IsValid)
-        {
-            return Problems.Validation(validated.Errors);
-        }
-
-        await services.Store.UpsertAsync(validated.Value!, cancellationToken);
+        await services.Store.UpsertAsync(budget!, cancellationToken);
         services.Service.Invalidate();
-        return TypedResults.Ok(BudgetStatusResponse.From(await services.Service.StatusAsync(validated.Value!, cancellationToken)));
+        return TypedResults.Ok(BudgetStatusResponse.From(await services.Service.StatusAsync(budget!, cancellationToken)));
     }
 
     public static async Task<Ok<BudgetListResponse>> ListBudgetsAsync([AsParameters] BudgetServices services, CancellationToken cancellationToken)

@@ -43,20 +43,14 @@ public static class GpuPoolsApi
     public static async Task<Results<Ok<GpuPoolResponse>, ProblemHttpResult>> UpsertPoolAsync(
         string pool, HttpRequest request, IGpuPoolStore store, CancellationToken cancellationToken)
     {
-        var (body, problem) = await JsonBody.ReadAsync<GpuPoolRequest>(request, MaxBodyBytes, cancellationToken);
+        var (valid, problem) = await JsonBody.ReadValidAsync<GpuPoolRequest, GpuPool?>(request, MaxBodyBytes, body => body.Validate(pool), cancellationToken);
         if (problem is not null)
         {
             return problem;
         }
 
-        var validated = body!.Validate(pool);
-        if (!validated.IsValid)
-        {
-            return Problems.Validation(validated.Errors);
-        }
-
-        await store.UpsertAsync(validated.Value!, cancellationToken);
-        return TypedResults.Ok(await ResponseAsync(validated.Value!, store, cancellationToken));
+        await store.UpsertAsync(valid!, cancellationToken);
+        return TypedResults.Ok(await ResponseAsync(valid!, store, cancellationToken));
     }
 
     public static async Task<Ok<GpuPoolListResponse>> ListPoolsAsync(IGpuPoolStore store, CancellationToken cancellationToken)
@@ -88,20 +82,15 @@ public static class GpuPoolsApi
             return Problems.Of(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden, "This key may not report for this pool's team.", found.Team);
         }
 
-        var (body, problem) = await JsonBody.ReadAsync<SamplesRequest>(http.Request, MaxBodyBytes, cancellationToken);
+        var (samples, problem) = await JsonBody.ReadValidAsync<SamplesRequest, IReadOnlyList<UtilizationSample>>(
+            http.Request, MaxBodyBytes, body => body.Validate(time.GetUtcNow()), cancellationToken);
         if (problem is not null)
         {
             return problem;
         }
 
-        var validated = body!.Validate(time.GetUtcNow());
-        if (!validated.IsValid)
-        {
-            return Problems.Validation(validated.Errors);
-        }
-
-        await store.AddSamplesAsync(pool, validated.Value, cancellationToken);
-        return TypedResults.Accepted($"/api/gpu/pools/{pool}/decisions", new SamplesResponse(validated.Value.Count));
+        await store.AddSamplesAsync(pool, samples!, cancellationToken);
+        return TypedResults.Accepted($"/api/gpu/pools/{pool}/decisions", new SamplesResponse(samples!.Count));
     }
 
     public static async Task<Results<Ok<DecisionListResponse>, ProblemHttpResult>> GetDecisionsAsync(

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ControlPlane.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ControlPlane.Functions.Http;
@@ -56,6 +57,21 @@ public static class JsonBody
                 : (null, Problems.Of(StatusCodes.Status400BadRequest, Problems.JsonInvalid, "The body is not valid JSON for this endpoint.",
                     $"At {ex.Path ?? "$"} (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine}): {FirstSentence(ex.Message)}"));
         }
+    }
+
+    /// <summary>Reads the body and validates it: the valid value, or the problem (unreadable JSON or every validation error).</summary>
+    public static async Task<(TValue? Value, ProblemHttpResult? Problem)> ReadValidAsync<TBody, TValue>(
+        HttpRequest request, int maxBytes, Func<TBody, ValidationResult<TValue>> validate, CancellationToken cancellationToken)
+        where TBody : class
+    {
+        var (body, problem) = await ReadAsync<TBody>(request, maxBytes, cancellationToken).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return (default, problem);
+        }
+
+        var validated = validate(body!);
+        return validated.IsValid ? (validated.Value, null) : (default, Problems.Validation(validated.Errors));
     }
 
     private static ProblemHttpResult TooLarge(int maxBytes) =>

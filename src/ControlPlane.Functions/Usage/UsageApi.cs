@@ -41,27 +41,22 @@ public static class UsageApi
     public static async Task<Results<Ok<IngestResponse>, ProblemHttpResult>> RecordUsageAsync(
         HttpContext http, [AsParameters] UsageServices services, CancellationToken cancellationToken)
     {
-        var (request, problem) = await JsonBody.ReadAsync<UsageIngestRequest>(http.Request, services.Options.Value.MaxRequestBytes, cancellationToken);
+        var (events, problem) = await JsonBody.ReadValidAsync<UsageIngestRequest, IReadOnlyList<UsageEvent>>(http.Request, services.Options.Value.MaxRequestBytes,
+            request => services.Validator.ValidateIngest(request, services.Time.GetUtcNow()), cancellationToken);
         if (problem is not null)
         {
             return problem;
         }
 
-        var validated = services.Validator.ValidateIngest(request!, services.Time.GetUtcNow());
-        if (!validated.IsValid)
-        {
-            return Problems.Validation(validated.Errors);
-        }
-
         var caller = http.User.GetCaller();
-        var foreign = validated.Value.Select(e => e.Team).Distinct(StringComparer.Ordinal).Where(t => !caller.MayActForTeam(t)).ToList();
+        var foreign = events!.Select(e => e.Team).Distinct(StringComparer.Ordinal).Where(t => !caller.MayActForTeam(t)).ToList();
         if (foreign.Count > 0)
         {
             return Problems.Of(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden,
                 "This key may not record usage for these teams; nothing was recorded.", string.Join(", ", foreign));
         }
 
-        var result = await services.Ingest.RecordAsync(validated.Value, cancellationToken);
+        var result = await services.Ingest.RecordAsync(events!, cancellationToken);
         return TypedResults.Ok(new IngestResponse(
             result.Recorded,
             result.Duplicates,
