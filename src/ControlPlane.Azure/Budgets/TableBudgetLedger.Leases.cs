@@ -39,6 +39,21 @@ public sealed partial class TableBudgetLedger
     private async Task IssueFromLeasesAsync(LeaseSlot slot, Budget budget, PeriodWindow window, List<GroupCommit<PendingHold, ReserveResult>.Entry> batch, CancellationToken ct)
     {
         var table = await TableAsync(ct).ConfigureAwait(false);
+        if (slot.Current is { } held && (await PeriodRow.ReadAsync(table, budget.Id, window, ct).ConfigureAwait(false)).State(budget) is { KillSwitch: not KillSwitchState.Armed })
+        {
+            // Post-hoc spend tripped the switch while this instance still held headroom: stop issuing at once
+            // (one read per batch, not per call) and give the unused headroom back.
+            slot.Current = null;
+            await TrimLeaseAsync(budget, window, held.Id, ct).ConfigureAwait(false);
+            slot.Retired.Add(held);
+            foreach (var pending in batch)
+            {
+                pending.Done.TrySetResult(new ReserveResult(ReserveDenial.KillSwitchTripped, 0m));
+            }
+
+            return;
+        }
+
         for (var attempt = 1; batch.Count > 0; attempt++)
         {
             var now = time.GetUtcNow();

@@ -127,4 +127,19 @@ public sealed class TableBudgetLedgerTests
         Assert.Equal(SettleResult.Settled, await ledger.SettleAsync(budget, window, hold.HoldRef!, "one", "e-one", 0.002m, Start));
         Assert.Equal(0.002m, (await ledger.GetStateAsync(budget, window)).SpentUsd);
     }
+
+    [Fact]
+    public async Task Reserve_SwitchTrippedByPostHocSpendWhileALeaseHasHeadroom_IsDeniedAtOnce()
+    {
+        var budget = Hot(limit: 1m);
+        var window = PeriodWindow.For(budget.Period, Start);
+        var ledger = Instances(1, new LeaseOptions())[0];
+        Assert.True((await ledger.TryReserveAsync(budget, window, "first", Ceiling, Start.AddMinutes(10))).Reserved);
+
+        await ledger.ChargeAsync(budget, window, [new BudgetCharge("runaway-loop", 1.5m)], Start);
+
+        var denied = await ledger.TryReserveAsync(budget, window, "second", Ceiling, Start.AddMinutes(10));
+        Assert.Equal(ReserveDenial.KillSwitchTripped, denied.Denial);
+        Assert.Equal(KillSwitchState.Tripped, (await ledger.GetStateAsync(budget, window)).KillSwitch);
+    }
 }
