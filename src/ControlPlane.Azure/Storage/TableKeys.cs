@@ -42,6 +42,21 @@ public static class TableKeys
         return builder.ToString();
     }
 
+    /// <summary>
+    /// FNV-1a of the string, for spreading keys over partitions: stable across processes and versions
+    /// (string.GetHashCode is randomised per process, so it cannot choose a storage partition).
+    /// </summary>
+    public static uint StableHash(string value)
+    {
+        var hash = 2166136261u;
+        foreach (var c in value)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return hash;
+    }
+
     /// <summary>OData string literal: single quotes doubled.</summary>
     public static string Quote(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
 

@@ -242,17 +242,8 @@ public sealed class TableUsageStore(TableProvider tables) : IUsageStore
         return deleted;
     }
 
-    internal static string PartitionFor(string id)
-    {
-        // FNV-1a: stable across processes and versions (string.GetHashCode is randomised per process).
-        var hash = 2166136261u;
-        foreach (var c in id)
-        {
-            hash = (hash ^ c) * 16777619u;
-        }
-
-        return "b" + (hash % BucketCount).ToString("D2", CultureInfo.InvariantCulture);
-    }
+    internal static string PartitionFor(string id) =>
+        "b" + (TableKeys.StableHash(id) % BucketCount).ToString("D2", CultureInfo.InvariantCulture);
 
     private static IEnumerable<string> Partitions() =>
         Enumerable.Range(0, BucketCount).Select(b => "b" + b.ToString("D2", CultureInfo.InvariantCulture));
