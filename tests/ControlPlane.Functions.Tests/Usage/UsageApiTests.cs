@@ -21,6 +21,7 @@ public sealed class UsageApiTests : IAsyncLifetime
         var response = await _app.Client().PostJsonAsync("/api/usage", Event("e-1"));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"costUsd\":0.000285,", await response.Content.ReadAsStringAsync());
         var body = await response.JsonAsync();
         Assert.Equal(1, body.GetProperty("recorded").GetInt32());
         Assert.Equal(0, body.GetProperty("duplicates").GetInt32());
