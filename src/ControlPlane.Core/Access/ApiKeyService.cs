@@ -86,7 +86,7 @@ public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time, string?
             errors.Add(new(AccessErrors.KeyNameTooLong, "name", $"name is longer than {MaxNameLength} characters."));
         }
 
-        if (!Enum.TryParse(request.Role, ignoreCase: true, out role) || int.TryParse(request.Role, out _))
+        if (!EnumNames.TryParse(request.Role, out role))
         {
             errors.Add(new(AccessErrors.KeyRoleInvalid, "role", "role must be ingest, finance or admin."));
             return errors;

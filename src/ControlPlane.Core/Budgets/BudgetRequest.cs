@@ -19,6 +19,30 @@ public sealed class BudgetRequest
     {
         public string? Type { get; set; }
         public string? Value { get; set; }
+
+        /// <summary>The scope, or null with the problems added to <paramref name="errors"/>.</summary>
+        public static BudgetScope? Validate(ScopeRequest? scope, List<ValidationError> errors)
+        {
+            if (scope is null)
+            {
+                errors.Add(new(BudgetErrors.ScopeRequired, "scope", "scope {\"type\", \"value\"} is required."));
+                return null;
+            }
+
+            if (!EnumNames.TryParse<BudgetScopeType>(scope.Type, out var type))
+            {
+                errors.Add(new(BudgetErrors.ScopeTypeInvalid, "scope.type", "scope.type must be org, team, feature, user, environment, model or app."));
+                return null;
+            }
+
+            if (string.IsNullOrWhiteSpace(scope.Value) || scope.Value.Length > 256)
+            {
+                errors.Add(new(BudgetErrors.ScopeValueInvalid, "scope.value", "scope.value is 1 to 256 characters."));
+                return null;
+            }
+
+            return new BudgetScope(type, scope.Value);
+        }
     }
 
     public sealed class ThresholdsRequest
@@ -40,8 +64,8 @@ public sealed class BudgetRequest
             errors.Add(new(BudgetErrors.IdInvalid, "id", $"Budget ids are 1 to {MaxIdLength} letters, digits, '-', '_' or '.'."));
         }
 
-        var scope = ParseScope(errors);
-        if (!TryParse<BudgetPeriod>(Period, out var period))
+        var scope = ScopeRequest.Validate(Scope, errors);
+        if (!EnumNames.TryParse<BudgetPeriod>(Period, out var period))
         {
             errors.Add(new(BudgetErrors.PeriodInvalid, "period", "period must be daily, weekly, monthly or total."));
         }
@@ -52,7 +76,7 @@ public sealed class BudgetRequest
         }
 
         var mode = BudgetMode.Hard;
-        if (Mode is not null && !TryParse(Mode, out mode))
+        if (Mode is not null && !EnumNames.TryParse(Mode, out mode))
         {
             errors.Add(new(BudgetErrors.ModeInvalid, "mode", "mode must be hard or soft."));
         }
@@ -82,30 +106,4 @@ public sealed class BudgetRequest
         }, errors);
     }
 
-    private BudgetScope? ParseScope(List<ValidationError> errors)
-    {
-        if (Scope is null)
-        {
-            errors.Add(new(BudgetErrors.ScopeRequired, "scope", "scope {\"type\", \"value\"} is required."));
-            return null;
-        }
-
-        if (!TryParse<BudgetScopeType>(Scope.Type, out var type))
-        {
-            errors.Add(new(BudgetErrors.ScopeTypeInvalid, "scope.type", "scope.type must be org, team, feature, user, environment, model or app."));
-            return null;
-        }
-
-        if (string.IsNullOrWhiteSpace(Scope.Value) || Scope.Value.Length > 256)
-        {
-            errors.Add(new(BudgetErrors.ScopeValueInvalid, "scope.value", "scope.value is 1 to 256 characters."));
-            return null;
-        }
-
-        return new BudgetScope(type, Scope.Value);
-    }
-
-    internal static bool TryParse<T>(string? value, out T parsed)
-        where T : struct, Enum =>
-        Enum.TryParse(value, ignoreCase: true, out parsed) && !int.TryParse(value, out _);
 }

@@ -81,7 +81,7 @@ public sealed partial class GpuPoolRequest
         }
 
         var mode = PoolMode.Recommend;
-        if (Mode is not null && (!Enum.TryParse(Mode, ignoreCase: true, out mode) || int.TryParse(Mode, out _)))
+        if (Mode is not null && !EnumNames.TryParse(Mode, out mode))
         {
             errors.Add(new(CapacityErrors.ModeInvalid, "mode", "mode must be recommend or enforce."));
         }

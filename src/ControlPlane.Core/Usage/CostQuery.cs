@@ -29,7 +29,7 @@ public sealed record CostQuery(DateTimeOffset From, DateTimeOffset To, CostGroup
     {
         var errors = new List<ValidationError>();
         var grouping = CostGrouping.Feature;
-        if (groupBy is not null && (!Enum.TryParse(groupBy, ignoreCase: true, out grouping) || int.TryParse(groupBy, out _)))
+        if (groupBy is not null && !EnumNames.TryParse(groupBy, out grouping))
         {
             errors.Add(new(CostErrors.GroupByInvalid, "groupBy", "groupBy must be one of team, feature, model, user, environment, day."));
         }

@@ -111,9 +111,8 @@ public static class KillSwitchesApi
         }
 
         var errors = new List<ValidationError>();
-        var scope = new BudgetRequest { Scope = body!.Scope, Period = "total", LimitUsd = 1 }.Validate("scope");
-        errors.AddRange(scope.Errors);
-        return errors.Count > 0 ? (null, Problems.Validation(errors)) : (scope.Value!.Scope, null);
+        var scope = BudgetRequest.ScopeRequest.Validate(body!.Scope, errors);
+        return errors.Count > 0 ? (null, Problems.Validation(errors)) : (scope, null);
     }
 }
 

@@ -1,5 +1,6 @@
 using ControlPlane.Azure.Storage;
 using ControlPlane.Functions.Hosting;
+using ControlPlane.Functions.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ControlPlane.Functions.Health;
@@ -31,7 +32,7 @@ public static class HealthApi
 
             return TypedResults.Ok(new HealthResponse("healthy", "ok"));
         }
-        catch (Exception ex) when (ex is global::Azure.RequestFailedException or OperationCanceledException or HttpRequestException or AggregateException)
+        catch (Exception ex) when (ex is OperationCanceledException || UnhandledExceptionHandler.IsStorageOutage(ex))
         {
             logger.StorageUnreachable(ex);
             return TypedResults.Json(new HealthResponse("unhealthy", "unreachable"), statusCode: StatusCodes.Status503ServiceUnavailable);
