@@ -1,8 +1,10 @@
 using ControlPlane.Functions.Access;
+using ControlPlane.Functions.Batch;
 using ControlPlane.Functions.Budgets;
 using ControlPlane.Functions.Capacity;
 using ControlPlane.Functions.Health;
 using ControlPlane.Functions.Hosting;
+using ControlPlane.Functions.Orchestrations;
 using ControlPlane.Functions.Pricing;
 using ControlPlane.Functions.Usage;
 
@@ -22,6 +24,8 @@ builder.Services
     .AddControlPlaneUsage()
     .AddControlPlaneBudgets()
     .AddControlPlaneCapacity()
+    .AddControlPlaneOrchestrations()
+    .AddControlPlaneBatch(builder.Configuration)
     .AddControlPlaneFunctions(mode, builder.Configuration);
 
 var app = builder.Build();
@@ -39,6 +43,8 @@ app.MapAuthorizeApi();
 app.MapKillSwitchesApi();
 app.MapEventsApi();
 app.MapGpuPoolsApi();
+app.MapOrchestrationsApi();
+app.MapBatchApi();
 app.MapCustomHandlerApi(mode);
 
 app.Run();

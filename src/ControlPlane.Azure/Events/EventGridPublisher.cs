@@ -19,7 +19,7 @@ public sealed record EventsOptions
 }
 
 /// <summary>
-/// Publishes budget events as CloudEvents 1.0 with the Event Grid SDK. The event id is the outbox id, so a
+/// Publishes budget (and other platform) events as CloudEvents 1.0 with the Event Grid SDK. The event id is the outbox id, so a
 /// re-delivery after a crash between send and mark is recognisable as the same event by subscribers.
 /// </summary>
 public sealed class EventGridPublisher : IEventPublisher
@@ -66,5 +66,20 @@ public sealed class EventGridPublisher : IEventPublisher
             Subject = $"budgets/{e.BudgetId}",
         });
         await _client.SendEventsAsync(cloudEvents, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task PublishAsync(PlatformEvent platformEvent, CancellationToken cancellationToken = default)
+    {
+        if (_client is null)
+        {
+            return;
+        }
+
+        await _client.SendEventAsync(new CloudEvent(platformEvent.Source, platformEvent.Type, platformEvent.Data)
+        {
+            Id = platformEvent.Id,
+            Time = platformEvent.Time,
+            Subject = platformEvent.Subject,
+        }, cancellationToken).ConfigureAwait(false);
     }
 }

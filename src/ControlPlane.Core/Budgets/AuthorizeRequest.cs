@@ -54,8 +54,8 @@ public sealed class AuthorizeRequest
     }
 }
 
-/// <summary>A validated call to authorize.</summary>
-public sealed record AuthorizeCall(CallAttribution Attribution, PricingContext Pricing, long InputTokens, long MaxOutputTokens);
+/// <summary>A validated call to authorize. <paramref name="Lifetime"/> overrides the reservation TTL (deferred batch work holds its money for days).</summary>
+public sealed record AuthorizeCall(CallAttribution Attribution, PricingContext Pricing, long InputTokens, long MaxOutputTokens, TimeSpan? Lifetime = null);
 
 /// <summary>
 /// The answer to an authorization: a reservation, or a denial naming the budget that would be exceeded. A denial

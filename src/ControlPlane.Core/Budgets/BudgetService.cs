@@ -67,7 +67,7 @@ public sealed class BudgetService(
         }
 
         var reservationId = "res_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
-        var expiresAt = now + options.ReservationTtl;
+        var expiresAt = now + (call.Lifetime ?? options.ReservationTtl);
         try
         {
             var tightest = decimal.MaxValue;

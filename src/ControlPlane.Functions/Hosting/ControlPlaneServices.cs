@@ -11,7 +11,10 @@ using ControlPlane.Budgets;
 using ControlPlane.Functions.Budgets;
 using ControlPlane.Azure.Pricing;
 using ControlPlane.Azure.Storage;
+using ControlPlane.Azure.Orchestrations;
 using ControlPlane.Azure.Usage;
+using ControlPlane.Functions.Orchestrations;
+using ControlPlane.Orchestrations;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.Http;
 using ControlPlane.Functions.Retention;
@@ -45,6 +48,8 @@ public static class ControlPlaneServices
     {
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => new TableProvider(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.AddSingleton(sp => new QueueProvider(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.AddSingleton(sp => new BlobProvider(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         return services;
     }
 
@@ -117,11 +122,25 @@ public static class ControlPlaneServices
         return services;
     }
 
+    public static IServiceCollection AddControlPlaneOrchestrations(this IServiceCollection services)
+    {
+        services.AddOptions<OrchestrationOptions>().BindConfiguration(OrchestrationOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IOrchestrationStore, TableOrchestrationStore>();
+        services.AddSingleton<IOrchestrationDispatcher, QueueOrchestrationDispatcher>();
+        services.AddSingleton(sp => new OrchestrationEngine(
+            sp.GetRequiredService<IOrchestrationStore>(), sp.GetRequiredService<IOrchestrationDispatcher>(), sp.GetServices<IOrchestration>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<OrchestrationOptions>>().Value));
+        services.AddScoped<AdvanceOrchestrationFunction>();
+        services.AddScoped<WakeOrchestrationsFunction>();
+        return services;
+    }
+
     /// <summary>The function catalog's plumbing; the local trigger runner only when no Functions host drives the timers.</summary>
     public static IServiceCollection AddControlPlaneFunctions(this IServiceCollection services, HostingMode mode, IConfiguration configuration)
     {
         services.AddSingleton(mode);
         services.AddSingleton<FunctionInvoker>();
+        services.AddSingleton<LocalQueueRunner>();
         if (!mode.IsCustomHandler && configuration.GetValue("ControlPlane:Triggers:Enabled", true))
         {
             services.AddHostedService<LocalTriggerRunner>();

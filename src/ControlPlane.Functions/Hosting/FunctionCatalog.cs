@@ -9,7 +9,18 @@ public abstract record FunctionTrigger;
 public sealed record HttpTrigger(string Route, IReadOnlyList<string> Methods, bool Anonymous = false) : FunctionTrigger;
 
 /// <summary>A timer function: six-field NCRONTAB schedule (with seconds), always UTC.</summary>
-public sealed record TimerTrigger(string Schedule) : FunctionTrigger;
+/// <param name="ScheduleSetting">
+/// When set, the schedule is read from this app setting (<c>%Setting%</c> in function.json, <c>__</c> for <c>:</c>
+/// in .NET configuration) and <paramref name="Schedule"/> is only the default the local runner falls back to.
+/// </param>
+public sealed record TimerTrigger(string Schedule, string? ScheduleSetting = null) : FunctionTrigger;
+
+/// <summary>A queue function: the host (or the local runner) delivers each message of <paramref name="QueueName"/>, Base64-encoded.</summary>
+public sealed record QueueTrigger(string QueueName) : FunctionTrigger
+{
+    /// <summary>The binding name: the host posts the message as <c>Data.message</c>.</summary>
+    public const string BindingName = "message";
+}
 
 /// <summary>A non-HTTP function the host invokes with <c>POST /{Name}</c>, resolved from DI.</summary>
 public interface IFunctionHandler
@@ -58,6 +69,18 @@ public static class FunctionCatalog
     public const string PostGpuSamples = "PostGpuSamples";
     public const string GetGpuDecisions = "GetGpuDecisions";
     public const string GpuPoolRightsizing = "GpuPoolRightsizing";
+    public const string ListOrchestrations = "ListOrchestrations";
+    public const string GetOrchestration = "GetOrchestration";
+    public const string StartOrchestration = "StartOrchestration";
+    public const string TerminateOrchestration = "TerminateOrchestration";
+    public const string RetryOrchestration = "RetryOrchestration";
+    public const string AdvanceOrchestration = "AdvanceOrchestration";
+    public const string WakeOrchestrations = "WakeOrchestrations";
+    public const string SubmitBatchRequest = "SubmitBatchRequest";
+    public const string ListBatchRequests = "ListBatchRequests";
+    public const string GetBatchRequest = "GetBatchRequest";
+    public const string CancelBatchRequest = "CancelBatchRequest";
+    public const string NightlyBatch = "NightlyBatch";
 
     public static IReadOnlyList<FunctionDefinition> All { get; } =
     [
@@ -92,6 +115,18 @@ public static class FunctionCatalog
         new(ReservationExpirySweep, new TimerTrigger("0 * * * * *"), typeof(Budgets.ReservationExpirySweepFunction)),
         new(PublishBudgetEvents, new TimerTrigger("*/30 * * * * *"), typeof(Budgets.PublishBudgetEventsFunction)),
         new(GpuPoolRightsizing, new TimerTrigger("0 */5 * * * *"), typeof(Capacity.GpuPoolRightsizingFunction)),
+        new(ListOrchestrations, new HttpTrigger("orchestrations", ["GET"])),
+        new(GetOrchestration, new HttpTrigger("orchestrations/{id}", ["GET"])),
+        new(StartOrchestration, new HttpTrigger("orchestrations/{kind}/start", ["POST"])),
+        new(TerminateOrchestration, new HttpTrigger("orchestrations/{id}/terminate", ["POST"])),
+        new(RetryOrchestration, new HttpTrigger("orchestrations/{id}/retry", ["POST"])),
+        new(AdvanceOrchestration, new QueueTrigger(Azure.Orchestrations.QueueOrchestrationDispatcher.QueueName), typeof(Orchestrations.AdvanceOrchestrationFunction)),
+        new(WakeOrchestrations, new TimerTrigger("15 * * * * *"), typeof(Orchestrations.WakeOrchestrationsFunction)),
+        new(SubmitBatchRequest, new HttpTrigger("batch/requests", ["POST"])),
+        new(ListBatchRequests, new HttpTrigger("batch/requests", ["GET"])),
+        new(GetBatchRequest, new HttpTrigger("batch/requests/{id}", ["GET"])),
+        new(CancelBatchRequest, new HttpTrigger("batch/requests/{id}", ["DELETE"])),
+        new(NightlyBatch, new TimerTrigger("0 0 2 * * *", "ControlPlane__Batch__Schedule"), typeof(Batch.NightlyBatchFunction)),
     ];
 
     public static FunctionDefinition? Find(string name) =>

@@ -33,7 +33,16 @@ public static class FunctionJson
                 ["type"] = "timerTrigger",
                 ["direction"] = "in",
                 ["name"] = "timer",
-                ["schedule"] = timer.Schedule,
+                ["schedule"] = timer.ScheduleSetting is { } setting ? $"%{setting}%" : timer.Schedule,
+            }),
+            QueueTrigger queue => new JsonArray(new JsonObject
+            {
+                ["type"] = "queueTrigger",
+                ["direction"] = "in",
+                ["name"] = QueueTrigger.BindingName,
+                ["queueName"] = queue.QueueName,
+                // Identity-based: the host reads AzureWebJobsStorage__accountName/__credential/__clientId.
+                ["connection"] = "AzureWebJobsStorage",
             }),
             _ => throw new NotSupportedException($"No function.json rendering for {function.Trigger.GetType().Name}."),
         };

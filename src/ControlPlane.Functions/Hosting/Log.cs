@@ -14,4 +14,10 @@ internal static partial class Log
 
     [LoggerMessage(4, LogLevel.Warning, "Health check: storage unreachable")]
     public static partial void StorageUnreachable(this ILogger logger, Exception exception);
+
+    [LoggerMessage(5, LogLevel.Warning, "Queue function {Function} failed on message {MessageId} (attempt {DequeueCount}); it will be retried")]
+    public static partial void QueueFunctionFailed(this ILogger logger, Exception exception, string function, string messageId, long dequeueCount);
+
+    [LoggerMessage(6, LogLevel.Error, "Queue message {MessageId} for {Function} failed {DequeueCount} times; moved to {PoisonQueue}")]
+    public static partial void QueueMessagePoisoned(this ILogger logger, string function, string messageId, long dequeueCount, string poisonQueue);
 }

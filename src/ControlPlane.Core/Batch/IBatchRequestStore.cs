@@ -1,0 +1,36 @@
+namespace ControlPlane.Batch;
+
+/// <summary>Deferrable requests' state (Table storage in Azure).</summary>
+public interface IBatchRequestStore
+{
+    /// <summary>False (nothing written) when a request with this id exists.</summary>
+    Task<bool> TryCreateAsync(BatchRequest request, CancellationToken cancellationToken = default);
+
+    Task<BatchRequest?> GetAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces the request if it still has <paramref name="expected"/>'s ETag; null when it changed meanwhile.</summary>
+    Task<BatchRequest?> TryReplaceAsync(BatchRequest expected, BatchRequest replacement, CancellationToken cancellationToken = default);
+
+    /// <summary>Requests, newest first, optionally for one team and one status.</summary>
+    Task<IReadOnlyList<BatchRequest>> ListAsync(string? team, BatchRequestStatus? status, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>What a nightly run may take: every pending request, and those this run already queued (a replayed step).</summary>
+    Task<IReadOnlyList<BatchRequest>> ListClaimableAsync(string runId, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Request bodies, JSONL input files and results (Blob storage in Azure).</summary>
+public interface IBatchPayloadStore
+{
+    Task SaveRequestBodyAsync(string requestId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default);
+
+    Task<ReadOnlyMemory<byte>?> GetRequestBodyAsync(string requestId, CancellationToken cancellationToken = default);
+
+    Task SaveInputFileAsync(string runId, int group, ReadOnlyMemory<byte> jsonl, CancellationToken cancellationToken = default);
+
+    Task<ReadOnlyMemory<byte>?> GetInputFileAsync(string runId, int group, CancellationToken cancellationToken = default);
+
+    /// <summary>The provider's answer for one request (the output line's <c>response.body</c>).</summary>
+    Task SaveResultAsync(string requestId, ReadOnlyMemory<byte> result, CancellationToken cancellationToken = default);
+
+    Task<ReadOnlyMemory<byte>?> GetResultAsync(string requestId, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,396 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ControlPlane.Budgets;
+using ControlPlane.Orchestrations;
+using ControlPlane.Pricing;
+using ControlPlane.Usage;
+
+namespace ControlPlane.Batch;
+
+/// <summary>
+/// The nightly batch run: <c>collect</c> pending requests and write one JSONL file per deployment; <c>submit</c>
+/// uploads each and creates its batch; <c>poll</c> until every batch is finished; <c>settle</c> maps every line
+/// back to its request, records usage at the batch price from the provider's real usage (settling the request's
+/// reservation), and retries or fails the rest; <c>report</c> publishes <c>ControlPlane.Batch.Completed</c>.
+/// <para>
+/// Each step can be replayed. Files are named after the run and the group, and looked up before uploading; batches
+/// are looked up by their input file before creating; usage events have deterministic ids; request updates are
+/// conditional on the state they leave. So a crash between any two steps creates no second batch and charges nothing twice.
+/// </para>
+/// </summary>
+public sealed class NightlyBatchOrchestration(
+    IBatchRequestStore requests,
+    IBatchPayloadStore payloads,
+    IBatchGateway gateway,
+    UsageIngestService usage,
+    UsageEventValidator validator,
+    PriceCatalog prices,
+    BudgetService budgets,
+    IEventPublisher events,
+    TimeProvider time,
+    BatchOptions options) : IOrchestration
+{
+    public const string KindName = "nightly-batch";
+    public const string CompletedEventType = "ControlPlane.Batch.Completed";
+    public const string EventSource = "/controlplane/batch";
+    private const string Collect = "collect";
+    private const string Submit = "submit";
+    private const string Poll = "poll";
+    private const string Settle = "settle";
+    private const string Report = "report";
+    private const int IngestChunk = 1000;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public string Kind => KindName;
+    public string FirstStep => Collect;
+
+    /// <summary>The run id for a scheduled start: one run per scheduled minute, however often the timer fires.</summary>
+    public static string RunIdFor(DateTimeOffset scheduledAt) => $"{KindName}-{scheduledAt.UtcDateTime:yyyyMMdd'T'HHmm}";
+
+    public string InitialState(string? input) => JsonSerializer.Serialize(new NightlyBatchState(), Json);
+
+    public async Task<StepOutcome> RunStepAsync(StepContext context, CancellationToken cancellationToken)
+    {
+        var state = JsonSerializer.Deserialize<NightlyBatchState>(context.State, Json) ?? new NightlyBatchState();
+        try
+        {
+            return context.Step switch
+            {
+                Collect => await CollectAsync(context, state, cancellationToken).ConfigureAwait(false),
+                Submit => await SubmitAsync(context, state, cancellationToken).ConfigureAwait(false),
+                Poll => await PollAsync(context, state, cancellationToken).ConfigureAwait(false),
+                Settle => await SettleAsync(context, state, cancellationToken).ConfigureAwait(false),
+                Report => await ReportAsync(context, state, cancellationToken).ConfigureAwait(false),
+                _ => new StepOutcome.Fail(Serialize(state), new OrchestrationError("step_unknown", $"Unknown step '{context.Step}'.")),
+            };
+        }
+        catch (BatchGatewayException ex) when (ex.IsTransient)
+        {
+            throw new TransientStepException("provider_unavailable", $"Azure OpenAI answered {ex.StatusCode?.ToString(CultureInfo.InvariantCulture) ?? "nothing"}: {ex.Message}", ex);
+        }
+    }
+
+    private async Task<StepOutcome> CollectAsync(StepContext context, NightlyBatchState state, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var claimed = new List<BatchRequest>();
+        foreach (var request in (await requests.ListClaimableAsync(context.InstanceId, cancellationToken).ConfigureAwait(false)).OrderBy(r => r.Id, StringComparer.Ordinal))
+        {
+            if (request.Status == BatchRequestStatus.Queued && request.RunId == context.InstanceId)
+            {
+                claimed.Add(request);
+                continue;
+            }
+
+            // Conditional: a request cancelled a moment ago stays cancelled and is left out.
+            var queued = await requests.TryReplaceAsync(request, request with
+            {
+                Status = BatchRequestStatus.Queued, RunId = context.InstanceId, BatchId = null, UpdatedAt = now,
+            }, cancellationToken).ConfigureAwait(false);
+            if (queued is not null)
+            {
+                claimed.Add(queued);
+            }
+        }
+
+        if (claimed.Count == 0)
+        {
+            return new StepOutcome.Complete(Serialize(state), JsonSerializer.Serialize(Summarize(context.InstanceId, state), Json));
+        }
+
+        state.Groups.Clear();
+        foreach (var byDeployment in claimed.GroupBy(r => r.Deployment, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            using var file = new MemoryStream();
+            var lines = 0;
+            foreach (var request in byDeployment)
+            {
+                var body = await payloads.GetRequestBodyAsync(request.Id, cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"Batch request {request.Id} has no stored body.");
+                var line = BatchJsonl.InputLine(request.Id, body.Span);
+                if (lines > 0 && (lines >= options.MaxRequestsPerFile || file.Length + line.Length > options.MaxFileBytes))
+                {
+                    await AddGroupAsync(context.InstanceId, state, byDeployment.Key, file, lines, cancellationToken).ConfigureAwait(false);
+                    file.SetLength(0);
+                    lines = 0;
+                }
+
+                file.Write(line);
+                lines++;
+            }
+
+            await AddGroupAsync(context.InstanceId, state, byDeployment.Key, file, lines, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new StepOutcome.Proceed(Submit, Serialize(state), $"{claimed.Count} requests in {state.Groups.Count} files");
+    }
+
+    private async Task AddGroupAsync(string runId, NightlyBatchState state, string deployment, MemoryStream file, int lines, CancellationToken cancellationToken)
+    {
+        var group = new BatchGroup { Index = state.Groups.Count, Deployment = deployment, Requests = lines, Bytes = file.Length };
+        await payloads.SaveInputFileAsync(runId, group.Index, file.ToArray(), cancellationToken).ConfigureAwait(false);
+        state.Groups.Add(group);
+    }
+
+    private async Task<StepOutcome> SubmitAsync(StepContext context, NightlyBatchState state, CancellationToken cancellationToken)
+    {
+        foreach (var group in state.Groups.Where(g => g.BatchId is null && g.Error is null))
+        {
+            try
+            {
+                if (group.InputFileId is null)
+                {
+                    // A replay finds the file an earlier attempt uploaded instead of uploading a second one.
+                    var fileName = $"{context.InstanceId}-{group.Index}.jsonl";
+                    var uploaded = await gateway.FindInputFileAsync(fileName, cancellationToken).ConfigureAwait(false)
+                        ?? await gateway.UploadInputFileAsync(fileName, await InputFileAsync(context.InstanceId, group, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                    group.InputFileId = uploaded.Id;
+                }
+
+                // Likewise the batch: one per input file, ever.
+                var job = await gateway.FindBatchByInputFileAsync(group.InputFileId, cancellationToken).ConfigureAwait(false)
+                    ?? await gateway.CreateBatchAsync(group.InputFileId, cancellationToken).ConfigureAwait(false);
+                Apply(group, job);
+            }
+            catch (BatchGatewayException ex) when (!ex.IsTransient)
+            {
+                group.Error = new BatchRequestError(ex.ErrorCode ?? BatchErrors.UploadRefused, ex.Message);
+                continue;
+            }
+
+            var now = time.GetUtcNow();
+            foreach (var id in BatchJsonl.CustomIds(await InputFileAsync(context.InstanceId, group, cancellationToken).ConfigureAwait(false)))
+            {
+                if (await requests.GetAsync(id, cancellationToken).ConfigureAwait(false) is { Status: BatchRequestStatus.Queued } queued && queued.RunId == context.InstanceId)
+                {
+                    await requests.TryReplaceAsync(queued, queued with { Status = BatchRequestStatus.Submitted, BatchId = group.BatchId, UpdatedAt = now }, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        var detail = string.Join(", ", state.Groups.Select(g => g.BatchId ?? $"{g.Deployment}: {g.Error?.Code}"));
+        return state.Groups.All(g => g.Error is not null)
+            ? new StepOutcome.Proceed(Settle, Serialize(state), detail)
+            : new StepOutcome.WaitUntil(Poll, time.GetUtcNow() + options.PollInterval, Serialize(state), detail);
+    }
+
+    private async Task<StepOutcome> PollAsync(StepContext context, NightlyBatchState state, CancellationToken cancellationToken)
+    {
+        foreach (var group in state.Groups.Where(g => g.BatchId is not null && !new BatchJobStatus(g.Status ?? string.Empty).IsTerminal))
+        {
+            Apply(group, await gateway.GetBatchAsync(group.BatchId!, cancellationToken).ConfigureAwait(false));
+        }
+
+        var running = state.Groups.Count(g => g.BatchId is not null && !new BatchJobStatus(g.Status ?? string.Empty).IsTerminal);
+        var detail = string.Join(", ", state.Groups.Where(g => g.BatchId is not null).Select(g => $"{g.BatchId} {g.Status}"));
+        return running > 0
+            ? new StepOutcome.WaitUntil(Poll, time.GetUtcNow() + options.PollInterval, Serialize(state), detail)
+            : new StepOutcome.Proceed(Settle, Serialize(state), detail);
+    }
+
+    private async Task<StepOutcome> SettleAsync(StepContext context, NightlyBatchState state, CancellationToken cancellationToken)
+    {
+        var sheet = await prices.GetSheetAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var group in state.Groups.Where(g => !g.Settled))
+        {
+            var ids = BatchJsonl.CustomIds(await InputFileAsync(context.InstanceId, group, cancellationToken).ConfigureAwait(false));
+            var outputs = await ResultsAsync(group.OutputFileId, cancellationToken).ConfigureAwait(false);
+            var errors = await ResultsAsync(group.ErrorFileId, cancellationToken).ConfigureAwait(false);
+            group.Completed = group.Failed = group.Retrying = 0;
+            group.CostUsd = group.RealtimeCostUsd = 0;
+            group.InputTokens = group.OutputTokens = 0;
+
+            var pending = new List<(BatchRequest Request, BatchResultLine Line, UsageEvent Event)>();
+            foreach (var id in ids)
+            {
+                var request = await requests.GetAsync(id, cancellationToken).ConfigureAwait(false);
+                if (request is null || request.RunId != context.InstanceId)
+                {
+                    continue;
+                }
+
+                if (request.Status is not (BatchRequestStatus.Queued or BatchRequestStatus.Submitted))
+                {
+                    // Settled by an earlier attempt of this step: count it, change nothing.
+                    Tally(group, request);
+                    continue;
+                }
+
+                if (outputs.TryGetValue(id, out var line) && line.Succeeded && line.Usage() is not null)
+                {
+                    var recorded = await ResultEventAsync(request, line, cancellationToken).ConfigureAwait(false);
+                    pending.Add((request, line, recorded));
+                    continue;
+                }
+
+                var failure = errors.GetValueOrDefault(id) ?? outputs.GetValueOrDefault(id);
+                Tally(group, await FailAsync(request, group, failure, cancellationToken).ConfigureAwait(false));
+            }
+
+            foreach (var chunk in pending.Chunk(IngestChunk))
+            {
+                // Usage first, with the request's reservation: it settles at the real batch cost. A replay finds the
+                // same event ids already recorded and gets back the cost first charged.
+                var result = await usage.RecordAsync([.. chunk.Select(p => p.Event)], cancellationToken).ConfigureAwait(false);
+                var costs = result.Events.ToDictionary(e => e.Id, e => e.CostUsd, StringComparer.Ordinal);
+                foreach (var (request, _, recorded) in chunk)
+                {
+                    var realtime = sheet.Price(BatchRequestService.RealtimeContext(request.Model, recorded.Timestamp), recorded.Tokens).TotalCost;
+                    var completed = request with
+                    {
+                        Status = BatchRequestStatus.Completed,
+                        Attempts = request.Attempts + 1,
+                        CompletedAt = recorded.Timestamp,
+                        CostUsd = costs[recorded.Id],
+                        RealtimeCostUsd = realtime,
+                        Tokens = recorded.Tokens,
+                        UsageEventId = recorded.Id,
+                        UpdatedAt = time.GetUtcNow(),
+                    };
+                    Tally(group, await requests.TryReplaceAsync(request, completed, cancellationToken).ConfigureAwait(false) ?? completed);
+                }
+            }
+
+            group.Settled = true;
+        }
+
+        return new StepOutcome.Proceed(Report, Serialize(state),
+            $"{state.Groups.Sum(g => g.Completed)} completed, {state.Groups.Sum(g => g.Retrying)} retrying, {state.Groups.Sum(g => g.Failed)} failed");
+    }
+
+    private async Task<UsageEvent> ResultEventAsync(BatchRequest request, BatchResultLine line, CancellationToken cancellationToken)
+    {
+        await payloads.SaveResultAsync(request.Id, JsonSerializer.SerializeToUtf8Bytes(line.Body!.Value), cancellationToken).ConfigureAwait(false);
+        var (prompt, cached, completion, reasoning) = line.Usage()!.Value;
+        var validated = validator.ValidateSingle(new UsageEventRequest
+        {
+            Id = BatchRequest.UsageEventIdFor(request.Id),
+            Timestamp = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture),
+            Team = request.Team,
+            Feature = request.Feature,
+            User = request.User,
+            App = request.App,
+            Environment = request.Environment,
+            Provider = BatchRequestService.Provider,
+            Model = request.Model,
+            Deployment = request.Deployment,
+            DeploymentType = "batch",
+            Batch = true,
+            InputTokens = prompt,
+            CachedInputTokens = cached,
+            OutputTokens = completion,
+            ReasoningTokens = reasoning,
+            ReservationId = request.ReservationId,
+            Status = "batch",
+            Tags = request.Metadata is null ? null : new Dictionary<string, string>(request.Metadata.Take(UsageEventValidator.MaxTags), StringComparer.Ordinal),
+        }, time.GetUtcNow());
+        return validated.IsValid
+            ? validated.Value!
+            : throw new InvalidOperationException($"The provider's usage for {request.Id} does not validate: {string.Join("; ", validated.Errors.Select(e => e.Message))}");
+    }
+
+    private async Task<BatchRequest> FailAsync(BatchRequest request, BatchGroup group, BatchResultLine? line, CancellationToken cancellationToken)
+    {
+        var error = line?.Error ?? group.Error ?? GroupFailure(group);
+        var attempts = request.Attempts + 1;
+        // A request the provider refused as invalid fails at once; anything else (expired, cancelled, 5xx) gets another night.
+        var final = attempts >= options.MaxAttempts || line is { IsRetryable: false };
+        var now = time.GetUtcNow();
+        if (final)
+        {
+            // Money first: should we crash before the request is marked, the replay releases again (a no-op) and marks it.
+            if (request.ReservationId is not null)
+            {
+                await budgets.ReleaseAsync(request.ReservationId, cancellationToken).ConfigureAwait(false);
+            }
+
+            var failed = request with { Status = BatchRequestStatus.Failed, Attempts = attempts, LastError = error, UpdatedAt = now, CompletedAt = now };
+            return await requests.TryReplaceAsync(request, failed, cancellationToken).ConfigureAwait(false) ?? failed;
+        }
+
+        // Back to pending for the next night, still holding its reservation; RunId stays so this run can count it.
+        var retry = request with { Status = BatchRequestStatus.Pending, Attempts = attempts, LastError = error, BatchId = null, UpdatedAt = now };
+        return await requests.TryReplaceAsync(request, retry, cancellationToken).ConfigureAwait(false) ?? retry;
+    }
+
+    private static BatchRequestError GroupFailure(BatchGroup group) => group.Status switch
+    {
+        "expired" => new(BatchErrors.BatchExpired, $"Batch {group.BatchId} expired before this request ran."),
+        "cancelled" => new(BatchErrors.BatchCancelled, $"Batch {group.BatchId} was cancelled before this request ran."),
+        "failed" => new(BatchErrors.BatchFailed, $"Batch {group.BatchId} failed."),
+        _ => new(BatchErrors.ResultMissing, $"Batch {group.BatchId} ({group.Status}) returned no line for this request."),
+    };
+
+    private static void Tally(BatchGroup group, BatchRequest request)
+    {
+        switch (request.Status)
+        {
+            case BatchRequestStatus.Completed:
+                group.Completed++;
+                group.CostUsd += request.CostUsd ?? 0;
+                group.RealtimeCostUsd += request.RealtimeCostUsd ?? 0;
+                group.InputTokens += request.Tokens?.InputTokens ?? 0;
+                group.OutputTokens += request.Tokens?.OutputTokens ?? 0;
+                break;
+            case BatchRequestStatus.Failed:
+                group.Failed++;
+                break;
+            case BatchRequestStatus.Pending:
+                group.Retrying++;
+                break;
+        }
+    }
+
+    private async Task<StepOutcome> ReportAsync(StepContext context, NightlyBatchState state, CancellationToken cancellationToken)
+    {
+        var summary = Summarize(context.InstanceId, state);
+
+        // At least once, with the run id as the event id: subscribers recognise a re-delivery after a crash.
+        await events.PublishAsync(new PlatformEvent(context.InstanceId, CompletedEventType, EventSource, $"batch/runs/{context.InstanceId}", time.GetUtcNow(), summary), cancellationToken).ConfigureAwait(false);
+        return new StepOutcome.Complete(Serialize(state), JsonSerializer.Serialize(summary, Json));
+    }
+
+    public static BatchRunSummary Summarize(string runId, NightlyBatchState state)
+    {
+        var cost = state.Groups.Sum(g => g.CostUsd);
+        var realtime = state.Groups.Sum(g => g.RealtimeCostUsd);
+        return new BatchRunSummary(
+            runId,
+            state.Groups.Sum(g => g.Requests),
+            state.Groups.Sum(g => g.Completed),
+            state.Groups.Sum(g => g.Failed),
+            state.Groups.Sum(g => g.Retrying),
+            cost,
+            realtime,
+            realtime - cost,
+            state.Groups.Sum(g => g.InputTokens),
+            state.Groups.Sum(g => g.OutputTokens),
+            [.. state.Groups.Select(g => new BatchRunBatch(g.Deployment, g.BatchId, g.Status, g.Requests, g.Completed, g.Failed, g.Retrying, g.Error))]);
+    }
+
+    private static void Apply(BatchGroup group, BatchJob job)
+    {
+        group.BatchId = job.Id;
+        group.Status = job.Status.Value;
+        group.OutputFileId = job.OutputFileId;
+        group.ErrorFileId = job.ErrorFileId;
+        if (job.Status == BatchJobStatus.Failed && job.Errors.Count > 0)
+        {
+            group.Error = new BatchRequestError(job.Errors[0].Code, string.Join("; ", job.Errors.Take(5).Select(e => e.Line is { } l ? $"line {l}: {e.Message}" : e.Message)));
+        }
+    }
+
+    private async Task<ReadOnlyMemory<byte>> InputFileAsync(string runId, BatchGroup group, CancellationToken cancellationToken) =>
+        await payloads.GetInputFileAsync(runId, group.Index, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"Input file {group.Index} of run {runId} is missing from blob storage.");
+
+    private async Task<IReadOnlyDictionary<string, BatchResultLine>> ResultsAsync(string? fileId, CancellationToken cancellationToken) =>
+        fileId is null ? new Dictionary<string, BatchResultLine>() : BatchJsonl.Results(await gateway.DownloadFileAsync(fileId, cancellationToken).ConfigureAwait(false));
+
+    private static string Serialize(NightlyBatchState state) => JsonSerializer.Serialize(state, Json);
+}

@@ -1,0 +1,55 @@
+namespace ControlPlane.Batch;
+
+/// <summary>
+/// The nightly run's checkpointed state: one entry per provider batch. Request ids are not kept here (a run may hold
+/// 100,000 of them); each group's input file, kept in blob storage, is its list of requests.
+/// </summary>
+public sealed class NightlyBatchState
+{
+    public List<BatchGroup> Groups { get; set; } = [];
+}
+
+/// <summary>One input file and the provider batch made from it: the requests for one deployment (split to fit the file limits).</summary>
+public sealed class BatchGroup
+{
+    public int Index { get; set; }
+    public string Deployment { get; set; } = string.Empty;
+    public int Requests { get; set; }
+    public long Bytes { get; set; }
+    public string? InputFileId { get; set; }
+    public string? BatchId { get; set; }
+
+    /// <summary>The provider's batch status, as last polled.</summary>
+    public string? Status { get; set; }
+
+    public string? OutputFileId { get; set; }
+    public string? ErrorFileId { get; set; }
+
+    /// <summary>Why the whole group failed (upload refused, batch failed validation); each request gets it as its error.</summary>
+    public BatchRequestError? Error { get; set; }
+
+    public bool Settled { get; set; }
+    public int Completed { get; set; }
+    public int Failed { get; set; }
+    public int Retrying { get; set; }
+    public decimal CostUsd { get; set; }
+    public decimal RealtimeCostUsd { get; set; }
+    public long InputTokens { get; set; }
+    public long OutputTokens { get; set; }
+}
+
+/// <summary>The data of <c>ControlPlane.Batch.Completed</c>, and the run's output in the orchestrations API.</summary>
+public sealed record BatchRunSummary(
+    string RunId,
+    int Requests,
+    int Completed,
+    int Failed,
+    int Retrying,
+    decimal CostUsd,
+    decimal RealtimeCostUsd,
+    decimal SavingUsd,
+    long InputTokens,
+    long OutputTokens,
+    IReadOnlyList<BatchRunBatch> Batches);
+
+public sealed record BatchRunBatch(string Deployment, string? BatchId, string? Status, int Requests, int Completed, int Failed, int Retrying, BatchRequestError? Error);
