@@ -11,7 +11,10 @@ using ControlPlane.Budgets;
 using ControlPlane.Functions.Budgets;
 using ControlPlane.Azure.Pricing;
 using ControlPlane.Azure.Storage;
+using ControlPlane.Azure.Batch;
 using ControlPlane.Azure.Orchestrations;
+using ControlPlane.Batch;
+using ControlPlane.Functions.Batch;
 using ControlPlane.Azure.Usage;
 using ControlPlane.Functions.Orchestrations;
 using ControlPlane.Orchestrations;
@@ -135,6 +138,38 @@ public static class ControlPlaneServices
         return services;
     }
 
+    /// <summary>
+    /// Deferrable requests and the nightly batch. Optional: without <c>ControlPlane:AzureOpenAI:Endpoint</c> the batch
+    /// endpoints answer 503 <c>batch_not_configured</c> and the nightly timer starts nothing.
+    /// </summary>
+    public static IServiceCollection AddControlPlaneBatch(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<BatchOptions>().BindConfiguration(BatchOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => Cronos.CronExpression.TryParse(o.Schedule, Cronos.CronFormat.IncludeSeconds, out _),
+                "ControlPlane:Batch:Schedule must be a six-field NCRONTAB expression (with seconds), e.g. '0 0 2 * * *'.")
+            .ValidateOnStart();
+        var configured = configuration.GetSection(AzureOpenAIOptions.SectionName)["Endpoint"] is { Length: > 0 };
+        services.AddSingleton(new BatchAvailability(configured));
+        services.AddSingleton<IBatchRequestStore, TableBatchRequestStore>();
+        services.AddSingleton<IBatchPayloadStore, BlobBatchPayloadStore>();
+        services.AddSingleton(sp => new BatchRequestService(
+            sp.GetRequiredService<IBatchRequestStore>(), sp.GetRequiredService<IBatchPayloadStore>(), sp.GetRequiredService<BudgetService>(),
+            sp.GetRequiredService<PriceCatalog>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BatchOptions>>().Value));
+        services.AddScoped<NightlyBatchFunction>();
+        if (configured)
+        {
+            services.AddOptions<AzureOpenAIOptions>().BindConfiguration(AzureOpenAIOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+            services.TryAddSingleton<IBatchGateway>(sp => AzureOpenAIBatchGateway.Create(sp.GetRequiredService<IOptions<AzureOpenAIOptions>>().Value));
+            services.AddSingleton<IOrchestration>(sp => new NightlyBatchOrchestration(
+                sp.GetRequiredService<IBatchRequestStore>(), sp.GetRequiredService<IBatchPayloadStore>(), sp.GetRequiredService<IBatchGateway>(),
+                sp.GetRequiredService<UsageIngestService>(), sp.GetRequiredService<UsageEventValidator>(), sp.GetRequiredService<PriceCatalog>(),
+                sp.GetRequiredService<BudgetService>(), sp.GetRequiredService<IEventPublisher>(), sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<IOptions<BatchOptions>>().Value));
+        }
+
+        return services;
+    }
+
     /// <summary>The function catalog's plumbing; the local trigger runner only when no Functions host drives the timers.</summary>
     public static IServiceCollection AddControlPlaneFunctions(this IServiceCollection services, HostingMode mode, IConfiguration configuration)
     {
@@ -155,6 +190,16 @@ public static class ControlPlaneServices
         if (!services.Any(d => d.ServiceType == typeof(T)))
         {
             services.AddSingleton(instance);
+        }
+    }
+
+    /// <summary>Registers the factory unless a test (or another host) registered its own first.</summary>
+    private static void TryAddSingleton<T>(this IServiceCollection services, Func<IServiceProvider, T> factory)
+        where T : class
+    {
+        if (!services.Any(d => d.ServiceType == typeof(T)))
+        {
+            services.AddSingleton(factory);
         }
     }
 }

@@ -1,0 +1,104 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure;
+using Azure.Data.Tables;
+using ControlPlane.Azure.Storage;
+using ControlPlane.Batch;
+
+namespace ControlPlane.Azure.Batch;
+
+/// <summary>
+/// Deferrable requests on Table storage, one row each (partition = request id, for point reads). The record is kept
+/// as JSON; <c>Status</c>, <c>Team</c>, <c>RunId</c> and <c>ReceivedAt</c> are columns too, so the nightly run and
+/// the list endpoint can filter on them. Every change is conditional on the ETag read.
+/// </summary>
+public sealed class TableBatchRequestStore(TableProvider tables) : IBatchRequestStore
+{
+    public const string TableName = "BatchRequests";
+    private const string Row = "request";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public async Task<bool> TryCreateAsync(BatchRequest request, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await table.AddEntityAsync(ToEntity(request), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            return false;
+        }
+    }
+
+    public async Task<BatchRequest?> GetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(TableKeys.Escape(id), Row, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return row.HasValue ? FromEntity(row.Value!) : null;
+    }
+
+    public async Task<BatchRequest?> TryReplaceAsync(BatchRequest expected, BatchRequest replacement, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var response = await table.UpdateEntityAsync(ToEntity(replacement), new ETag(expected.ETag), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            return replacement with { ETag = response.Headers.ETag?.ToString() ?? string.Empty };
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return null;
+        }
+    }
+
+    public async Task<IReadOnlyList<BatchRequest>> ListAsync(string? team, BatchRequestStatus? status, int limit, CancellationToken cancellationToken = default)
+    {
+        var filter = $"RowKey eq '{Row}'";
+        if (team is not null)
+        {
+            filter += $" and Team eq {TableKeys.Quote(team)}";
+        }
+
+        if (status is not null)
+        {
+            filter += $" and Status eq '{status}'";
+        }
+
+        var list = await QueryAsync(filter, cancellationToken).ConfigureAwait(false);
+        return [.. list.OrderByDescending(r => r.ReceivedAt).ThenBy(r => r.Id, StringComparer.Ordinal).Take(limit)];
+    }
+
+    public Task<IReadOnlyList<BatchRequest>> ListClaimableAsync(string runId, CancellationToken cancellationToken = default) =>
+        QueryAsync(TableClient.CreateQueryFilter(
+            $"RowKey eq {Row} and (Status eq {nameof(BatchRequestStatus.Pending)} or (Status eq {nameof(BatchRequestStatus.Queued)} and RunId eq {runId}))"), cancellationToken);
+
+    private async Task<IReadOnlyList<BatchRequest>> QueryAsync(string filter, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
+        var list = new List<BatchRequest>();
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(FromEntity(row));
+        }
+
+        return list;
+    }
+
+    private static TableEntity ToEntity(BatchRequest request) => new(TableKeys.Escape(request.Id), Row)
+    {
+        ["Status"] = request.Status.ToString(),
+        ["Team"] = request.Team,
+        ["RunId"] = request.RunId,
+        ["ReceivedAt"] = request.ReceivedAt.UtcDateTime,
+        ["Request"] = JsonSerializer.Serialize(request with { ETag = string.Empty }, Json),
+    };
+
+    private static BatchRequest FromEntity(TableEntity row) =>
+        JsonSerializer.Deserialize<BatchRequest>(row.GetString("Request"), Json)! with { ETag = row.ETag.ToString() };
+}
