@@ -22,22 +22,31 @@ public sealed class AzureOpenAIBatchGateway : IBatchGateway
     private const string ChatCompletionsEndpoint = "/chat/completions";
     private const string CompletionWindow = "24h";
 
+    /// <summary>The data-plane version this gateway is written against; <see cref="CreateClient"/> pins the SDK to it.</summary>
+    public const string ApiVersion = "2024-10-21";
+
     private readonly OpenAIFileClient _files;
 #pragma warning disable OPENAI001 // BatchClient is experimental in OpenAI 2.1.0; it is the only client for /batches and is pinned with the package.
     private readonly BatchClient _batches;
 #pragma warning restore OPENAI001
+    private readonly Uri _endpoint;
     private readonly int _batchListPageSize;
 
-    public AzureOpenAIBatchGateway(AzureOpenAIClient client, AzureOpenAIOptions? options = null)
+    /// <param name="client">A client from <see cref="CreateClient"/>, or one built alike for api-version <see cref="ApiVersion"/>.</param>
+    /// <param name="options">The settings the client was built from: <see cref="AzureOpenAIOptions.Endpoint"/> is needed to cancel a batch.</param>
+    public AzureOpenAIBatchGateway(AzureOpenAIClient client, AzureOpenAIOptions options)
     {
         ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(options);
+        var endpoint = options.Endpoint ?? throw new ArgumentException($"{AzureOpenAIOptions.SectionName}:Endpoint is required.", nameof(options));
+        _endpoint = endpoint.AbsoluteUri.EndsWith('/') ? endpoint : new Uri(endpoint.AbsoluteUri + "/");
 #pragma warning disable AOAI001 // GetOpenAIFileClient is experimental in Azure.AI.OpenAI 2.1.0; pinned with the package.
         _files = client.GetOpenAIFileClient();
 #pragma warning restore AOAI001
 #pragma warning disable OPENAI001 // GetBatchClient is experimental in OpenAI 2.1.0; pinned with the package.
         _batches = client.GetBatchClient();
 #pragma warning restore OPENAI001
-        _batchListPageSize = (options ?? new AzureOpenAIOptions()).BatchListPageSize;
+        _batchListPageSize = options.BatchListPageSize;
     }
 
     /// <summary>Production wiring: a client from <see cref="CreateClient"/>.</summary>
@@ -56,7 +65,7 @@ public sealed class AzureOpenAIBatchGateway : IBatchGateway
     {
         ArgumentNullException.ThrowIfNull(options);
         var endpoint = options.Endpoint ?? throw new ArgumentException($"{AzureOpenAIOptions.SectionName}:Endpoint is required.", nameof(options));
-        var clientOptions = new AzureOpenAIClientOptions
+        var clientOptions = new AzureOpenAIClientOptions(AzureOpenAIClientOptions.ServiceVersion.V2024_10_21)
         {
             RetryPolicy = new ClientRetryPolicy(options.MaxRetries),
             NetworkTimeout = options.NetworkTimeout,
@@ -167,11 +176,25 @@ public sealed class AzureOpenAIBatchGateway : IBatchGateway
         ArgumentException.ThrowIfNullOrWhiteSpace(batchId);
         return CallAsync($"cancellation of batch '{batchId}'", async () =>
         {
-            var operation = await ResumeAsync(batchId, cancellationToken).ConfigureAwait(false);
+            // The SDK cancels only through a rehydrated operation, and rehydrating GETs the batch first: two calls where the
+            // service needs one, and a throttled GET would stop a cancel. So the POST goes out here, through the client's
+            // own pipeline (authentication, retries) to the route the SDK uses.
 #pragma warning disable OPENAI001 // Experimental batch API, see the field.
-            var result = await operation.CancelAsync(Options(cancellationToken)).ConfigureAwait(false);
+            var pipeline = _batches.Pipeline;
 #pragma warning restore OPENAI001
-            return ToJob(result.GetRawResponse());
+            using var message = pipeline.CreateMessage();
+            message.Request.Method = "POST";
+            message.Request.Uri = new Uri(_endpoint, $"openai/batches/{Uri.EscapeDataString(batchId)}/cancel?api-version={ApiVersion}");
+            message.Request.Headers.Set("Accept", "application/json");
+            message.Apply(Options(cancellationToken));
+            await pipeline.SendAsync(message).ConfigureAwait(false);
+            var response = message.Response!;
+            if (response.IsError)
+            {
+                throw await ClientResultException.CreateAsync(response).ConfigureAwait(false);
+            }
+
+            return ToJob(response);
         });
     }
 
