@@ -209,8 +209,8 @@ public sealed class AzureOpenAIBatchGateway : IBatchGateway
     }
 
     /// <summary>
-    /// OpenAI 2.1.0 has no public "get batch by id" or "cancel batch by id": a batch is reached by rehydrating its
-    /// create operation from a token holding the id, which GETs the batch once.
+    /// OpenAI 2.1.0 has no public "get batch by id": a batch is reached by rehydrating its create operation from a
+    /// continuation token holding the id (<c>{"batchId":"..."}</c>, the token's own format), which GETs the batch once.
     /// </summary>
 #pragma warning disable OPENAI001 // Experimental batch API, see the field.
     private Task<CreateBatchOperation> ResumeAsync(string batchId, CancellationToken cancellationToken)
