@@ -25,6 +25,7 @@ public sealed record EventsOptions
 public sealed class EventGridPublisher : IEventPublisher
 {
     public const string Source = "/controlplane/budgets";
+    private static readonly System.Text.Json.JsonSerializerOptions CamelCase = new(System.Text.Json.JsonSerializerDefaults.Web);
     private readonly EventGridPublisherClient? _client;
 
     public EventGridPublisher(EventsOptions options)
@@ -75,7 +76,9 @@ public sealed class EventGridPublisher : IEventPublisher
             return;
         }
 
-        await _client.SendEventAsync(new CloudEvent(platformEvent.Source, platformEvent.Type, platformEvent.Data)
+        // camelCase, as the budget events' data and the REST API are.
+        var data = BinaryData.FromObjectAsJson(platformEvent.Data, CamelCase);
+        await _client.SendEventAsync(new CloudEvent(platformEvent.Source, platformEvent.Type, data, "application/json", CloudEventDataFormat.Json)
         {
             Id = platformEvent.Id,
             Time = platformEvent.Time,

@@ -1,69 +1,18 @@
-using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
-using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
+using ControlPlane.Testing.Fakes;
 
 namespace ControlPlane.Budgets;
 
 /// <summary>Outbox events reach an Event Grid endpoint as CloudEvents 1.0, once, and survive the endpoint being down.</summary>
 public sealed class EventPublishingTests
 {
-    private const string TopicKey = "local-topic-key";
-
-    /// <summary>A local stand-in for an Event Grid topic: checks the key and keeps what it receives.</summary>
-    private sealed class CloudEventsReceiver : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-
-        public CloudEventsReceiver(int port)
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-            _app = builder.Build();
-            _app.MapPost("/api/events", async (HttpRequest request) =>
-            {
-                if (request.Headers["aeg-sas-key"] != TopicKey)
-                {
-                    return Results.Unauthorized();
-                }
-
-                ContentTypes.Add(request.ContentType ?? string.Empty);
-                using var body = await JsonDocument.ParseAsync(request.Body);
-                foreach (var e in body.RootElement.EnumerateArray())
-                {
-                    Received.Add(e.Clone());
-                }
-
-                return Results.Ok();
-            });
-        }
-
-        public ConcurrentBag<JsonElement> Received { get; } = [];
-        public ConcurrentBag<string> ContentTypes { get; } = [];
-
-        public Task StartAsync() => _app.StartAsync();
-
-        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task Publish_TopicDownThenUp_DeliversEachEventOnceAsCloudEvents()
     {
-        var port = FreePort();
+        await using var receiver = new FakeEventGridTopic();
         await using var app = new ControlPlaneApp(new()
         {
-            ["ControlPlane:Events:TopicEndpoint"] = $"http://127.0.0.1:{port}/api/events",
-            ["ControlPlane:Events:TopicKey"] = TopicKey,
+            ["ControlPlane:Events:TopicEndpoint"] = receiver.Endpoint,
+            ["ControlPlane:Events:TopicKey"] = FakeEventGridTopic.DefaultKey,
         });
         var admin = app.Client();
         await admin.PutBudgetAsync("tiny", new { scope = new { type = "team", value = "search" }, period = "daily", limitUsd = 0.001m });
@@ -75,7 +24,6 @@ public sealed class EventPublishingTests
         var pending = await (await admin.GetAsync("/api/events")).JsonAsync();
         Assert.All(pending.GetProperty("events").EnumerateArray(), e => Assert.False(e.TryGetProperty("publishedAt", out _)));
 
-        await using var receiver = new CloudEventsReceiver(port);
         await receiver.StartAsync();
         (await admin.PostJsonAsync("/PublishBudgetEvents", "{}")).EnsureSuccessStatusCode();
         (await admin.PostJsonAsync("/PublishBudgetEvents", "{}")).EnsureSuccessStatusCode();

@@ -1,0 +1,61 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace ControlPlane.Testing.Fakes;
+
+/// <summary>
+/// A local stand-in for an Event Grid topic's CloudEvents endpoint (<c>POST /api/events</c>): checks the
+/// <c>aeg-sas-key</c> (401 otherwise) and keeps what it receives. Can be created on a port before it starts
+/// listening, to see a topic that is down.
+/// </summary>
+public sealed class FakeEventGridTopic : IAsyncDisposable
+{
+    public const string DefaultKey = "local-topic-key";
+    private readonly WebApplication _app;
+
+    public FakeEventGridTopic(int? port = null)
+    {
+        Port = port ?? FreePort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{Port}");
+        _app = builder.Build();
+        _app.MapPost("/api/events", async (HttpRequest request) =>
+        {
+            if (request.Headers["aeg-sas-key"] != DefaultKey)
+            {
+                return Results.Unauthorized();
+            }
+
+            ContentTypes.Add(request.ContentType ?? string.Empty);
+            using var body = await JsonDocument.ParseAsync(request.Body);
+            var events = body.RootElement.ValueKind == JsonValueKind.Array ? body.RootElement.EnumerateArray().ToList() : [body.RootElement];
+            foreach (var e in events)
+            {
+                Received.Add(e.Clone());
+            }
+
+            return Results.Ok();
+        });
+    }
+
+    public int Port { get; }
+    public string Endpoint => $"http://127.0.0.1:{Port}/api/events";
+    public ConcurrentBag<JsonElement> Received { get; } = [];
+    public ConcurrentBag<string> ContentTypes { get; } = [];
+
+    public Task StartAsync() => _app.StartAsync();
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
