@@ -1,0 +1,199 @@
+using ControlPlane.Budgets;
+using ControlPlane.Testing.Fakes;
+
+namespace ControlPlane.Batch;
+
+/// <summary>What each provider outcome does to the requests: settled, retried next night, or failed with the provider's error.</summary>
+public sealed class BatchOutcomeTests
+{
+    private static async Task<BatchHarness> StartWithRequestsAsync(Dictionary<string, string?>? settings = null, string? deployment = null)
+    {
+        var h = await BatchHarness.StartAsync(settings);
+        await h.Admin.PutBudgetAsync("search-monthly", new { scope = new { type = "team", value = "search" }, period = "monthly", limitUsd = 10m, mode = "hard" });
+        foreach (var id in new[] { "req-a", "req-b", "req-c" })
+        {
+            var response = await h.SubmitAsync(id, deployment: deployment);
+            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        return h;
+    }
+
+    private static async Task<decimal> ReservedAfterSweepAsync(BatchHarness h)
+    {
+        h.Clock.Advance(TimeSpan.FromMinutes(1));
+        (await h.Admin.PostJsonAsync("/ReservationExpirySweep", "{}")).EnsureSuccessStatusCode();
+        return (await h.Admin.GetBudgetAsync("search-monthly")).Money("reservedUsd");
+    }
+
+    [Fact]
+    public async Task NightlyRun_BatchFailsValidation_RequestsWaitForNextNightWithTheProviderError()
+    {
+        await using var h = await StartWithRequestsAsync(deployment: "gpt-4o-mini-nightly");
+
+        var run = await h.RunToEndAsync(await h.StartNightlyAsync());
+
+        Assert.Equal("completed", run.GetProperty("status").GetString());
+        Assert.Equal(3, run.GetProperty("output").GetProperty("retrying").GetInt32());
+        Assert.Equal("failed", run.GetProperty("output").GetProperty("batches")[0].GetProperty("status").GetString());
+        var request = await h.GetRequestAsync("req-b");
+        Assert.Equal("pending", request.GetProperty("status").GetString());
+        Assert.Equal(1, request.GetProperty("attempts").GetInt32());
+        Assert.Equal("model_not_found", request.GetProperty("lastError").GetProperty("code").GetString());
+        Assert.True(await ReservedAfterSweepAsync(h) > 0);
+    }
+
+    [Fact]
+    public async Task NightlyRun_FailsOnLastAllowedNight_FailsRequestsAndReleasesTheirReservations()
+    {
+        await using var h = await StartWithRequestsAsync(new() { ["ControlPlane:Batch:MaxAttempts"] = "1" }, deployment: "gpt-4o-mini-nightly");
+
+        var run = await h.RunToEndAsync(await h.StartNightlyAsync());
+
+        Assert.Equal(3, run.GetProperty("output").GetProperty("failed").GetInt32());
+        var request = await h.GetRequestAsync("req-a");
+        Assert.Equal("failed", request.GetProperty("status").GetString());
+        Assert.Equal("model_not_found", request.GetProperty("lastError").GetProperty("code").GetString());
+        Assert.Equal(0m, await ReservedAfterSweepAsync(h));
+        Assert.Equal(0m, (await h.Admin.GetBudgetAsync("search-monthly")).Money("spentUsd"));
+    }
+
+    [Fact]
+    public async Task NightlyRun_FailedThenRetriedNextNight_CompletesOnSecondAttempt()
+    {
+        await using var h = await StartWithRequestsAsync();
+        h.OpenAI.ScriptNextBatch(FakeBatchOutcome.FailsValidation("invalid_request", "Simulated outage of validation."));
+        await h.RunToEndAsync(await h.StartNightlyAsync());
+        Assert.Equal("pending", (await h.GetRequestAsync("req-a")).GetProperty("status").GetString());
+
+        h.Clock.Advance(TimeSpan.FromDays(1));
+        var second = await h.RunToEndAsync(await h.StartNightlyAsync());
+
+        Assert.Equal(3, second.GetProperty("output").GetProperty("completed").GetInt32());
+        var request = await h.GetRequestAsync("req-a");
+        Assert.Equal("completed", request.GetProperty("status").GetString());
+        Assert.Equal(2, request.GetProperty("attempts").GetInt32());
+        Assert.Equal(2, h.OpenAI.Batches.Count);
+    }
+
+    [Fact]
+    public async Task NightlyRun_BatchExpires_SettlesDoneLinesAndRetriesTheRest()
+    {
+        await using var h = await StartWithRequestsAsync();
+        h.OpenAI.ScriptNextBatch(FakeBatchOutcome.Expires(linesDone: 1));
+
+        var run = await h.RunToEndAsync(await h.StartNightlyAsync());
+
+        Assert.Equal("expired", run.GetProperty("output").GetProperty("batches")[0].GetProperty("status").GetString());
+        Assert.Equal("completed", (await h.GetRequestAsync("req-a")).GetProperty("status").GetString());
+        var expired = await h.GetRequestAsync("req-c");
+        Assert.Equal("pending", expired.GetProperty("status").GetString());
+        Assert.Equal("batch_expired", expired.GetProperty("lastError").GetProperty("code").GetString());
+        var budget = await h.Admin.GetBudgetAsync("search-monthly");
+        Assert.Equal((await h.GetRequestAsync("req-a")).Money("costUsd"), budget.Money("spentUsd"));
+    }
+
+    [Fact]
+    public async Task NightlyRun_BatchCancelledAtTheProvider_SettlesDoneLinesAndRetriesTheRest()
+    {
+        await using var h = await StartWithRequestsAsync();
+        h.OpenAI.ScriptNextBatch(new FakeBatchOutcome { LinesDoneBeforeCancel = 2 });
+        var gateway = FakeAzureOpenAI.CreateGateway(h.OpenAI);
+        var cancelled = false;
+
+        var run = await h.RunToEndAsync(await h.StartNightlyAsync(), async _ =>
+        {
+            // Someone cancels the batch in the portal while it runs.
+            if (!cancelled && h.OpenAI.Batches.SingleOrDefault() is { Status: "in_progress" } batch)
+            {
+                await gateway.CancelBatchAsync(batch.Id);
+                cancelled = true;
+            }
+        });
+
+        Assert.True(cancelled);
+        Assert.Equal("cancelled", run.GetProperty("output").GetProperty("batches")[0].GetProperty("status").GetString());
+        Assert.Equal(2, run.GetProperty("output").GetProperty("completed").GetInt32());
+        var rest = await h.GetRequestAsync("req-c");
+        Assert.Equal("pending", rest.GetProperty("status").GetString());
+        Assert.Equal("batch_cancelled", rest.GetProperty("lastError").GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task NightlyRun_OneLineRefusedByContentFilter_FailsThatRequestAtOnceAndSettlesTheOthers()
+    {
+        await using var h = await StartWithRequestsAsync();
+        h.OpenAI.ScriptNextBatch(FakeBatchOutcome.WithFailedLines("req-b"));
+
+        var run = await h.RunToEndAsync(await h.StartNightlyAsync());
+
+        var output = run.GetProperty("output");
+        Assert.Equal(2, output.GetProperty("completed").GetInt32());
+        Assert.Equal(1, output.GetProperty("failed").GetInt32());
+        var refused = await h.GetRequestAsync("req-b");
+        Assert.Equal("failed", refused.GetProperty("status").GetString());
+        Assert.Equal("content_filter", refused.GetProperty("lastError").GetProperty("code").GetString());
+        Assert.False(refused.TryGetProperty("result", out _));
+        Assert.Equal(0m, await ReservedAfterSweepAsync(h));
+        var spent = (await h.Admin.GetBudgetAsync("search-monthly")).Money("spentUsd");
+        Assert.Equal((await h.GetRequestAsync("req-a")).Money("costUsd") + (await h.GetRequestAsync("req-c")).Money("costUsd"), spent);
+    }
+
+    [Fact]
+    public async Task NightlyRun_ProviderThrottlesUpload_BacksOffAndCompletes()
+    {
+        await using var h = await StartWithRequestsAsync();
+        h.OpenAI.FailNext(2, 429, "POST", "/openai/files");
+
+        var run = await h.RunToEndAsync(await h.StartNightlyAsync());
+
+        Assert.Equal("completed", run.GetProperty("status").GetString());
+        var retries = run.GetProperty("history").EnumerateArray().Where(e => e.GetProperty("outcome").GetString() == "retry").ToList();
+        Assert.Equal(2, retries.Count);
+        Assert.Contains("provider_unavailable", retries[0].GetProperty("detail").GetString());
+        Assert.Single(h.OpenAI.Batches);
+    }
+
+    [Fact]
+    public async Task NightlyRun_ProviderDownPastMaxAttempts_FailsThenAdminRetryFinishesIt()
+    {
+        await using var h = await StartWithRequestsAsync(new() { ["ControlPlane:Orchestrations:MaxStepAttempts"] = "2" });
+        h.OpenAI.FailNext(2, 503, "POST", "/openai/files");
+        var runId = await h.StartNightlyAsync();
+
+        var failed = await h.RunToEndAsync(runId);
+
+        Assert.Equal("failed", failed.GetProperty("status").GetString());
+        Assert.Equal("submit", failed.GetProperty("step").GetString());
+        Assert.Equal("provider_unavailable", failed.GetProperty("lastError").GetProperty("code").GetString());
+        Assert.Equal("queued", (await h.GetRequestAsync("req-a")).GetProperty("status").GetString());
+
+        (await h.Admin.PostJsonAsync($"/api/orchestrations/{runId}/retry", "{}")).EnsureSuccessStatusCode();
+        var resumed = await h.RunToEndAsync(runId);
+
+        Assert.Equal("completed", resumed.GetProperty("status").GetString());
+        Assert.Equal("completed", (await h.GetRequestAsync("req-a")).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task NightlyRun_InFlight_StatusStepAndHistoryAreReadable()
+    {
+        await using var h = await StartWithRequestsAsync();
+        var runId = await h.StartNightlyAsync();
+        var seen = new List<(string Status, string Step, int History)>();
+
+        await h.RunToEndAsync(runId, async run =>
+        {
+            seen.Add((run.GetProperty("status").GetString()!, run.GetProperty("step").GetString()!, run.GetProperty("history").GetArrayLength()));
+            var waiting = await (await h.Admin.GetAsync("/api/orchestrations?kind=nightly-batch&status=waiting")).JsonAsync();
+            Assert.Contains(waiting.GetProperty("instances").EnumerateArray(), i => i.GetProperty("id").GetString() == runId);
+            var submitted = await h.GetRequestAsync("req-a");
+            Assert.Equal("submitted", submitted.GetProperty("status").GetString());
+            Assert.Equal(h.OpenAI.Batches.Single().Id, submitted.GetProperty("batchId").GetString());
+        });
+
+        Assert.NotEmpty(seen);
+        Assert.All(seen, s => Assert.Equal(("waiting", "poll"), (s.Status, s.Step)));
+        Assert.True(seen[0].History >= 3, "started, collect and submit are in the history while it polls");
+    }
+}
