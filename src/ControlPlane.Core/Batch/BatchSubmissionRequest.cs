@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using ControlPlane.Budgets;
 using ControlPlane.Usage;
 using ControlPlane.Validation;
@@ -10,6 +11,7 @@ namespace ControlPlane.Batch;
 /// <summary>
 /// <c>POST /api/batch/requests</c>: a chat-completions request that may wait for tonight's batch at half the price.
 /// </summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed class BatchSubmissionRequest
 {
     /// <summary>Optional idempotency key (1-100 letters, digits, '-', '_'): a retried submission returns the first.</summary>

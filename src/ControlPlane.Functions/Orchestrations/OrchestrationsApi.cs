@@ -138,6 +138,7 @@ public static class OrchestrationsApi
     private static bool IsValidId(string id) =>
         id.Length is >= 1 and <= 100 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
+    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed class StartRequest
     {
         /// <summary>Optional deterministic id: a second start with the same id returns the first instance.</summary>
@@ -147,6 +148,7 @@ public static class OrchestrationsApi
         public JsonElement? Input { get; set; }
     }
 
+    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed class TerminateRequest
     {
         public string? Reason { get; set; }
