@@ -44,6 +44,12 @@ param gpuPoolAdminUsername string = 'controlplane'
 @description('SSH public key for GPU pool VMs; required when gpuPools is non-empty.')
 param gpuPoolSshPublicKey string = ''
 
+@description('Azure OpenAI endpoint for the nightly batch (existing resource with a global batch deployment). Empty: batch off.')
+param azureOpenAIEndpoint string = ''
+
+@description('Nightly batch schedule, six-field NCRONTAB in UTC. Default 02:00.')
+param batchSchedule string = '0 0 2 * * *'
+
 @description('Most function app instances Flex Consumption may run at once.')
 @minValue(1)
 @maxValue(1000)
@@ -166,6 +172,8 @@ module api 'modules/function-app.bicep' = {
     gpuPoolsSubscriptionId: subscription().subscriptionId
     auditSubscriptionIds: auditSubscriptionIds
     maximumInstanceCount: maximumInstanceCount
+    azureOpenAIEndpoint: azureOpenAIEndpoint
+    batchSchedule: batchSchedule
   }
   // storage is passed by name, so the order is stated here. The roles come first because the
   // host reads storage and the admin-key reference as the identity at its first start;

@@ -46,6 +46,12 @@ param gpuPoolsSubscriptionId string
 @description('Subscriptions the shadow-AI audit reads.')
 param auditSubscriptionIds string[]
 
+@description('Azure OpenAI endpoint the nightly batch uses (an existing resource with a global batch deployment); empty turns the batch off.')
+param azureOpenAIEndpoint string = ''
+
+@description('When the nightly batch starts: six-field NCRONTAB, UTC. The NightlyBatch function reads it as %ControlPlane__Batch__Schedule%.')
+param batchSchedule string = '0 0 2 * * *'
+
 @description('Upper bound on instances; also a ceiling on what the app can cost under load.')
 @minValue(1)
 @maxValue(1000)
@@ -140,6 +146,10 @@ var appSettings = {
   ControlPlane__Events__TopicEndpoint: eventGridTopicEndpoint
   ControlPlane__Capacity__SubscriptionId: gpuPoolsSubscriptionId
   ControlPlane__Capacity__PoolsResourceGroup: gpuPoolsResourceGroup
+  // Must exist: the NightlyBatch timer's schedule is this setting, and the host will not index it otherwise.
+  ControlPlane__Batch__Schedule: batchSchedule
+  // The identity needs "Cognitive Services OpenAI User" on that resource (see docs/deploy.md).
+  ControlPlane__AzureOpenAI__Endpoint: azureOpenAIEndpoint
 }
 
 resource appSettingsConfig 'Microsoft.Web/sites/config@2024-04-01' = {

@@ -101,6 +101,8 @@ public sealed class MainTemplateTests
     [InlineData("ControlPlane__Storage__AccountName")]
     [InlineData("ControlPlane__Events__TopicEndpoint")]
     [InlineData("ControlPlane__Capacity__PoolsResourceGroup")]
+    [InlineData("ControlPlane__AzureOpenAI__Endpoint")]
+    [InlineData("ControlPlane__Batch__Schedule")]
     public void AppSettings_Setting_IsConfigured(string name)
     {
         Assert.True(AppSettings().ContainsKey(name), $"The function app has no {name} app setting.");
