@@ -13,8 +13,8 @@ public sealed class LocalQueueRunner(QueueProvider queues, FunctionInvoker invok
     /// <summary>As <c>extensions.queues.maxDequeueCount</c> in host.json.</summary>
     public const int MaxDequeueCount = 5;
 
-    /// <summary>As <c>extensions.queues.visibilityTimeout</c> in host.json: how long a failed message waits before its retry.</summary>
-    public static readonly TimeSpan VisibilityTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>As <c>extensions.queues.visibilityTimeout</c> in host.json: how long a failed message waits before its retry. Default 30 s.</summary>
+    public TimeSpan VisibilityTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Receives up to 16 messages and runs the function on each; returns how many were received.</summary>
     public async Task<int> DrainOnceAsync(FunctionDefinition function, CancellationToken cancellationToken)
