@@ -1,7 +1,8 @@
 using BenchmarkDotNet.Running;
 using ControlPlane.Benchmarks.Usage;
 
-// `ingest [events] [clients]` and `authorize [seconds] [clients]` run load drivers against their own Azurite;
+// `ingest [events] [clients]`, `authorize [seconds] [clients]` and `batch [requests] [clients]` run load drivers
+// against their own Azurite;
 // anything else goes to BenchmarkDotNet.
 if (args.Length > 0 && args[0] == "ingest")
 {
@@ -12,6 +13,12 @@ if (args.Length > 0 && args[0] == "ingest")
 if (args.Length > 0 && args[0] == "authorize")
 {
     await ControlPlane.Benchmarks.Budgets.AuthorizeLoadDriver.RunAsync(args.Skip(1).ToArray());
+    return;
+}
+
+if (args.Length > 0 && args[0] == "batch")
+{
+    await ControlPlane.Benchmarks.Batch.BatchLoadDriver.RunAsync(args.Skip(1).ToArray());
     return;
 }
 

@@ -74,6 +74,9 @@ public sealed class TableBatchRequestStore(TableProvider tables) : IBatchRequest
         return [.. list.OrderByDescending(r => r.ReceivedAt).ThenBy(r => r.Id, StringComparer.Ordinal).Take(limit)];
     }
 
+    public Task<IReadOnlyList<BatchRequest>> ListByRunAsync(string runId, CancellationToken cancellationToken = default) =>
+        QueryAsync(TableClient.CreateQueryFilter($"RowKey eq {Row} and RunId eq {runId}"), cancellationToken);
+
     public Task<IReadOnlyList<BatchRequest>> ListClaimableAsync(string runId, CancellationToken cancellationToken = default) =>
         QueryAsync(TableClient.CreateQueryFilter(
             $"RowKey eq {Row} and (Status eq {nameof(BatchRequestStatus.Pending)} or (Status eq {nameof(BatchRequestStatus.Queued)} and RunId eq {runId}))"), cancellationToken);

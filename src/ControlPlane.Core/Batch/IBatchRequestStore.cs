@@ -14,6 +14,9 @@ public interface IBatchRequestStore
     /// <summary>Requests, newest first, optionally for one team and one status.</summary>
     Task<IReadOnlyList<BatchRequest>> ListAsync(string? team, BatchRequestStatus? status, int limit, CancellationToken cancellationToken = default);
 
+    /// <summary>Every request a nightly run holds or last held (one query instead of a read per request).</summary>
+    Task<IReadOnlyList<BatchRequest>> ListByRunAsync(string runId, CancellationToken cancellationToken = default);
+
     /// <summary>What a nightly run may take: every pending request, and those this run already queued (a replayed step).</summary>
     Task<IReadOnlyList<BatchRequest>> ListClaimableAsync(string runId, CancellationToken cancellationToken = default);
 }

@@ -78,30 +78,31 @@ public sealed class NightlyBatchOrchestration(
     private async Task<StepOutcome> CollectAsync(StepContext context, NightlyBatchState state, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var claimed = new List<BatchRequest>();
-        foreach (var request in (await requests.ListClaimableAsync(context.InstanceId, cancellationToken).ConfigureAwait(false)).OrderBy(r => r.Id, StringComparer.Ordinal))
+        var claimable = await requests.ListClaimableAsync(context.InstanceId, cancellationToken).ConfigureAwait(false);
+        var claims = new BatchRequest?[claimable.Count];
+        await ForEachAsync(Enumerable.Range(0, claimable.Count), async (i, ct) =>
         {
-            if (request.Status == BatchRequestStatus.Queued && request.RunId == context.InstanceId)
-            {
-                claimed.Add(request);
-                continue;
-            }
-
-            // Conditional: a request cancelled a moment ago stays cancelled and is left out.
-            var queued = await requests.TryReplaceAsync(request, request with
-            {
-                Status = BatchRequestStatus.Queued, RunId = context.InstanceId, BatchId = null, UpdatedAt = now,
-            }, cancellationToken).ConfigureAwait(false);
-            if (queued is not null)
-            {
-                claimed.Add(queued);
-            }
-        }
+            var request = claimable[i];
+            claims[i] = request.Status == BatchRequestStatus.Queued && request.RunId == context.InstanceId
+                ? request
+                // Conditional: a request cancelled a moment ago stays cancelled and is left out.
+                : await requests.TryReplaceAsync(request, request with
+                {
+                    Status = BatchRequestStatus.Queued, RunId = context.InstanceId, BatchId = null, UpdatedAt = now,
+                }, ct).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        var claimed = claims.OfType<BatchRequest>().OrderBy(r => r.Id, StringComparer.Ordinal).ToList();
 
         if (claimed.Count == 0)
         {
             return new StepOutcome.Complete(Serialize(state), JsonSerializer.Serialize(Summarize(context.InstanceId, state), Json));
         }
+
+        var bodies = new ReadOnlyMemory<byte>[claimed.Count];
+        await ForEachAsync(Enumerable.Range(0, claimed.Count), async (i, ct) =>
+            bodies[i] = await payloads.GetRequestBodyAsync(claimed[i].Id, ct).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"Batch request {claimed[i].Id} has no stored body."), cancellationToken).ConfigureAwait(false);
+        var bodyOf = claimed.Select((r, i) => (r.Id, Body: bodies[i])).ToDictionary(p => p.Id, p => p.Body, StringComparer.Ordinal);
 
         state.Groups.Clear();
         foreach (var byDeployment in claimed.GroupBy(r => r.Deployment, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -110,9 +111,7 @@ public sealed class NightlyBatchOrchestration(
             var lines = 0;
             foreach (var request in byDeployment)
             {
-                var body = await payloads.GetRequestBodyAsync(request.Id, cancellationToken).ConfigureAwait(false)
-                    ?? throw new InvalidOperationException($"Batch request {request.Id} has no stored body.");
-                var line = BatchJsonl.InputLine(request.Id, body.Span);
+                var line = BatchJsonl.InputLine(request.Id, bodyOf[request.Id].Span);
                 if (lines > 0 && (lines >= options.MaxRequestsPerFile || file.Length + line.Length > options.MaxFileBytes))
                 {
                     await AddGroupAsync(context.InstanceId, state, byDeployment.Key, file, lines, cancellationToken).ConfigureAwait(false);
@@ -164,13 +163,12 @@ public sealed class NightlyBatchOrchestration(
             }
 
             var now = time.GetUtcNow();
-            foreach (var id in BatchJsonl.CustomIds(await InputFileAsync(context.InstanceId, group, cancellationToken).ConfigureAwait(false)))
-            {
-                if (await requests.GetAsync(id, cancellationToken).ConfigureAwait(false) is { Status: BatchRequestStatus.Queued } queued && queued.RunId == context.InstanceId)
-                {
-                    await requests.TryReplaceAsync(queued, queued with { Status = BatchRequestStatus.Submitted, BatchId = group.BatchId, UpdatedAt = now }, cancellationToken).ConfigureAwait(false);
-                }
-            }
+            var inGroup = BatchJsonl.CustomIds(await InputFileAsync(context.InstanceId, group, cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+            var queued = (await requests.ListByRunAsync(context.InstanceId, cancellationToken).ConfigureAwait(false))
+                .Where(r => r.Status == BatchRequestStatus.Queued && inGroup.Contains(r.Id));
+            await ForEachAsync(queued, async (request, ct) =>
+                await requests.TryReplaceAsync(request, request with { Status = BatchRequestStatus.Submitted, BatchId = group.BatchId, UpdatedAt = now }, ct).ConfigureAwait(false),
+                cancellationToken).ConfigureAwait(false);
         }
 
         var detail = string.Join(", ", state.Groups.Select(g => g.BatchId ?? $"{g.Deployment}: {g.Error?.Code}"));
@@ -196,6 +194,7 @@ public sealed class NightlyBatchOrchestration(
     private async Task<StepOutcome> SettleAsync(StepContext context, NightlyBatchState state, CancellationToken cancellationToken)
     {
         var sheet = await prices.GetSheetAsync(cancellationToken).ConfigureAwait(false);
+        var held = (await requests.ListByRunAsync(context.InstanceId, cancellationToken).ConfigureAwait(false)).ToDictionary(r => r.Id, StringComparer.Ordinal);
         foreach (var group in state.Groups.Where(g => !g.Settled))
         {
             var ids = BatchJsonl.CustomIds(await InputFileAsync(context.InstanceId, group, cancellationToken).ConfigureAwait(false));
@@ -205,41 +204,39 @@ public sealed class NightlyBatchOrchestration(
             group.CostUsd = group.RealtimeCostUsd = 0;
             group.InputTokens = group.OutputTokens = 0;
 
-            var pending = new List<(BatchRequest Request, BatchResultLine Line, UsageEvent Event)>();
-            foreach (var id in ids)
+            var pending = new System.Collections.Concurrent.ConcurrentBag<(BatchRequest Request, UsageEvent Event)>();
+            var settled = new System.Collections.Concurrent.ConcurrentBag<BatchRequest>();
+            await ForEachAsync(ids, async (id, ct) =>
             {
-                var request = await requests.GetAsync(id, cancellationToken).ConfigureAwait(false);
-                if (request is null || request.RunId != context.InstanceId)
+                if (!held.TryGetValue(id, out var request))
                 {
-                    continue;
+                    return;
                 }
 
                 if (request.Status is not (BatchRequestStatus.Queued or BatchRequestStatus.Submitted))
                 {
                     // Settled by an earlier attempt of this step: count it, change nothing.
-                    Tally(group, request);
-                    continue;
+                    settled.Add(request);
                 }
-
-                if (outputs.TryGetValue(id, out var line) && line.Succeeded && line.Usage() is not null)
+                else if (outputs.TryGetValue(id, out var line) && line.Succeeded && line.Usage() is not null)
                 {
-                    var recorded = await ResultEventAsync(request, line, cancellationToken).ConfigureAwait(false);
-                    pending.Add((request, line, recorded));
-                    continue;
+                    pending.Add((request, await ResultEventAsync(request, line, ct).ConfigureAwait(false)));
                 }
+                else
+                {
+                    settled.Add(await FailAsync(request, group, errors.GetValueOrDefault(id) ?? outputs.GetValueOrDefault(id), ct).ConfigureAwait(false));
+                }
+            }, cancellationToken).ConfigureAwait(false);
 
-                var failure = errors.GetValueOrDefault(id) ?? outputs.GetValueOrDefault(id);
-                Tally(group, await FailAsync(request, group, failure, cancellationToken).ConfigureAwait(false));
-            }
-
-            foreach (var chunk in pending.Chunk(IngestChunk))
+            foreach (var chunk in pending.OrderBy(p => p.Request.Id, StringComparer.Ordinal).Chunk(IngestChunk))
             {
                 // Usage first, with the request's reservation: it settles at the real batch cost. A replay finds the
                 // same event ids already recorded and gets back the cost first charged.
                 var result = await usage.RecordAsync([.. chunk.Select(p => p.Event)], cancellationToken).ConfigureAwait(false);
                 var costs = result.Events.ToDictionary(e => e.Id, e => e.CostUsd, StringComparer.Ordinal);
-                foreach (var (request, _, recorded) in chunk)
+                await ForEachAsync(chunk, async (p, ct) =>
                 {
+                    var (request, recorded) = p;
                     var realtime = sheet.Price(BatchRequestService.RealtimeContext(request.Model, recorded.Timestamp), recorded.Tokens).TotalCost;
                     var completed = request with
                     {
@@ -252,8 +249,13 @@ public sealed class NightlyBatchOrchestration(
                         UsageEventId = recorded.Id,
                         UpdatedAt = time.GetUtcNow(),
                     };
-                    Tally(group, await requests.TryReplaceAsync(request, completed, cancellationToken).ConfigureAwait(false) ?? completed);
-                }
+                    settled.Add(await requests.TryReplaceAsync(request, completed, ct).ConfigureAwait(false) ?? completed);
+                }, cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var request in settled)
+            {
+                Tally(group, request);
             }
 
             group.Settled = true;
@@ -393,4 +395,8 @@ public sealed class NightlyBatchOrchestration(
         fileId is null ? new Dictionary<string, BatchResultLine>() : BatchJsonl.Results(await gateway.DownloadFileAsync(fileId, cancellationToken).ConfigureAwait(false));
 
     private static string Serialize(NightlyBatchState state) => JsonSerializer.Serialize(state, Json);
+
+    /// <summary>Per-request storage calls, <see cref="BatchOptions.Parallelism"/> at a time: each request is its own partition.</summary>
+    private Task ForEachAsync<T>(IEnumerable<T> items, Func<T, CancellationToken, ValueTask> body, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken }, body);
 }

@@ -18,6 +18,9 @@ public sealed class BudgetService(
     Func<Exception, bool> isStorageOutage)
 {
     private const long NoBudgetCap = 1_000_000_000;
+
+    /// <summary>Reservations settled at once per ingest request (each touches only its own hold and record rows).</summary>
+    private const int SettleParallelism = 16;
     private volatile CachedDefinitions? _cache;
 
     private sealed record CachedDefinitions(IReadOnlyList<Budget> Budgets, IReadOnlyList<Isolation> Isolations, DateTimeOffset LoadedAt);
@@ -137,36 +140,56 @@ public sealed class BudgetService(
         }
 
         var now = time.GetUtcNow();
+
+        // Reservations first, several at a time: each lives on its own rows, so one request's thousand settlements
+        // need not queue behind each other. Which budgets each event settled decides what is charged post hoc below.
+        var settledBy = new System.Collections.Concurrent.ConcurrentDictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        var breached = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(
+            events.Where(e => e.Event.ReservationId is not null),
+            new ParallelOptions { MaxDegreeOfParallelism = SettleParallelism, CancellationToken = cancellationToken },
+            async (priced, ct) =>
+            {
+                var (e, cost) = priced;
+                var settled = new HashSet<string>(StringComparer.Ordinal);
+                if (await reservations.GetAsync(e.ReservationId!, ct).ConfigureAwait(false) is { } reservation)
+                {
+                    breached[e.Id] = cost.TotalUsd > reservation.CeilingUsd;
+                    foreach (var hold in reservation.Holds)
+                    {
+                        if (all.FirstOrDefault(b => b.Id == hold.BudgetId) is not { } budget)
+                        {
+                            continue;
+                        }
+
+                        var window = new PeriodWindow(hold.PeriodKey, hold.PeriodStart, hold.PeriodEnd);
+                        var result = await ledger.SettleAsync(budget, window, hold.HoldRef, reservation.Id, e.Id, cost.TotalUsd, now, ct).ConfigureAwait(false);
+                        if (result != SettleResult.NotActive)
+                        {
+                            settled.Add(budget.Id);
+                        }
+                    }
+
+                    if (reservation.Status == ReservationStatus.Active)
+                    {
+                        await reservations.SetStatusAsync(reservation.Id, ReservationStatus.Settled, ct).ConfigureAwait(false);
+                    }
+                }
+
+                settledBy[e.Id] = settled;
+            }).ConfigureAwait(false);
+
         var postHoc = new Dictionary<(string BudgetId, string PeriodKey), (Budget Budget, PeriodWindow Window, List<BudgetCharge> Charges)>();
         foreach (var (e, cost) in events)
         {
             var attribution = new CallAttribution(e.Team, e.Feature, e.User, e.Environment, e.Model, e.App);
-            var settled = new HashSet<string>(StringComparer.Ordinal);
-            if (e.ReservationId is { } reservationId && await reservations.GetAsync(reservationId, cancellationToken).ConfigureAwait(false) is { } reservation)
+            var settled = settledBy.GetValueOrDefault(e.Id);
+            if (breached.TryGetValue(e.Id, out var breach))
             {
-                breaches[e.Id] = cost.TotalUsd > reservation.CeilingUsd;
-                foreach (var hold in reservation.Holds)
-                {
-                    if (all.FirstOrDefault(b => b.Id == hold.BudgetId) is not { } budget)
-                    {
-                        continue;
-                    }
-
-                    var window = new PeriodWindow(hold.PeriodKey, hold.PeriodStart, hold.PeriodEnd);
-                    var result = await ledger.SettleAsync(budget, window, hold.HoldRef, reservationId, e.Id, cost.TotalUsd, now, cancellationToken).ConfigureAwait(false);
-                    if (result != SettleResult.NotActive)
-                    {
-                        settled.Add(budget.Id);
-                    }
-                }
-
-                if (reservation.Status == ReservationStatus.Active)
-                {
-                    await reservations.SetStatusAsync(reservationId, ReservationStatus.Settled, cancellationToken).ConfigureAwait(false);
-                }
+                breaches[e.Id] = breach;
             }
 
-            foreach (var budget in all.Where(b => b.Covers(attribution) && !settled.Contains(b.Id)))
+            foreach (var budget in all.Where(b => b.Covers(attribution) && settled?.Contains(b.Id) != true))
             {
                 // Spend counts in the period the call happened in.
                 var window = PeriodWindow.For(budget.Period, e.Timestamp);
