@@ -8,13 +8,16 @@ cd "$ROOT"
 if [ -z "${CONTROLPLANE_URL:-}" ]; then
   ensure_azurite
   start_azurite "$(free_port)" "$(free_port)" "$(free_port)" --inMemoryPersistence
+  echo "Starting the local fake of Azure OpenAI's Batch API..."
+  start_fake_azure_openai
+  export ControlPlane__Batch__PollInterval="00:00:02"
   PORT="$(free_port)"
   export ControlPlane__Storage__ConnectionString="$STORAGE" ControlPlane__AdminKey="demo-admin-key-$(date +%s)-local"
   echo "Building and starting ControlPlane on port $PORT..."
   dotnet build src/ControlPlane.Functions -c Release --nologo -v quiet >/dev/null
   dotnet run --project src/ControlPlane.Functions -c Release --no-build -- --urls "http://127.0.0.1:$PORT" >"$AZURITE_DIR/app.log" 2>&1 &
   APP_PID=$!
-  trap 'kill $APP_PID $AZURITE_PID 2>/dev/null || true' EXIT
+  trap 'kill $APP_PID $AZURITE_PID $FAKE_AOAI_PID 2>/dev/null || true' EXIT
   wait_for_port "$PORT" 90
   CONTROLPLANE_URL="http://127.0.0.1:$PORT"
   CONTROLPLANE_ADMIN_KEY="$ControlPlane__AdminKey"
@@ -105,4 +108,36 @@ for (const e of events.events.reverse()) console.log(`    ${e.type.padEnd(36)} $
 
 try { await call('POST', '/api/usage', { id: 'sneaky', team: 'finance', feature: 'x', model: 'gpt-4o', inputTokens: 1, outputTokens: 1 }, keys.search); }
 catch (e) { console.log(`\nThe search team's key cannot record for finance: ${e.message.split(' -> ')[1].slice(0, 3)} ${JSON.parse(e.message.split(/ -> \d+ /)[1]).code}`); }
+// Deferrable work: tonight's batch at half the price, with the saving on the report.
+console.log('\nDeferrable requests: the search team sends three summaries that can wait until tonight...');
+const deferred = [], usd6 = v => '$' + Number(v).toFixed(6);
+for (const ticket of [101, 102, 103]) {
+  const r = await call('POST', '/api/batch/requests', {
+    team: 'search', feature: 'ticket-summaries', model: 'gpt-4o', maxOutputTokens: 300,
+    body: { messages: [{ role: 'system', content: 'Summarise support tickets in one line.' }, { role: 'user', content: `Ticket ${ticket}: the VPN drops every hour since the update.` }] },
+  }, keys.search);
+  deferred.push(r.id);
+  console.log(`  ${r.id}  ~${r.estimatedInputTokens} prompt tokens; worst case ${usd6(r.estimatedRealtimeCostUsd)} real time, ${usd6(r.estimatedBatchCostUsd)} in batch (reserved now)`);
+}
+const dropped = await call('DELETE', `/api/batch/requests/${deferred.pop()}`, undefined, keys.search);
+console.log(`  one is cancelled before the run: ${dropped.status}, its reservation released`);
+const started = await call('POST', '/NightlyBatch', {});
+const runId = started.ReturnValue.runId;
+console.log(`  the nightly timer fires (by hand here; 02:00 UTC normally): run ${runId}`);
+let run, lastStep = '';
+for (let i = 0; i < 120; i++) {
+  run = await call('GET', `/api/orchestrations/${runId}`);
+  const where = `${run.status} at ${run.step}`;
+  if (where !== lastStep) { console.log(`    ${where}`); lastStep = where; }
+  if (['completed', 'failed', 'terminated'].includes(run.status)) break;
+  if (run.status === 'waiting') await call('POST', '/WakeOrchestrations', {}); // the once-a-minute wake-up timer, sooner
+  await new Promise(r => setTimeout(r, 500));
+}
+for (const id of deferred) {
+  const r = await call('GET', `/api/batch/requests/${id}`, undefined, keys.search);
+  console.log(`  ${id}  ${r.status}: ${r.tokens.inputTokens} in / ${r.tokens.outputTokens} out, ${usd6(r.costUsd)} (real time ${usd6(r.realtimeCostUsd)}), "${r.result.choices[0].message.content.slice(0, 48)}..."`);
+}
+const o = run.output;
+console.log(`  run ${run.status}: ${o.completed} completed, ${o.failed} failed, ${o.retrying} for tomorrow; cost ${usd6(o.costUsd)} vs ${usd6(o.realtimeCostUsd)} real time, saved ${usd6(o.savingUsd)} (${Math.round(100 * o.savingUsd / o.realtimeCostUsd)}%)`);
+console.log('  (ControlPlane.Batch.Completed carries the same numbers to Event Grid.)');
 JS

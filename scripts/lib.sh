@@ -34,3 +34,20 @@ start_azurite() {
   wait_for_port "$table" && wait_for_port "$queue" && wait_for_port "$blob"
   STORAGE="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$AZURITE_KEY;BlobEndpoint=http://127.0.0.1:$blob/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$queue/devstoreaccount1;TableEndpoint=http://127.0.0.1:$table/devstoreaccount1;"
 }
+
+# start_fake_azure_openai: the local Azure OpenAI fake (Files + Batches) in the background; sets FAKE_AOAI_PID and
+# exports ControlPlane__AzureOpenAI__Endpoint / __ApiKey so the app's nightly batch runs against it.
+start_fake_azure_openai() {
+  local out
+  out="$(mktemp)"
+  dotnet build "$ROOT/tests/ControlPlane.LocalFakes" -c Release --nologo -v quiet >/dev/null
+  dotnet run --project "$ROOT/tests/ControlPlane.LocalFakes" -c Release --no-build -- azure-openai >"$out" 2>&1 &
+  FAKE_AOAI_PID=$!
+  local deadline=$((SECONDS + 60))
+  until grep -q '^AZURE_OPENAI_API_KEY=' "$out"; do
+    [ $SECONDS -lt $deadline ] || { echo "the fake Azure OpenAI did not start:" >&2; cat "$out" >&2; return 1; }
+    sleep 0.2
+  done
+  export ControlPlane__AzureOpenAI__Endpoint="$(sed -n 's/^AZURE_OPENAI_ENDPOINT=//p' "$out")"
+  export ControlPlane__AzureOpenAI__ApiKey="$(sed -n 's/^AZURE_OPENAI_API_KEY=//p' "$out")"
+}

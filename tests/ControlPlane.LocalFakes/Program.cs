@@ -1,0 +1,20 @@
+using ControlPlane.Testing.Fakes;
+
+// `azure-openai`: the fake Azure OpenAI Files + Batches API (the one the tests drive the real SDK against), on a free
+// port. Prints the endpoint and key for the app's ControlPlane:AzureOpenAI settings, then runs until stopped.
+if (args is not ["azure-openai"])
+{
+    await Console.Error.WriteLineAsync("usage: ControlPlane.LocalFakes azure-openai");
+    return 2;
+}
+
+await using var server = await FakeAzureOpenAIServer.StartAsync();
+Console.WriteLine($"AZURE_OPENAI_ENDPOINT={server.BaseAddress}");
+Console.WriteLine($"AZURE_OPENAI_API_KEY={server.ApiKey}");
+Console.WriteLine($"Fake Azure OpenAI listening; deployments: {string.Join(", ", server.Deployments)}. Ctrl+C stops it.");
+
+var stopped = new TaskCompletionSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; stopped.TrySetResult(); };
+AppDomain.CurrentDomain.ProcessExit += (_, _) => stopped.TrySetResult();
+await stopped.Task;
+return 0;
