@@ -257,6 +257,7 @@ output AZURE_EVENTGRID_TOPIC_ENDPOINT string = eventGrid.outputs.endpoint
 output AZURE_KEY_VAULT_NAME string = keyVaultName
 output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.endpoint
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.applicationInsightsConnectionString
 output AZURE_GPU_POOLS_RESOURCE_GROUP string = hasGpuPools ? gpuResourceGroupName : ''
 output AZURE_GPU_POOL_NAMES string[] = [for (pool, i) in gpuPools: pools[i].outputs.name]
