@@ -180,4 +180,57 @@ public sealed class BatchRequestsApiTests : IAsyncLifetime
         Assert.Equal([kept], pending.GetProperty("requests").EnumerateArray().Select(r => r.GetProperty("id").GetString()));
         await bad.AssertProblemAsync(HttpStatusCode.BadRequest, BatchErrors.StatusInvalid);
     }
+
+    [Fact]
+    public async Task Cancel_RacingTheNightlyCollect_EachRequestIsEitherCancelledAndFreeOrRunAndChargedNeverBoth()
+    {
+        await _h.Admin.PutBudgetAsync("search-monthly", new { scope = new { type = "team", value = "search" }, period = "monthly", limitUsd = 10m, mode = "hard" });
+        var ids = new List<string>();
+        for (var i = 0; i < 40; i++)
+        {
+            ids.Add(await _h.SubmitOkAsync($"race-{i:D2}"));
+        }
+
+        var runId = await _h.StartNightlyAsync();
+        // The run's collect step and 40 cancellations, staggered so that some land before the claim and some after.
+        var deliver = Task.Run(_h.DeliverMessagesAsync);
+        var cancels = ids.Select((id, i) => Task.Run(async () =>
+        {
+            await Task.Delay(i * 5);
+            return await _h.Admin.DeleteAsync($"/api/batch/requests/{id}");
+        })).ToList();
+        await deliver;
+        var answers = await Task.WhenAll(cancels);
+        await _h.RunToEndAsync(runId);
+
+        Assert.All(answers, a => Assert.True(a.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict, a.StatusCode.ToString()));
+        decimal charged = 0;
+        var cancelled = 0;
+        foreach (var id in ids)
+        {
+            var request = await _h.GetRequestAsync(id);
+            var usage = await _h.Admin.GetAsync($"/api/usage/batch:{id}");
+            if (request.GetProperty("status").GetString() == "cancelled")
+            {
+                cancelled++;
+                Assert.Equal(HttpStatusCode.NotFound, usage.StatusCode);
+                var release = await (await _h.Admin.DeleteAsync($"/api/reservations/{request.GetProperty("reservationId").GetString()}")).JsonAsync();
+                Assert.Equal("released", release.GetProperty("status").GetString());
+            }
+            else
+            {
+                Assert.Equal("completed", request.GetProperty("status").GetString());
+                Assert.Equal(HttpStatusCode.OK, usage.StatusCode);
+                charged += request.Money("costUsd");
+            }
+        }
+
+        Assert.Equal(ids.Count - cancelled, _h.OpenAI.Batches.Sum(b => b.Total));
+        Assert.Equal(cancelled, answers.Count(a => a.StatusCode == HttpStatusCode.OK));
+        _h.Clock.Advance(TimeSpan.FromMinutes(1));
+        (await _h.Admin.PostJsonAsync("/ReservationExpirySweep", "{}")).EnsureSuccessStatusCode();
+        var budget = await _h.Admin.GetBudgetAsync("search-monthly");
+        Assert.Equal(charged, budget.Money("spentUsd"));
+        Assert.Equal(0m, budget.Money("reservedUsd"));
+    }
 }
