@@ -1,3 +1,4 @@
+using Reply = ControlPlane.Testing.Fakes.FakeReply;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -178,18 +179,7 @@ public sealed class FakeArmServer : IAsyncDisposable
             reply = Serve(request.Method, path, request.Query["api-version"].ToString(), hadToken, body);
         }
 
-        context.Response.StatusCode = reply.Status;
-        context.Response.Headers["x-ms-request-id"] = Guid.NewGuid().ToString();
-        foreach (var (name, value) in reply.Headers)
-        {
-            context.Response.Headers[name] = value;
-        }
-
-        if (reply.Body is not null)
-        {
-            context.Response.ContentType = "application/json; charset=utf-8";
-            await context.Response.WriteAsync(reply.Body.ToJsonString(), context.RequestAborted).ConfigureAwait(false);
-        }
+        await reply.WriteAsync(context, "x-ms-request-id", "application/json; charset=utf-8").ConfigureAwait(false);
     }
 
     private Reply Serve(string method, string path, string apiVersion, bool hadToken, string body)
@@ -360,19 +350,10 @@ public sealed class FakeArmServer : IAsyncDisposable
             503 => ("ServiceUnavailable", "The service is temporarily unavailable; please retry the request."),
             _ => ("Error", $"Injected failure {failure.Status}."),
         };
-        var reply = Error(failure.Status, code, message);
-        return failure.RetryAfterSeconds is { } seconds
-            ? reply with { Headers = [("Retry-After", seconds.ToString(CultureInfo.InvariantCulture))] }
-            : reply;
+        return Error(failure.Status, code, message).WithRetryAfter("Retry-After", failure.RetryAfterSeconds);
     }
 
-    private static Reply Error(int status, string code, string message) =>
-        new(status, new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message } });
-
-    private sealed record Reply(int Status, JsonObject? Body, IReadOnlyList<(string Name, string Value)> Headers)
-    {
-        public Reply(int status, JsonObject? body) : this(status, body, []) { }
-    }
+    private static Reply Error(int status, string code, string message) => FakeReply.Error(status, code, message);
 
     private sealed record InjectedFailure(int Status, string? Method, int? RetryAfterSeconds);
 

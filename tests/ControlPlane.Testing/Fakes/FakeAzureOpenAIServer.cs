@@ -1,3 +1,4 @@
+using Reply = ControlPlane.Testing.Fakes.FakeReply;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -219,23 +220,7 @@ public sealed class FakeAzureOpenAIServer : IAsyncDisposable
             reply = Serve(request.Method, path, request.Query, apiKey, body, upload);
         }
 
-        context.Response.StatusCode = reply.Status;
-        context.Response.Headers["apim-request-id"] = Guid.NewGuid().ToString();
-        foreach (var (name, value) in reply.Headers)
-        {
-            context.Response.Headers[name] = value;
-        }
-
-        if (reply.Bytes is { } bytes)
-        {
-            context.Response.ContentType = "application/octet-stream";
-            await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
-        }
-        else if (reply.Body is not null)
-        {
-            context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync(reply.Body.ToJsonString(), context.RequestAborted).ConfigureAwait(false);
-        }
+        await reply.WriteAsync(context, "apim-request-id", "application/json").ConfigureAwait(false);
     }
 
     private Reply Serve(string method, string path, IQueryCollection query, string apiKey, byte[] body, Upload? upload)
@@ -915,21 +900,10 @@ public sealed class FakeAzureOpenAIServer : IAsyncDisposable
             503 => ("ServiceUnavailable", "The service is temporarily unable to process your request. Please try again later."),
             _ => ("Error", $"Injected failure {failure.Status}."),
         };
-        var reply = Error(failure.Status, code, message);
-        return failure.RetryAfterSeconds is { } seconds
-            ? reply with { Headers = [("retry-after", seconds.ToString(CultureInfo.InvariantCulture))] }
-            : reply;
+        return Error(failure.Status, code, message).WithRetryAfter("retry-after", failure.RetryAfterSeconds);
     }
 
-    private static Reply Error(int status, string code, string message) =>
-        new(status, new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message } });
-
-    private sealed record Reply(int Status, JsonObject? Body, IReadOnlyList<(string Name, string Value)> Headers)
-    {
-        public Reply(int status, JsonObject? body) : this(status, body, []) { }
-
-        public byte[]? Bytes { get; init; }
-    }
+    private static Reply Error(int status, string code, string message) => FakeReply.Error(status, code, message);
 
     private sealed record Upload(string? Purpose, string FileName, byte[] Content, string? Problem)
     {
