@@ -66,4 +66,43 @@ public sealed class BatchRunTests
         Assert.Equal(runId, completedEvent.GetProperty("id").GetString());
         Assert.Equal(realtimeTotal - batchTotal, completedEvent.GetProperty("data").Money("savingUsd"));
     }
+
+    [Fact]
+    public async Task NightlyRun_UsageWithCachedTokens_ReconcilesWithTheOutputFileAtBatchPrices()
+    {
+        await using var h = await BatchHarness.StartAsync();
+        // Each answer reports its own usage, cached prompt tokens included, as the service does.
+        h.OpenAI.UsageFor = line => new FakeUsage(PromptTokens: 1200 + line.Line, CompletionTokens: 300, CachedTokens: 1024);
+        for (var i = 0; i < 5; i++)
+        {
+            await h.SubmitOkAsync($"rec-{i}");
+        }
+
+        await h.RunToEndAsync(await h.StartNightlyAsync());
+
+        // Read the provider's output file as finance would, independently of ControlPlane's parser.
+        var batch = Assert.Single(h.OpenAI.Batches);
+        var lines = System.Text.Encoding.UTF8.GetString(h.OpenAI.FileContent(batch.OutputFileId!)!).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("response").GetProperty("body").GetProperty("usage")).ToList();
+        Assert.Equal(5, lines.Count);
+        var sheet = PriceSheet.Create(DefaultPriceSheet.Load(), []);
+        var batchContext = new PricingContext("azure-openai", "gpt-4o-mini", "batch", true, ControlPlaneApp.Start);
+        var expected = lines.Sum(u => sheet.Price(batchContext, new UsageTokens(
+            u.GetProperty("prompt_tokens").GetInt64(), u.GetProperty("prompt_tokens_details").GetProperty("cached_tokens").GetInt64(), 0,
+            u.GetProperty("completion_tokens").GetInt64(), 0)).TotalCost);
+        var costs = await (await h.Admin.GetAsync("/api/costs?groupBy=model&from=2026-11-23T00:00:00Z&to=2026-11-25T00:00:00Z")).JsonAsync();
+        var group = Assert.Single(costs.GetProperty("groups").EnumerateArray());
+        Assert.Equal(expected, costs.Money("totalCostUsd"));
+        Assert.Equal(lines.Sum(u => u.GetProperty("prompt_tokens").GetInt64()), group.GetProperty("inputTokens").GetInt64());
+        Assert.Equal(lines.Sum(u => u.GetProperty("completion_tokens").GetInt64()), group.GetProperty("outputTokens").GetInt64());
+        var recorded = await (await h.Admin.GetAsync("/api/usage/batch:rec-0")).JsonAsync();
+        Assert.Equal(1024, recorded.GetProperty("cachedInputTokens").GetInt64());
+        Assert.True(recorded.GetProperty("batch").GetBoolean());
+        Assert.Equal("batch", recorded.GetProperty("deploymentType").GetString());
+        // Half the real-time price for the same tokens.
+        var realtime = lines.Sum(u => sheet.Price(new PricingContext("azure-openai", "gpt-4o-mini", null, false, ControlPlaneApp.Start), new UsageTokens(
+            u.GetProperty("prompt_tokens").GetInt64(), u.GetProperty("prompt_tokens_details").GetProperty("cached_tokens").GetInt64(), 0,
+            u.GetProperty("completion_tokens").GetInt64(), 0)).TotalCost);
+        Assert.Equal(realtime / 2, expected);
+    }
 }
