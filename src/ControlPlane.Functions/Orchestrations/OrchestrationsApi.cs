@@ -36,7 +36,7 @@ public static class OrchestrationsApi
             .RequireAuthorization(Policies.Admin);
         api.MapPost("/{id}/terminate", TerminateAsync)
             .WithName(FunctionCatalog.TerminateOrchestration)
-            .WithSummary("Stop an unfinished instance. Optional body {reason}.")
+            .WithSummary("Stop an unfinished instance. Optional body {reason}. What it holds (a nightly run's requests) stays with it until it is retried.")
             .RequireAuthorization(Policies.Admin);
         api.MapPost("/{id}/retry", RetryAsync)
             .WithName(FunctionCatalog.RetryOrchestration)

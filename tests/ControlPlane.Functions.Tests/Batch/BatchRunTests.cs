@@ -105,4 +105,19 @@ public sealed class BatchRunTests
             u.GetProperty("completion_tokens").GetInt64(), 0)).TotalCost);
         Assert.Equal(realtime / 2, expected);
     }
+
+    [Fact]
+    public async Task NightlyRun_EventGridDownAtReport_RetriesTheReportAndDeliversTheEventOnce()
+    {
+        await using var h = await BatchHarness.StartAsync(new() { ["ControlPlane:Orchestrations:MaxStepAttempts"] = "20" });
+        await h.SubmitOkAsync();
+        // The publisher retries twice itself; 6 refusals outlast two attempts of the report step.
+        h.Topic.FailNext(6);
+
+        var run = await h.RunToEndAsync(await h.StartNightlyAsync());
+
+        Assert.Equal("completed", run.GetProperty("status").GetString());
+        Assert.Contains(run.GetProperty("history").EnumerateArray(), e => e.GetProperty("step").GetString() == "report" && e.GetProperty("outcome").GetString() == "retry");
+        Assert.Single(h.Topic.Received, e => e.GetProperty("type").GetString() == "ControlPlane.Batch.Completed");
+    }
 }

@@ -31,6 +31,11 @@ public sealed class FakeEventGridTopic : IAsyncDisposable
                 return Results.Unauthorized();
             }
 
+            if (Interlocked.Decrement(ref _unavailable) >= 0)
+            {
+                return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+            }
+
             ContentTypes.Add(request.ContentType ?? string.Empty);
             using var body = await JsonDocument.ParseAsync(request.Body);
             var events = body.RootElement.ValueKind == JsonValueKind.Array ? body.RootElement.EnumerateArray().ToList() : [body.RootElement];
@@ -43,7 +48,12 @@ public sealed class FakeEventGridTopic : IAsyncDisposable
         });
     }
 
+    private int _unavailable;
+
     public int Port { get; }
+
+    /// <summary>The next <paramref name="count"/> deliveries are answered 503, as a topic having an outage.</summary>
+    public void FailNext(int count) => Interlocked.Exchange(ref _unavailable, count);
     public string Endpoint => $"http://127.0.0.1:{Port}/api/events";
     public ConcurrentBag<JsonElement> Received { get; } = [];
     public ConcurrentBag<string> ContentTypes { get; } = [];
