@@ -120,4 +120,35 @@ public sealed class BatchRunTests
         Assert.Contains(run.GetProperty("history").EnumerateArray(), e => e.GetProperty("step").GetString() == "report" && e.GetProperty("outcome").GetString() == "retry");
         Assert.Single(h.Topic.Received, e => e.GetProperty("type").GetString() == "ControlPlane.Batch.Completed");
     }
+
+    [Theory]
+    [InlineData(null, "nightly-batch-20261124T0200")]
+    [InlineData("0 30 23 * * *", "nightly-batch-20261123T2330")]
+    public async Task Schedule_ClockPassesIt_TheLocalRunnerStartsTheNightlyRunAndSeesItThrough(string? schedule, string expectedRunId)
+    {
+        var settings = new Dictionary<string, string?> { ["ControlPlane:Triggers:Enabled"] = "true" };
+        if (schedule is not null)
+        {
+            settings["ControlPlane:Batch:Schedule"] = schedule;
+        }
+
+        await using var h = await BatchHarness.StartAsync(settings);
+        var id = await h.SubmitOkAsync();
+
+        // Move the fake clock a minute at a time past the schedule; the runner fires the timers and drains the queue.
+        var status = "pending";
+        for (var minute = 0; minute < 20 * 60 && status != "completed"; minute++)
+        {
+            h.Clock.Advance(TimeSpan.FromMinutes(1));
+            if (h.Clock.GetUtcNow() >= new DateTimeOffset(2026, 11, 23, 23, 0, 0, TimeSpan.Zero))
+            {
+                await Task.Delay(20);
+                status = (await h.GetRequestAsync(id)).GetProperty("status").GetString()!;
+            }
+        }
+
+        Assert.Equal("completed", status);
+        var runs = await (await h.Admin.GetAsync("/api/orchestrations?kind=nightly-batch")).JsonAsync();
+        Assert.Equal([expectedRunId], runs.GetProperty("instances").EnumerateArray().Select(i => i.GetProperty("id").GetString()));
+    }
 }
