@@ -73,6 +73,12 @@ public sealed class NightlyBatchOrchestration(
         {
             throw new TransientStepException("provider_unavailable", $"Azure OpenAI answered {ex.StatusCode?.ToString(CultureInfo.InvariantCulture) ?? "nothing"}: {ex.Message}", ex);
         }
+        catch (BatchGatewayException ex)
+        {
+            // A wrong key, a missing role, a wrong endpoint: retried with backoff too (an admin may fix it meanwhile),
+            // and named so the run's lastError says what to fix.
+            throw new TransientStepException("provider_refused", $"Azure OpenAI answered {ex.StatusCode?.ToString(CultureInfo.InvariantCulture)} {ex.ErrorCode}: {ex.Message}", ex);
+        }
     }
 
     private async Task<StepOutcome> CollectAsync(StepContext context, NightlyBatchState state, CancellationToken cancellationToken)
@@ -138,6 +144,8 @@ public sealed class NightlyBatchOrchestration(
 
     private async Task<StepOutcome> SubmitAsync(StepContext context, NightlyBatchState state, CancellationToken cancellationToken)
     {
+        var queued = (await requests.ListByRunAsync(context.InstanceId, cancellationToken).ConfigureAwait(false))
+            .Where(r => r.Status == BatchRequestStatus.Queued).ToList();
         foreach (var group in state.Groups.Where(g => g.BatchId is null && g.Error is null))
         {
             try
@@ -156,17 +164,18 @@ public sealed class NightlyBatchOrchestration(
                     ?? await gateway.CreateBatchAsync(group.InputFileId, cancellationToken).ConfigureAwait(false);
                 Apply(group, job);
             }
-            catch (BatchGatewayException ex) when (!ex.IsTransient)
+            catch (BatchGatewayException ex) when (ex.StatusCode is 400 or 413 or 415 or 422)
             {
+                // The service refused this file: its requests fail this night (and retry the next). Anything else
+                // (401, 403, 404: wrong key, role or endpoint) is not the requests' fault; it fails the step, and
+                // the run once retries run out, keeping the requests for an admin's retry.
                 group.Error = new BatchRequestError(ex.ErrorCode ?? BatchErrors.UploadRefused, ex.Message);
                 continue;
             }
 
             var now = time.GetUtcNow();
             var inGroup = BatchJsonl.CustomIds(await InputFileAsync(context.InstanceId, group, cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
-            var queued = (await requests.ListByRunAsync(context.InstanceId, cancellationToken).ConfigureAwait(false))
-                .Where(r => r.Status == BatchRequestStatus.Queued && inGroup.Contains(r.Id));
-            await ForEachAsync(queued, async (request, ct) =>
+            await ForEachAsync(queued.Where(r => inGroup.Contains(r.Id)), async (request, ct) =>
                 await requests.TryReplaceAsync(request, request with { Status = BatchRequestStatus.Submitted, BatchId = group.BatchId, UpdatedAt = now }, ct).ConfigureAwait(false),
                 cancellationToken).ConfigureAwait(false);
         }

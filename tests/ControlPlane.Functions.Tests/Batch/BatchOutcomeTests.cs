@@ -196,4 +196,55 @@ public sealed class BatchOutcomeTests
         Assert.All(seen, s => Assert.Equal(("waiting", "poll"), (s.Status, s.Step)));
         Assert.True(seen[0].History >= 3, "started, collect and submit are in the history while it polls");
     }
+
+    [Fact]
+    public async Task NightlyRun_KeyRejected_FailsTheRunNotTheRequestsAndRetryAfterTheFixCompletes()
+    {
+        await using var h = await StartWithRequestsAsync(new() { ["ControlPlane:Orchestrations:MaxStepAttempts"] = "2" });
+        h.OpenAI.ApiKey = "rotated-key";
+        var runId = await h.StartNightlyAsync();
+
+        var failed = await h.RunToEndAsync(runId);
+
+        Assert.Equal("failed", failed.GetProperty("status").GetString());
+        Assert.Equal("provider_refused", failed.GetProperty("lastError").GetProperty("code").GetString());
+        Assert.Contains("401", failed.GetProperty("lastError").GetProperty("message").GetString());
+        var held = await h.GetRequestAsync("req-a");
+        Assert.Equal(("queued", 0), (held.GetProperty("status").GetString(), held.GetProperty("attempts").GetInt32()));
+
+        h.OpenAI.ApiKey = FakeAzureOpenAIServer.DefaultApiKey;
+        (await h.Admin.PostAsync($"/api/orchestrations/{runId}/retry", null)).EnsureSuccessStatusCode();
+        var resumed = await h.RunToEndAsync(runId);
+
+        Assert.Equal(3, resumed.GetProperty("output").GetProperty("completed").GetInt32());
+        Assert.Single(h.OpenAI.Batches);
+    }
+
+    [Fact]
+    public async Task NightlyRun_MoreRequestsThanAFileHolds_SplitsIntoSeveralBatches()
+    {
+        await using var h = await StartWithRequestsAsync(new() { ["ControlPlane:Batch:MaxRequestsPerFile"] = "2" });
+
+        var run = await h.RunToEndAsync(await h.StartNightlyAsync());
+
+        Assert.Equal(3, run.GetProperty("output").GetProperty("completed").GetInt32());
+        Assert.Equal([2, 1], h.OpenAI.Batches.OrderByDescending(b => b.Total).Select(b => b.Total));
+        Assert.All(run.GetProperty("output").GetProperty("batches").EnumerateArray(), b => Assert.Equal("gpt-4o-mini", b.GetProperty("deployment").GetString()));
+    }
+
+    [Fact]
+    public async Task NightlyRun_ServiceRefusesTheFile_RequestsWaitForNextNightWithItsError()
+    {
+        await using var h = await StartWithRequestsAsync();
+        h.OpenAI.MaxFileLines = 2;
+
+        var run = await h.RunToEndAsync(await h.StartNightlyAsync());
+
+        Assert.Equal("completed", run.GetProperty("status").GetString());
+        Assert.Empty(h.OpenAI.Batches);
+        var request = await h.GetRequestAsync("req-a");
+        Assert.Equal("pending", request.GetProperty("status").GetString());
+        Assert.Equal(1, request.GetProperty("attempts").GetInt32());
+        Assert.False(string.IsNullOrEmpty(request.GetProperty("lastError").GetProperty("code").GetString()));
+    }
 }
