@@ -1,6 +1,7 @@
 using System.Globalization;
 using Azure;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using ControlPlane.Azure.Storage;
 using ControlPlane.Batch;
 
@@ -32,6 +33,29 @@ public sealed class BlobBatchPayloadStore(BlobProvider blobs) : IBatchPayloadSto
 
     public Task<ReadOnlyMemory<byte>?> GetResultAsync(string requestId, CancellationToken cancellationToken = default) =>
         GetAsync(RequestBlob(requestId, "result.json"), cancellationToken);
+
+    public async Task DeleteRequestAsync(string requestId, CancellationToken cancellationToken = default)
+    {
+        var container = await blobs.GetContainerAsync(ContainerName, cancellationToken).ConfigureAwait(false);
+        await container.GetBlobClient(RequestBlob(requestId, "request.json")).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await container.GetBlobClient(RequestBlob(requestId, "result.json")).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<int> DeleteRunFilesBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default)
+    {
+        var container = await blobs.GetContainerAsync(ContainerName, cancellationToken).ConfigureAwait(false);
+        var deleted = 0;
+        await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, "runs/", cancellationToken).ConfigureAwait(false))
+        {
+            if (blob.Properties.LastModified < cutoff)
+            {
+                await container.GetBlobClient(blob.Name).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                deleted++;
+            }
+        }
+
+        return deleted;
+    }
 
     private static string RequestBlob(string requestId, string name) => $"requests/{Uri.EscapeDataString(requestId)}/{name}";
 

@@ -9,8 +9,8 @@ namespace ControlPlane.Azure.Batch;
 
 /// <summary>
 /// Deferrable requests on Table storage, one row each (partition = request id, for point reads). The record is kept
-/// as JSON; <c>Status</c>, <c>Team</c>, <c>RunId</c> and <c>ReceivedAt</c> are columns too, so the nightly run and
-/// the list endpoint can filter on them. Every change is conditional on the ETag read.
+/// as JSON; <c>Status</c>, <c>Team</c>, <c>RunId</c>, <c>ReceivedAt</c> and <c>UpdatedAt</c> are columns too, so the
+/// nightly run, the list endpoint and the retention sweep can filter on them. Every change is conditional on the ETag read.
 /// </summary>
 public sealed class TableBatchRequestStore(TableProvider tables) : IBatchRequestStore
 {
@@ -77,6 +77,38 @@ public sealed class TableBatchRequestStore(TableProvider tables) : IBatchRequest
     public Task<IReadOnlyList<BatchRequest>> ListByRunAsync(string runId, CancellationToken cancellationToken = default) =>
         QueryAsync(TableClient.CreateQueryFilter($"RowKey eq {Row} and RunId eq {runId}"), cancellationToken);
 
+    public async Task<IReadOnlyList<BatchRequest>> ListFinishedBeforeAsync(DateTimeOffset cutoff, int max, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
+        var filter = TableClient.CreateQueryFilter(
+            $"RowKey eq {Row} and (Status eq {nameof(BatchRequestStatus.Completed)} or Status eq {nameof(BatchRequestStatus.Failed)} or Status eq {nameof(BatchRequestStatus.Cancelled)}) and UpdatedAt lt {cutoff.UtcDateTime}");
+        var list = new List<BatchRequest>();
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, maxPerPage: max, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(FromEntity(row));
+            if (list.Count == max)
+            {
+                break;
+            }
+        }
+
+        return list;
+    }
+
+    public async Task<bool> TryDeleteAsync(BatchRequest request, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await table.DeleteEntityAsync(TableKeys.Escape(request.Id), Row, new ETag(request.ETag), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return false;
+        }
+    }
+
     public Task<IReadOnlyList<BatchRequest>> ListClaimableAsync(string runId, CancellationToken cancellationToken = default) =>
         QueryAsync(TableClient.CreateQueryFilter(
             $"RowKey eq {Row} and (Status eq {nameof(BatchRequestStatus.Pending)} or (Status eq {nameof(BatchRequestStatus.Queued)} and RunId eq {runId}))"), cancellationToken);
@@ -99,6 +131,7 @@ public sealed class TableBatchRequestStore(TableProvider tables) : IBatchRequest
         ["Team"] = request.Team,
         ["RunId"] = request.RunId,
         ["ReceivedAt"] = request.ReceivedAt.UtcDateTime,
+        ["UpdatedAt"] = request.UpdatedAt.UtcDateTime,
         ["Request"] = JsonSerializer.Serialize(request with { ETag = string.Empty }, Json),
     };
 

@@ -118,6 +118,35 @@ public sealed class TableOrchestrationStore(TableProvider tables) : IOrchestrati
         return list;
     }
 
+    public async Task<int> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
+        var filter = TableClient.CreateQueryFilter(
+            $"RowKey eq {InstanceRow} and (Status eq {nameof(OrchestrationStatus.Completed)} or Status eq {nameof(OrchestrationStatus.Failed)} or Status eq {nameof(OrchestrationStatus.Terminated)}) and UpdatedAt lt {cutoff.UtcDateTime}");
+        var partitions = new List<string>();
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            partitions.Add(row.PartitionKey);
+        }
+
+        foreach (var partition in partitions)
+        {
+            // History first, the instance row last: a stopped sweep leaves an instance the next sweep finds again.
+            var rows = new List<TableEntity>();
+            await foreach (var row in table.QueryAsync<TableEntity>($"PartitionKey eq {TableKeys.Quote(partition)}", select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                rows.Add(row);
+            }
+
+            foreach (var chunk in rows.OrderBy(r => r.RowKey == InstanceRow).Chunk(100))
+            {
+                await table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return partitions.Count;
+    }
+
     private static TableEntity ToEntity(OrchestrationInstance instance)
     {
         if (instance.State.Length > MaxStateChars)

@@ -41,6 +41,13 @@ public sealed record BatchOptions
     [Range(1, 128)]
     public int Parallelism { get; init; } = 16;
 
+    /// <summary>
+    /// How long a finished request (with its body and result) and a run's input files are kept. Default 30 days:
+    /// long enough to fetch a result and reconcile a month, short enough not to keep prompts forever.
+    /// </summary>
+    [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
+    public TimeSpan Retention { get; init; } = TimeSpan.FromDays(30);
+
     /// <summary>Largest accepted request body. Default 1 MiB.</summary>
     [Range(1024, 16 * 1024 * 1024)]
     public int MaxBodyBytes { get; init; } = 1024 * 1024;

@@ -122,6 +122,34 @@ public sealed class BatchRequestService(
         }
     }
 
+    /// <summary>
+    /// Deletes finished requests older than <see cref="BatchOptions.Retention"/> (blobs first, so no row ever points at
+    /// nothing for longer than a moment, and a stopped sweep is finished by the next) and old input files.
+    /// </summary>
+    public async Task<(int Requests, int RunFiles)> PurgeAsync(CancellationToken cancellationToken = default)
+    {
+        var cutoff = time.GetUtcNow() - options.Retention;
+        var deleted = 0;
+        while (true)
+        {
+            var finished = await requests.ListFinishedBeforeAsync(cutoff, 500, cancellationToken).ConfigureAwait(false);
+            var round = 0;
+            foreach (var request in finished)
+            {
+                await payloads.DeleteRequestAsync(request.Id, cancellationToken).ConfigureAwait(false);
+                round += await requests.TryDeleteAsync(request, cancellationToken).ConfigureAwait(false) ? 1 : 0;
+            }
+
+            deleted += round;
+            if (finished.Count < 500 || round == 0)
+            {
+                break;
+            }
+        }
+
+        return (deleted, await payloads.DeleteRunFilesBeforeAsync(cutoff, cancellationToken).ConfigureAwait(false));
+    }
+
     /// <summary>The context real-time calls of this model are priced in: the same model, no batch discount.</summary>
     public static PricingContext RealtimeContext(string model, DateTimeOffset at) => new(Provider, model, null, false, at);
 

@@ -17,6 +17,12 @@ public interface IBatchRequestStore
     /// <summary>Every request a nightly run holds or last held (one query instead of a read per request).</summary>
     Task<IReadOnlyList<BatchRequest>> ListByRunAsync(string runId, CancellationToken cancellationToken = default);
 
+    /// <summary>Finished requests (completed, failed, cancelled) last changed before <paramref name="cutoff"/>, at most <paramref name="max"/>.</summary>
+    Task<IReadOnlyList<BatchRequest>> ListFinishedBeforeAsync(DateTimeOffset cutoff, int max, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the request if it is unchanged since read; false when it changed (or is gone).</summary>
+    Task<bool> TryDeleteAsync(BatchRequest request, CancellationToken cancellationToken = default);
+
     /// <summary>What a nightly run may take: every pending request, and those this run already queued (a replayed step).</summary>
     Task<IReadOnlyList<BatchRequest>> ListClaimableAsync(string runId, CancellationToken cancellationToken = default);
 }
@@ -36,4 +42,10 @@ public interface IBatchPayloadStore
     Task SaveResultAsync(string requestId, ReadOnlyMemory<byte> result, CancellationToken cancellationToken = default);
 
     Task<ReadOnlyMemory<byte>?> GetResultAsync(string requestId, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a request's body and result (whichever exist).</summary>
+    Task DeleteRequestAsync(string requestId, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes input files written before <paramref name="cutoff"/>; returns how many.</summary>
+    Task<int> DeleteRunFilesBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default);
 }

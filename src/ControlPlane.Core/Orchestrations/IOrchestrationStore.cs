@@ -21,6 +21,9 @@ public interface IOrchestrationStore
     Task<IReadOnlyList<OrchestrationInstance>> ListDueAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<OrchestrationHistoryEntry>> GetHistoryAsync(string instanceId, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes finished instances last changed before <paramref name="cutoff"/>, with their history; returns how many.</summary>
+    Task<int> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The work queue that advances instances one step per message (Storage queue in Azure).</summary>

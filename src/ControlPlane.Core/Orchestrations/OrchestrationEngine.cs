@@ -144,6 +144,10 @@ public sealed class OrchestrationEngine
         return due.Count;
     }
 
+    /// <summary>Deletes finished instances older than <see cref="OrchestrationOptions.Retention"/>.</summary>
+    public Task<int> PurgeAsync(CancellationToken cancellationToken = default) =>
+        _store.DeleteFinishedBeforeAsync(_time.GetUtcNow() - _options.Retention, cancellationToken);
+
     /// <summary>Stops an unfinished instance; a step running right now loses its checkpoint.</summary>
     public Task<ControlResult> TerminateAsync(string instanceId, string reason, string by, CancellationToken cancellationToken = default) =>
         ControlAsync(instanceId, i => !i.IsFinished, (i, now) => (i with

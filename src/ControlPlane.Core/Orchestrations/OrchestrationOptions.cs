@@ -23,6 +23,10 @@ public sealed record OrchestrationOptions
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a finished instance and its history stay readable. Default 90 days.</summary>
+    [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
+    public TimeSpan Retention { get; init; } = TimeSpan.FromDays(90);
+
     /// <summary>Default 30 minutes.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromMinutes(30);

@@ -135,6 +135,7 @@ public static class ControlPlaneServices
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<OrchestrationOptions>>().Value));
         services.AddScoped<AdvanceOrchestrationFunction>();
         services.AddScoped<WakeOrchestrationsFunction>();
+        services.AddScoped<OrchestrationRetentionSweepFunction>();
         return services;
     }
 
@@ -156,6 +157,7 @@ public static class ControlPlaneServices
             sp.GetRequiredService<IBatchRequestStore>(), sp.GetRequiredService<IBatchPayloadStore>(), sp.GetRequiredService<BudgetService>(),
             sp.GetRequiredService<PriceCatalog>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BatchOptions>>().Value));
         services.AddScoped<NightlyBatchFunction>();
+        services.AddScoped<BatchRetentionSweepFunction>();
         if (configured)
         {
             services.AddOptions<AzureOpenAIOptions>().BindConfiguration(AzureOpenAIOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

@@ -81,6 +81,8 @@ public static class FunctionCatalog
     public const string GetBatchRequest = "GetBatchRequest";
     public const string CancelBatchRequest = "CancelBatchRequest";
     public const string NightlyBatch = "NightlyBatch";
+    public const string BatchRetentionSweep = "BatchRetentionSweep";
+    public const string OrchestrationRetentionSweep = "OrchestrationRetentionSweep";
 
     public static IReadOnlyList<FunctionDefinition> All { get; } =
     [
@@ -127,6 +129,8 @@ public static class FunctionCatalog
         new(GetBatchRequest, new HttpTrigger("batch/requests/{id}", ["GET"])),
         new(CancelBatchRequest, new HttpTrigger("batch/requests/{id}", ["DELETE"])),
         new(NightlyBatch, new TimerTrigger("0 0 2 * * *", "ControlPlane__Batch__Schedule"), typeof(Batch.NightlyBatchFunction)),
+        new(BatchRetentionSweep, new TimerTrigger("0 45 3 * * *"), typeof(Batch.BatchRetentionSweepFunction)),
+        new(OrchestrationRetentionSweep, new TimerTrigger("0 50 3 * * *"), typeof(Orchestrations.OrchestrationRetentionSweepFunction)),
     ];
 
     public static FunctionDefinition? Find(string name) =>

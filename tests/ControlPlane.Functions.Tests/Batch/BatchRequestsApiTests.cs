@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using ControlPlane.Budgets;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ControlPlane.Batch;
 
@@ -232,5 +233,35 @@ public sealed class BatchRequestsApiTests : IAsyncLifetime
         var budget = await _h.Admin.GetBudgetAsync("search-monthly");
         Assert.Equal(charged, budget.Money("spentUsd"));
         Assert.Equal(0m, budget.Money("reservedUsd"));
+    }
+
+    [Fact]
+    public async Task RetentionSweeps_DeleteFinishedRequestsRunsAndTheirBlobsButKeepPendingOnes()
+    {
+        var done = await _h.SubmitOkAsync("old-done");
+        var runId = await _h.StartNightlyAsync();
+        await _h.RunToEndAsync(runId);
+        var waiting = await _h.SubmitOkAsync("still-pending");
+        var payloads = _h.App.Services.GetRequiredService<IBatchPayloadStore>();
+        Assert.NotNull(await payloads.GetResultAsync(done));
+
+        _h.Clock.Advance(TimeSpan.FromDays(29));
+        var early = await (await _h.Admin.PostJsonAsync("/BatchRetentionSweep", "{}")).JsonAsync();
+        _h.Clock.Advance(TimeSpan.FromDays(2));
+        var swept = await (await _h.Admin.PostJsonAsync("/BatchRetentionSweep", "{}")).JsonAsync();
+        _h.Clock.Advance(TimeSpan.FromDays(60));
+        var runsSwept = await (await _h.Admin.PostJsonAsync("/OrchestrationRetentionSweep", "{}")).JsonAsync();
+
+        Assert.Equal(0, early.GetProperty("ReturnValue").GetProperty("requests").GetInt32());
+        Assert.Equal(1, swept.GetProperty("ReturnValue").GetProperty("requests").GetInt32());
+        Assert.Equal(HttpStatusCode.NotFound, (await _h.Admin.GetAsync($"/api/batch/requests/{done}")).StatusCode);
+        Assert.Null(await payloads.GetResultAsync(done));
+        Assert.Null(await payloads.GetRequestBodyAsync(done));
+        Assert.Equal("pending", (await _h.GetRequestAsync(waiting)).GetProperty("status").GetString());
+        Assert.NotNull(await payloads.GetRequestBodyAsync(waiting));
+        Assert.Equal(1, runsSwept.GetProperty("ReturnValue").GetProperty("deleted").GetInt32());
+        Assert.Equal(HttpStatusCode.NotFound, (await _h.Admin.GetAsync($"/api/orchestrations/{runId}")).StatusCode);
+        // The usage it recorded is ledger data, kept by the ledger's own retention.
+        Assert.Equal(HttpStatusCode.OK, (await _h.Admin.GetAsync($"/api/usage/batch:{done}")).StatusCode);
     }
 }

@@ -38,6 +38,9 @@ public sealed class CrashingOrchestrationStore(IOrchestrationStore inner, int cr
 
     public Task<IReadOnlyList<OrchestrationHistoryEntry>> GetHistoryAsync(string instanceId, CancellationToken cancellationToken = default) =>
         inner.GetHistoryAsync(instanceId, cancellationToken);
+
+    public Task<int> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
+        inner.DeleteFinishedBeforeAsync(cutoff, cancellationToken);
 }
 
 /// <summary>
