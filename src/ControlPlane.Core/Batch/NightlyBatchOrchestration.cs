@@ -84,7 +84,8 @@ public sealed class NightlyBatchOrchestration(
     private async Task<StepOutcome> CollectAsync(StepContext context, NightlyBatchState state, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var claimable = await requests.ListClaimableAsync(context.InstanceId, cancellationToken).ConfigureAwait(false);
+        var claimable = await HoldBackKilledAsync(context.InstanceId, state,
+            await requests.ListClaimableAsync(context.InstanceId, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         var claims = new BatchRequest?[claimable.Count];
         await ForEachAsync(Enumerable.Range(0, claimable.Count), async (i, ct) =>
         {
@@ -132,7 +133,44 @@ public sealed class NightlyBatchOrchestration(
             await AddGroupAsync(context.InstanceId, state, byDeployment.Key, file, lines, cancellationToken).ConfigureAwait(false);
         }
 
-        return new StepOutcome.Proceed(Submit, Serialize(state), $"{claimed.Count} requests in {state.Groups.Count} files");
+        return new StepOutcome.Proceed(Submit, Serialize(state),
+            $"{claimed.Count} requests in {state.Groups.Count} files" + (state.HeldBack > 0 ? $"; {state.HeldBack} held back by kill switches" : string.Empty));
+    }
+
+    /// <summary>
+    /// Leaves pending the requests of scopes whose kill switch is tripped or that an admin isolated: a kill switch
+    /// stops spend, deferred spend included. They run on the first night after the switch is reset (or the limit raised).
+    /// </summary>
+    private async Task<IReadOnlyList<BatchRequest>> HoldBackKilledAsync(string runId, NightlyBatchState state, IReadOnlyList<BatchRequest> claimable, CancellationToken cancellationToken)
+    {
+        var blocked = new Dictionary<CallAttribution, bool>();
+        var kept = new List<BatchRequest>(claimable.Count);
+        state.HeldBack = 0;
+        foreach (var request in claimable)
+        {
+            if (request.Status == BatchRequestStatus.Queued && request.RunId == runId)
+            {
+                kept.Add(request);
+                continue;
+            }
+
+            var attribution = new CallAttribution(request.Team, request.Feature, request.User, request.Environment, request.Model, request.App);
+            if (!blocked.TryGetValue(attribution, out var isBlocked))
+            {
+                blocked[attribution] = isBlocked = (await budgets.BlockedByAsync(attribution, cancellationToken).ConfigureAwait(false)).Count > 0;
+            }
+
+            if (isBlocked)
+            {
+                state.HeldBack++;
+            }
+            else
+            {
+                kept.Add(request);
+            }
+        }
+
+        return kept;
     }
 
     private async Task AddGroupAsync(string runId, NightlyBatchState state, string deployment, MemoryStream file, int lines, CancellationToken cancellationToken)
@@ -381,6 +419,7 @@ public sealed class NightlyBatchOrchestration(
             realtime - cost,
             state.Groups.Sum(g => g.InputTokens),
             state.Groups.Sum(g => g.OutputTokens),
+            state.HeldBack,
             [.. state.Groups.Select(g => new BatchRunBatch(g.Deployment, g.BatchId, g.Status, g.Requests, g.Completed, g.Failed, g.Retrying, g.Error))]);
     }
 

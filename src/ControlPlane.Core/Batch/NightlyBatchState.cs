@@ -7,6 +7,9 @@ namespace ControlPlane.Batch;
 public sealed class NightlyBatchState
 {
     public List<BatchGroup> Groups { get; set; } = [];
+
+    /// <summary>Pending requests left for a later night because a kill switch covers them.</summary>
+    public int HeldBack { get; set; }
 }
 
 /// <summary>One input file and the provider batch made from it: the requests for one deployment (split to fit the file limits).</summary>
@@ -50,6 +53,7 @@ public sealed record BatchRunSummary(
     decimal SavingUsd,
     long InputTokens,
     long OutputTokens,
+    int HeldBack,
     IReadOnlyList<BatchRunBatch> Batches);
 
 public sealed record BatchRunBatch(string Deployment, string? BatchId, string? Status, int Requests, int Completed, int Failed, int Retrying, BatchRequestError? Error);

@@ -247,4 +247,24 @@ public sealed class BatchOutcomeTests
         Assert.Equal(1, request.GetProperty("attempts").GetInt32());
         Assert.False(string.IsNullOrEmpty(request.GetProperty("lastError").GetProperty("code").GetString()));
     }
+
+    [Fact]
+    public async Task NightlyRun_TeamIsolated_HoldsItsRequestsBackUntilTheSwitchIsReset()
+    {
+        await using var h = await StartWithRequestsAsync();
+        (await h.Admin.PostJsonAsync("/api/killswitches/isolate", """{"scope":{"type":"team","value":"search"}}""")).EnsureSuccessStatusCode();
+
+        var held = await h.RunToEndAsync(await h.StartNightlyAsync());
+
+        Assert.Equal(3, held.GetProperty("output").GetProperty("heldBack").GetInt32());
+        Assert.Equal(0, held.GetProperty("output").GetProperty("requests").GetInt32());
+        Assert.Empty(h.OpenAI.Batches);
+        Assert.Equal(("pending", 0), ((await h.GetRequestAsync("req-a")).GetProperty("status").GetString(), (await h.GetRequestAsync("req-a")).GetProperty("attempts").GetInt32()));
+
+        (await h.Admin.PostJsonAsync("/api/killswitches/reset", """{"scope":{"type":"team","value":"search"}}""")).EnsureSuccessStatusCode();
+        h.Clock.Advance(TimeSpan.FromDays(1));
+        var next = await h.RunToEndAsync(await h.StartNightlyAsync());
+
+        Assert.Equal(3, next.GetProperty("output").GetProperty("completed").GetInt32());
+    }
 }
