@@ -151,7 +151,7 @@ public sealed class TableOrchestrationStore(TableProvider tables) : IOrchestrati
     {
         if (instance.State.Length > MaxStateChars)
         {
-            throw new InvalidOperationException(
+            throw new OrchestrationStateTooLargeException(
                 $"Orchestration {instance.Id} state is {instance.State.Length} characters; keep it under {MaxStateChars} and put bulk data in blobs.");
         }
 

@@ -116,7 +116,23 @@ public sealed class OrchestrationEngine
             (next, history) = Retry(claimed, ex);
         }
 
-        var stored = await _store.TryReplaceAsync(claimed, next, history, cancellationToken).ConfigureAwait(false);
+        OrchestrationInstance? stored;
+        try
+        {
+            stored = await _store.TryReplaceAsync(claimed, next, history, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OrchestrationStateTooLargeException ex)
+        {
+            // Replaying the step would produce the same state again: stop here, with the last good state kept.
+            var failedAt = _time.GetUtcNow();
+            history = new OrchestrationHistoryEntry(claimed.Sequence + 1, claimed.Step, "failed", failedAt, $"state_too_large: {ex.Message}");
+            stored = await _store.TryReplaceAsync(claimed, claimed with
+            {
+                Sequence = claimed.Sequence + 1, Status = OrchestrationStatus.Failed, LastError = new OrchestrationError("state_too_large", ex.Message),
+                WakeAt = null, LeaseUntil = null, UpdatedAt = failedAt,
+            }, history, cancellationToken).ConfigureAwait(false);
+        }
+
         if (stored is null)
         {
             // An admin terminated it, or our claim lapsed and another worker took the step over; the step's side
@@ -264,6 +280,9 @@ public enum ControlOutcome
 }
 
 public sealed record ControlResult(ControlOutcome Outcome, OrchestrationInstance? Instance);
+
+/// <summary>The store cannot hold a checkpoint's state (Table storage: 32K characters). Deterministic, so the run fails rather than retrying forever.</summary>
+public sealed class OrchestrationStateTooLargeException(string message) : Exception(message);
 
 public sealed class UnknownOrchestrationKindException(string kind) : Exception($"No orchestration has kind '{kind}'.")
 {

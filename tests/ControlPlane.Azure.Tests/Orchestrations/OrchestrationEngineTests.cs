@@ -157,6 +157,20 @@ public sealed class OrchestrationEngineTests
     }
 
     [Fact]
+    public async Task Advance_StepReturnsStateTooLargeToStore_FailsTheRunInsteadOfLooping()
+    {
+        _orchestration.Override = c => new StepOutcome.Proceed("b", $$"""{"blob":"{{new string('x', 40_000)}}"}""");
+        await _engine.StartAsync("scripted", "run-6", null, "test");
+
+        var result = await _engine.AdvanceAsync(_sent.Items[0]);
+
+        var run = (await _store.GetAsync("run-6"))!;
+        Assert.Equal((OrchestrationStatus.Failed, "state_too_large"), (run.Status, run.LastError!.Code));
+        Assert.Equal("{}", run.State);
+        Assert.Equal("failed", result.Outcome);
+    }
+
+    [Fact]
     public async Task Start_UnknownKind_Throws()
     {
         await Assert.ThrowsAsync<UnknownOrchestrationKindException>(() => _engine.StartAsync("nope", null, null, "test"));

@@ -61,7 +61,7 @@ public sealed class TableOrchestrationStoreTests
         await _store.TryCreateAsync(Instance("big"), new(1, "one", "started", Now, null));
         var read = (await _store.GetAsync("big"))!;
 
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+        var ex = await Assert.ThrowsAsync<OrchestrationStateTooLargeException>(() =>
             _store.TryReplaceAsync(read, read with { State = new string('x', 40_000) }, null));
 
         Assert.Contains("blobs", ex.Message);
