@@ -48,11 +48,13 @@ public sealed class HealthApiTests
         var document = await (await app.Client(apiKey: null).GetAsync("/api/openapi.json")).JsonAsync();
 
         var paths = document.GetProperty("paths");
-        foreach (var path in new[] { "/api/usage", "/api/usage/{id}", "/api/costs", "/api/prices", "/api/prices/quote", "/api/keys", "/api/health" })
+        foreach (var path in new[] { "/api/usage", "/api/usage/{id}", "/api/costs", "/api/prices", "/api/prices/quote", "/api/keys", "/api/health",
+            "/api/batch/requests", "/api/batch/requests/{id}", "/api/orchestrations", "/api/orchestrations/{id}", "/api/orchestrations/{kind}/start" })
         {
             Assert.True(paths.TryGetProperty(path, out _), $"{path} is missing from the OpenAPI document.");
         }
 
         Assert.True(paths.GetProperty("/api/usage").GetProperty("post").TryGetProperty("requestBody", out _));
+        Assert.True(paths.GetProperty("/api/batch/requests").GetProperty("post").TryGetProperty("requestBody", out _));
     }
 }
