@@ -9,6 +9,8 @@ if (args is not ["azure-openai"])
 }
 
 await using var server = await FakeAzureOpenAIServer.StartAsync();
+server.FileProcessingLookups = 1; // as on Azure: a new file is "pending" for a moment
+
 Console.WriteLine($"AZURE_OPENAI_ENDPOINT={server.BaseAddress}");
 Console.WriteLine($"AZURE_OPENAI_API_KEY={server.ApiKey}");
 Console.WriteLine($"Fake Azure OpenAI listening; deployments: {string.Join(", ", server.Deployments)}. Ctrl+C stops it.");

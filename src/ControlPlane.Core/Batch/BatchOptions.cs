@@ -15,6 +15,10 @@ public sealed record BatchOptions
     [Range(typeof(TimeSpan), "00:00:01", "06:00:00")]
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How soon an uploaded file still being processed is looked at again before its batch is created. Default 15 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan FileCheckInterval { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Nights a request is tried before it fails with the provider's error. Default 3.</summary>
     [Range(1, 10)]
     public int MaxAttempts { get; init; } = 3;

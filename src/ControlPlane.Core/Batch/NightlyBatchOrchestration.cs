@@ -40,6 +40,7 @@ public sealed class NightlyBatchOrchestration(
     private const string Settle = "settle";
     private const string Report = "report";
     private const int IngestChunk = 1000;
+    private const string ProcessedFile = "processed";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -184,22 +185,36 @@ public sealed class NightlyBatchOrchestration(
     {
         var queued = (await requests.ListByRunAsync(context.InstanceId, cancellationToken).ConfigureAwait(false))
             .Where(r => r.Status == BatchRequestStatus.Queued).ToList();
+        var processing = 0;
         foreach (var group in state.Groups.Where(g => g.BatchId is null && g.Error is null))
         {
             try
             {
-                if (group.InputFileId is null)
+                if (group.FileStatus != ProcessedFile)
                 {
-                    // A replay finds the file an earlier attempt uploaded instead of uploading a second one.
+                    // A replay (or a later look) finds the file an earlier attempt uploaded instead of uploading a second one.
                     var fileName = $"{context.InstanceId}-{group.Index}.jsonl";
-                    var uploaded = await gateway.FindInputFileAsync(fileName, cancellationToken).ConfigureAwait(false)
+                    var file = await gateway.FindInputFileAsync(fileName, cancellationToken).ConfigureAwait(false)
                         ?? await gateway.UploadInputFileAsync(fileName, await InputFileAsync(context.InstanceId, group, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-                    group.InputFileId = uploaded.Id;
+                    group.InputFileId = file.Id;
+                    group.FileStatus = file.Status;
+                    if (file.Status is "error" or "deleting" or "deleted")
+                    {
+                        group.Error = new BatchRequestError(BatchErrors.UploadRefused, $"The service could not process input file {file.Id} ({file.Status}).");
+                        continue;
+                    }
+
+                    if (file.Status != ProcessedFile)
+                    {
+                        // Azure refuses a batch over a file it has not finished processing; look again shortly.
+                        processing++;
+                        continue;
+                    }
                 }
 
                 // Likewise the batch: one per input file, ever.
-                var job = await gateway.FindBatchByInputFileAsync(group.InputFileId, cancellationToken).ConfigureAwait(false)
-                    ?? await gateway.CreateBatchAsync(group.InputFileId, cancellationToken).ConfigureAwait(false);
+                var job = await gateway.FindBatchByInputFileAsync(group.InputFileId!, cancellationToken).ConfigureAwait(false)
+                    ?? await gateway.CreateBatchAsync(group.InputFileId!, cancellationToken).ConfigureAwait(false);
                 Apply(group, job);
             }
             catch (BatchGatewayException ex) when (ex.StatusCode is 400 or 413 or 415 or 422)
@@ -218,7 +233,12 @@ public sealed class NightlyBatchOrchestration(
                 cancellationToken).ConfigureAwait(false);
         }
 
-        var detail = string.Join(", ", state.Groups.Select(g => g.BatchId ?? $"{g.Deployment}: {g.Error?.Code}"));
+        var detail = string.Join(", ", state.Groups.Select(g => g.BatchId ?? (g.Error is { } e ? $"{g.Deployment}: {e.Code}" : $"{g.InputFileId} {g.FileStatus}")));
+        if (processing > 0)
+        {
+            return new StepOutcome.WaitUntil(Submit, time.GetUtcNow() + options.FileCheckInterval, Serialize(state), detail);
+        }
+
         return state.Groups.All(g => g.Error is not null)
             ? new StepOutcome.Proceed(Settle, Serialize(state), detail)
             : new StepOutcome.WaitUntil(Poll, time.GetUtcNow() + options.PollInterval, Serialize(state), detail);

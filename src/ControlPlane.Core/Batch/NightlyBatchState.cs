@@ -20,6 +20,9 @@ public sealed class BatchGroup
     public int Requests { get; set; }
     public long Bytes { get; set; }
     public string? InputFileId { get; set; }
+
+    /// <summary>The input file's status at the service: a batch is created only once it is <c>processed</c>.</summary>
+    public string? FileStatus { get; set; }
     public string? BatchId { get; set; }
 
     /// <summary>The provider's batch status, as last polled.</summary>

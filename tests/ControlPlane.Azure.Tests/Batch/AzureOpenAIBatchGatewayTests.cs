@@ -50,6 +50,24 @@ public sealed class AzureOpenAIBatchGatewayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CreateBatchAsync_FileStillPending_IsRefusedUntilTheServiceProcessedIt()
+    {
+        _aoai.FileProcessingLookups = 1;
+        var file = await _gateway.UploadInputFileAsync("pending.jsonl", Jsonl(Line("a", "hello")));
+
+        var refused = await Assert.ThrowsAsync<BatchGatewayException>(() => _gateway.CreateBatchAsync(file.Id));
+        var stillPending = await _gateway.FindInputFileAsync("pending.jsonl");
+        var processed = await _gateway.FindInputFileAsync("pending.jsonl");
+        var job = await _gateway.CreateBatchAsync(file.Id);
+
+        Assert.Equal("pending", file.Status);
+        Assert.Equal((400, false), (refused.StatusCode, refused.IsTransient));
+        Assert.Contains("'pending' state", refused.Message);
+        Assert.Equal(("pending", "processed"), (stillPending!.Status, processed!.Status));
+        Assert.Equal(BatchJobStatus.Validating, job.Status);
+    }
+
+    [Fact]
     public async Task UploadInputFileAsync_LineWithoutCustomId_ThrowsNonTransient400()
     {
         var bad = Encoding.UTF8.GetBytes(Line("a", "ok") + "\n" + """{"method":"POST","url":"/chat/completions","body":{"model":"gpt-4o-mini"}}""" + "\n");

@@ -12,8 +12,11 @@ namespace ControlPlane.Batch;
 /// </summary>
 public sealed class BatchCrashTests
 {
-    /// <summary>A run over two deployments checkpoints 7 times: collect, submit, poll x3 (validating, in_progress, finalizing), settle, report.</summary>
-    public static TheoryData<int> Checkpoints => [1, 2, 3, 4, 5, 6, 7];
+    /// <summary>
+    /// A run over two deployments checkpoints 9 times: collect, submit x3 (upload, files still pending, create),
+    /// poll x3 (validating, in_progress, finalizing), settle, report.
+    /// </summary>
+    public static TheoryData<int> Checkpoints => [1, 2, 3, 4, 5, 6, 7, 8, 9];
 
     [Theory]
     [MemberData(nameof(Checkpoints))]

@@ -34,6 +34,9 @@ public sealed class BatchHarness : IAsyncDisposable
     {
         var clock = new FakeTimeProvider(ControlPlaneApp.Start);
         var openAI = await FakeAzureOpenAIServer.StartAsync(clock);
+
+        // As on Azure, a new file is still "pending" when first looked at, and a batch over it is refused.
+        openAI.FileProcessingLookups = 1;
         var topic = new FakeEventGridTopic();
         await topic.StartAsync();
         var all = new Dictionary<string, string?>
@@ -92,6 +95,23 @@ public sealed class BatchHarness : IAsyncDisposable
 
     public async Task<JsonElement> GetRunAsync(string runId) => await (await Admin.GetAsync($"/api/orchestrations/{runId}")).JsonAsync();
 
+    /// <summary>Plays host and clock until <paramref name="condition"/> holds (e.g. the provider has the batch).</summary>
+    public async Task AdvanceUntilAsync(string runId, Func<bool> condition, int maxRounds = 20)
+    {
+        for (var round = 0; round < maxRounds; round++)
+        {
+            await DeliverMessagesAsync();
+            if (condition())
+            {
+                return;
+            }
+
+            await NextWakeUpAsync(await GetRunAsync(runId));
+        }
+
+        throw new InvalidOperationException($"The condition did not hold after {maxRounds} rounds of run {runId}.");
+    }
+
     /// <summary>Plays host and clock until the run finishes; <paramref name="between"/> runs after every round (to look in while it is in flight).</summary>
     public async Task<JsonElement> RunToEndAsync(string runId, Func<JsonElement, Task>? between = null, int maxRounds = 100)
     {
@@ -110,12 +130,18 @@ public sealed class BatchHarness : IAsyncDisposable
                 await between(run);
             }
 
-            var wakeAt = run.TryGetProperty("wakeAt", out var w) ? w.GetDateTimeOffset() : Clock.GetUtcNow().AddMinutes(1);
-            Clock.Advance(wakeAt > Clock.GetUtcNow() ? wakeAt - Clock.GetUtcNow() : TimeSpan.FromSeconds(1));
-            (await Admin.PostJsonAsync("/" + FunctionCatalog.WakeOrchestrations, "{}")).EnsureSuccessStatusCode();
+            await NextWakeUpAsync(run);
         }
 
         throw new InvalidOperationException($"Run {runId} did not finish in {maxRounds} rounds: {await GetRunAsync(runId)}");
+    }
+
+    /// <summary>Moves the clock to the run's wake-up time and fires the wake-up timer, as the host would.</summary>
+    private async Task NextWakeUpAsync(JsonElement run)
+    {
+        var wakeAt = run.TryGetProperty("wakeAt", out var w) ? w.GetDateTimeOffset() : Clock.GetUtcNow().AddMinutes(1);
+        Clock.Advance(wakeAt > Clock.GetUtcNow() ? wakeAt - Clock.GetUtcNow() : TimeSpan.FromSeconds(1));
+        (await Admin.PostJsonAsync("/" + FunctionCatalog.WakeOrchestrations, "{}")).EnsureSuccessStatusCode();
     }
 
     public async Task<JsonElement> GetRequestAsync(string id) => await (await Admin.GetAsync($"/api/batch/requests/{id}")).JsonAsync();

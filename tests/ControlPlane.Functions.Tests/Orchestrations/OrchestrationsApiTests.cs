@@ -66,7 +66,7 @@ public sealed class OrchestrationsApiTests : IAsyncLifetime
     {
         await _h.SubmitOkAsync();
         var runId = await _h.StartNightlyAsync();
-        await _h.DeliverMessagesAsync();
+        await _h.AdvanceUntilAsync(runId, () => _h.OpenAI.Batches.Count == 1);
         var batchPolls = _h.OpenAI.CountRequests("GET", $"/openai/batches/{_h.OpenAI.Batches.Single().Id}");
 
         var terminated = await _h.Admin.PostJsonAsync($"/api/orchestrations/{runId}/terminate", """{"reason":"wrong prompts"}""");

@@ -70,6 +70,12 @@ public sealed class FakeAzureOpenAIServer : IAsyncDisposable
     /// <summary>GETs of a batch that see it in one state before it moves to the next. Default 1.</summary>
     public int PollsPerState { get; set; } = 1;
 
+    /// <summary>
+    /// Times a new file is listed or read as <c>pending</c> before it shows <c>processed</c>; creating a batch over a
+    /// pending file is refused with 400, as Azure does. Default 0 (processed at once).
+    /// </summary>
+    public int FileProcessingLookups { get; set; }
+
     /// <summary>Largest input file accepted. Default 200 MB, Azure's limit; tests lower it to trip it cheaply.</summary>
     public long MaxFileBytes { get; set; } = 200L * 1024 * 1024;
 
@@ -254,7 +260,12 @@ public sealed class FakeAzureOpenAIServer : IAsyncDisposable
         {
             ("files", 2, "POST") => UploadFile(upload!),
             ("files", 2, "GET") => ListFiles(query["purpose"].ToString()),
-            ("files", 3, "GET") => WithFile(segments[2], f => new Reply(200, Render(f))),
+            ("files", 3, "GET") => WithFile(segments[2], f =>
+            {
+                var reply = new Reply(200, Render(f));
+                f.Observed();
+                return reply;
+            }),
             ("files", 3, "DELETE") => WithFile(segments[2], DeleteFile),
             ("files", 4, "GET") when segments[3] == "content" => WithFile(segments[2], f => new Reply(200, null) { Bytes = f.Content }),
             ("batches", 2, "POST") => CreateBatch(body),
@@ -354,6 +365,7 @@ public sealed class FakeAzureOpenAIServer : IAsyncDisposable
         foreach (var file in _files.Where(f => purpose.Length == 0 || f.Purpose == purpose))
         {
             data.Add(Render(file));
+            file.Observed();
         }
 
         return new Reply(200, new JsonObject { ["object"] = "list", ["data"] = data });
@@ -372,7 +384,7 @@ public sealed class FakeAzureOpenAIServer : IAsyncDisposable
 
     private FileEntry AddFile(string fileName, string purpose, byte[] content)
     {
-        var file = new FileEntry($"file-{NextId()}", fileName, purpose, content, _timeProvider.GetUtcNow());
+        var file = new FileEntry($"file-{NextId()}", fileName, purpose, content, _timeProvider.GetUtcNow()) { PendingLookups = FileProcessingLookups };
         _files.Add(file);
         return file;
     }
@@ -385,7 +397,7 @@ public sealed class FakeAzureOpenAIServer : IAsyncDisposable
         ["created_at"] = file.CreatedAt.ToUnixTimeSeconds(),
         ["filename"] = file.FileName,
         ["purpose"] = file.Purpose,
-        ["status"] = "processed",
+        ["status"] = file.PendingLookups > 0 ? "pending" : "processed",
     };
 
     // ---- batches ----
@@ -448,6 +460,13 @@ public sealed class FakeAzureOpenAIServer : IAsyncDisposable
         if (file.Purpose != "batch")
         {
             return Error(400, "invalidPayload", $"File '{inputFileId}' has purpose '{file.Purpose}'; a batch needs a 'batch' file.");
+        }
+
+        if (file.PendingLookups > 0)
+        {
+            // Azure's words; it documents no code for this, so the fake uses its generic one.
+            return Error(400, "invalidPayload",
+                $"The input file '{inputFileId}' is in 'pending' state. Only files with status 'Processed' are accepted for batch inferencing. Please check the file status and try again.");
         }
 
         var now = _timeProvider.GetUtcNow();
@@ -919,6 +938,11 @@ public sealed class FakeAzureOpenAIServer : IAsyncDisposable
         public string Purpose { get; } = purpose;
         public byte[] Content { get; } = content;
         public DateTimeOffset CreatedAt { get; } = createdAt;
+
+        /// <summary>Lookups left before the file shows <c>processed</c>.</summary>
+        public int PendingLookups { get; set; }
+
+        public void Observed() => PendingLookups = Math.Max(0, PendingLookups - 1);
     }
 
     private sealed class BatchEntry(string id, string inputFileId, string endpoint, string completionWindow,
