@@ -35,9 +35,8 @@ public sealed class BatchSubmissionRequest
     public long? MaxOutputTokens { get; set; }
     public Dictionary<string, string>? Metadata { get; set; }
 
+    /// <summary>As the Batch API's own metadata; keys and values follow the usage event's tag rules (64 / 256 printable characters).</summary>
     public const int MaxMetadataEntries = 16;
-    public const int MaxMetadataKeyLength = 64;
-    public const int MaxMetadataValueLength = 512;
 
     public ValidationResult<BatchSubmission?> Validate(UsageEventValidator validator, BudgetOptions budgets, BatchOptions options, DateTimeOffset now)
     {
@@ -47,14 +46,17 @@ public sealed class BatchSubmissionRequest
             errors.Add(new(BatchErrors.IdInvalid, "id", "id must be 1-100 letters, digits, '-' or '_'."));
         }
 
-        // Attribution and model follow the same rules as usage events, so what is accepted here can be recorded later.
+        // Attribution, model and metadata follow the same rules as usage events (metadata becomes the recorded
+        // event's tags), so whatever is accepted now can be recorded when the answer comes back.
         var deployment = string.IsNullOrWhiteSpace(Deployment) ? Model : Deployment;
         var asEvent = validator.ValidateSingle(new UsageEventRequest
         {
             Id = "batch", Team = Team, Feature = Feature, User = User, App = App, Environment = Environment,
-            Model = Model, Deployment = deployment, InputTokens = 0, OutputTokens = 0,
+            Model = Model, Deployment = deployment, InputTokens = 0, OutputTokens = 0, Tags = Metadata,
         }, now);
-        errors.AddRange(asEvent.Errors);
+        errors.AddRange(asEvent.Errors.Select(e => e.Field.StartsWith("tags", StringComparison.Ordinal)
+            ? new ValidationError(BatchErrors.MetadataInvalid, "metadata" + e.Field["tags".Length..], e.Message.Replace("tags", "metadata entries", StringComparison.Ordinal).Replace("Tag", "Metadata", StringComparison.Ordinal))
+            : e));
 
         if (MaxOutputTokens is null)
         {
@@ -96,14 +98,6 @@ public sealed class BatchSubmissionRequest
             errors.Add(new(BatchErrors.MetadataInvalid, "metadata", $"metadata holds at most {MaxMetadataEntries} entries."));
         }
 
-        foreach (var (key, value) in Metadata)
-        {
-            if (key.Length is 0 or > MaxMetadataKeyLength || value is null || value.Length > MaxMetadataValueLength)
-            {
-                errors.Add(new(BatchErrors.MetadataInvalid, $"metadata.{key}",
-                    $"metadata keys are 1-{MaxMetadataKeyLength} characters and values at most {MaxMetadataValueLength}."));
-            }
-        }
     }
 
     private JsonObject? ValidateBody(string? deployment, BatchOptions options, List<ValidationError> errors)

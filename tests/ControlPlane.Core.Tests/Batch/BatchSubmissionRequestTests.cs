@@ -63,6 +63,21 @@ public sealed class BatchSubmissionRequestTests
         Assert.Null(result.Value);
     }
 
+    [Theory]
+    [InlineData("ticket", "line1\nline2")]
+    [InlineData("", "empty key")]
+    public void Validate_MetadataTheLedgerCouldNotRecordAsTags_IsRefusedNow(string key, string value)
+    {
+        var request = Request("""{"messages":[{"role":"user","content":"hi"}]}""");
+        request.Metadata = new Dictionary<string, string> { [key] = value };
+
+        var result = request.Validate(Validator, new BudgetOptions(), new BatchOptions(), Now);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(BatchErrors.MetadataInvalid, error.Code);
+        Assert.StartsWith("metadata", error.Field);
+    }
+
     [Fact]
     public void Validate_BodyOverTheLimit_IsRefused()
     {
