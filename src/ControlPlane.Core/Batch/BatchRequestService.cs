@@ -31,8 +31,8 @@ public sealed class BatchRequestService(
         var now = time.GetUtcNow();
         var sheet = await prices.GetSheetAsync(cancellationToken).ConfigureAwait(false);
         var batchContext = new PricingContext(Provider, submission.Attribution.Model, "batch", true, now);
-        var batchCeiling = sheet.PriceWorstCase(batchContext, submission.EstimatedInputTokens, submission.MaxOutputTokens);
-        var realtimeCeiling = sheet.PriceWorstCase(RealtimeContext(submission.Attribution.Model, now), submission.EstimatedInputTokens, submission.MaxOutputTokens);
+        var batchCeiling = sheet.PriceWorstCase(batchContext, submission.EstimatedInputTokens, submission.WorstCaseOutputTokens);
+        var realtimeCeiling = sheet.PriceWorstCase(RealtimeContext(submission.Attribution.Model, now), submission.EstimatedInputTokens, submission.WorstCaseOutputTokens);
         if (!batchCeiling.Priced || !realtimeCeiling.Priced)
         {
             return new SubmitOutcome.Unpriced(submission.Attribution.Model);
@@ -40,7 +40,7 @@ public sealed class BatchRequestService(
 
         // The batch ceiling is spend from now on: reserve it for as long as the request may wait and run.
         var authorization = await budgets.AuthorizeAsync(
-            new AuthorizeCall(submission.Attribution, batchContext, submission.EstimatedInputTokens, submission.MaxOutputTokens, options.ReservationLifetime),
+            new AuthorizeCall(submission.Attribution, batchContext, submission.EstimatedInputTokens, submission.WorstCaseOutputTokens, options.ReservationLifetime),
             sheet, cancellationToken).ConfigureAwait(false);
         if (!authorization.Allowed)
         {

@@ -83,7 +83,8 @@ public sealed class BatchSubmissionRequest
             MaxOutputTokens!.Value,
             Metadata,
             body!,
-            PromptTokenEstimator.Count(body!)), errors);
+            PromptTokenEstimator.Count(body!),
+            body!["n"] is JsonValue n ? n.GetValue<int>() : 1), errors);
     }
 
     private void ValidateMetadata(List<ValidationError> errors)
@@ -130,6 +131,12 @@ public sealed class BatchSubmissionRequest
             errors.Add(new(BatchErrors.BodyInvalid, "body.model", "body.model must name the deployment, or be left out (it is filled in)."));
         }
 
+        var choices = 1;
+        if (body["n"] is JsonValue n && (!n.TryGetValue<int>(out choices) || choices is < 1 or > 128))
+        {
+            errors.Add(new(BatchErrors.BodyInvalid, "body.n", "body.n must be a whole number from 1 to 128."));
+        }
+
         var capped = false;
         foreach (var name in new[] { "max_tokens", "max_completion_tokens" })
         {
@@ -167,6 +174,7 @@ public sealed class BatchSubmissionRequest
 }
 
 /// <summary>A validated deferrable request; <see cref="Body"/> is normalised (model = deployment, output capped).</summary>
+/// <param name="Choices">The body's <c>n</c>: each choice may write <paramref name="MaxOutputTokens"/>, so the worst case counts them all.</param>
 public sealed record BatchSubmission(
     string? Id,
     CallAttribution Attribution,
@@ -174,4 +182,9 @@ public sealed record BatchSubmission(
     long MaxOutputTokens,
     IReadOnlyDictionary<string, string>? Metadata,
     JsonObject Body,
-    long EstimatedInputTokens);
+    long EstimatedInputTokens,
+    int Choices = 1)
+{
+    /// <summary>Output tokens the call may produce in all: <see cref="MaxOutputTokens"/> per choice.</summary>
+    public long WorstCaseOutputTokens => MaxOutputTokens * Choices;
+}

@@ -79,6 +79,16 @@ public sealed class BatchSubmissionRequestTests
     }
 
     [Fact]
+    public void Validate_SeveralChoices_WorstCaseCountsEveryChoice()
+    {
+        var result = Validate(Request("""{"messages":[{"role":"user","content":"hi"}],"n":3}"""));
+
+        Assert.Empty(result.Codes);
+        Assert.Equal(300, result.Value!.WorstCaseOutputTokens);
+        Assert.Equal([BatchErrors.BodyInvalid], Validate(Request("""{"messages":[{"role":"user","content":"hi"}],"n":0}""")).Codes);
+    }
+
+    [Fact]
     public void Validate_BodyOverTheLimit_IsRefused()
     {
         var big = new string('x', 5000);
