@@ -7,6 +7,7 @@ using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
 using ControlPlane.Pricing;
 using ControlPlane.Usage;
+using ControlPlane.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -94,7 +95,7 @@ public static class BatchApi
         BatchRequestStatus? parsed = null;
         if (status is not null)
         {
-            if (!Enum.TryParse<BatchRequestStatus>(status, ignoreCase: true, out var s) || int.TryParse(status, out _))
+            if (!EnumNames.TryParse<BatchRequestStatus>(status, out var s))
             {
                 return Problems.Of(StatusCodes.Status400BadRequest, BatchErrors.StatusInvalid, "Unknown status.",
                     $"'{status}' is not one of pending, queued, submitted, completed, failed, cancelled.");

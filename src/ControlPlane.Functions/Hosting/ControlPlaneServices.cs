@@ -23,6 +23,7 @@ using ControlPlane.Functions.Http;
 using ControlPlane.Functions.Retention;
 using ControlPlane.Pricing;
 using ControlPlane.Usage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace ControlPlane.Functions.Hosting;
@@ -184,24 +185,5 @@ public static class ControlPlaneServices
         }
 
         return services;
-    }
-
-    private static void TryAddSingleton<T>(this IServiceCollection services, T instance)
-        where T : class
-    {
-        if (!services.Any(d => d.ServiceType == typeof(T)))
-        {
-            services.AddSingleton(instance);
-        }
-    }
-
-    /// <summary>Registers the factory unless a test (or another host) registered its own first.</summary>
-    private static void TryAddSingleton<T>(this IServiceCollection services, Func<IServiceProvider, T> factory)
-        where T : class
-    {
-        if (!services.Any(d => d.ServiceType == typeof(T)))
-        {
-            services.AddSingleton(factory);
-        }
     }
 }

@@ -4,6 +4,7 @@ using ControlPlane.Functions.Access;
 using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
 using ControlPlane.Orchestrations;
+using ControlPlane.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ControlPlane.Functions.Orchestrations;
@@ -51,7 +52,7 @@ public static class OrchestrationsApi
         OrchestrationStatus? parsed = null;
         if (status is not null)
         {
-            if (!Enum.TryParse<OrchestrationStatus>(status, ignoreCase: true, out var s) || int.TryParse(status, out _))
+            if (!EnumNames.TryParse<OrchestrationStatus>(status, out var s))
             {
                 return Problems.Of(StatusCodes.Status400BadRequest, StatusInvalidCode, "Unknown status.",
                     $"'{status}' is not one of running, waiting, completed, failed, terminated.");
