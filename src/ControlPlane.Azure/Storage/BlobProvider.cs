@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Azure.Identity;
 using Azure.Storage.Blobs;
 
@@ -9,7 +8,7 @@ public sealed class BlobProvider
 {
     private readonly BlobServiceClient _service;
     private readonly string _prefix;
-    private readonly ConcurrentDictionary<string, Lazy<Task<BlobContainerClient>>> _containers = new(StringComparer.Ordinal);
+    private readonly CreatedOnce<BlobContainerClient> _containers;
 
     public BlobProvider(StorageOptions options)
     {
@@ -19,19 +18,10 @@ public sealed class BlobProvider
             ? new BlobServiceClient(new Uri($"https://{account}.blob.core.windows.net"), new DefaultAzureCredential(), clientOptions)
             : new BlobServiceClient(options.ConnectionString, clientOptions);
         _prefix = options.TablePrefix.ToLowerInvariant();
+        _containers = new(n => CreateAsync(_prefix + n));
     }
 
-    public Task<BlobContainerClient> GetContainerAsync(string name, CancellationToken cancellationToken = default)
-    {
-        var lazy = _containers.GetOrAdd(name, n => new Lazy<Task<BlobContainerClient>>(() => CreateAsync(_prefix + n)));
-        var task = lazy.Value;
-        if (task.IsFaulted)
-        {
-            _containers.TryRemove(new KeyValuePair<string, Lazy<Task<BlobContainerClient>>>(name, lazy));
-        }
-
-        return task.WaitAsync(cancellationToken);
-    }
+    public Task<BlobContainerClient> GetContainerAsync(string name, CancellationToken cancellationToken = default) => _containers.GetAsync(name, cancellationToken);
 
     private async Task<BlobContainerClient> CreateAsync(string containerName)
     {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Azure.Identity;
 using Azure.Storage.Queues;
 
@@ -12,7 +11,7 @@ public sealed class QueueProvider
 {
     private readonly QueueServiceClient _service;
     private readonly string _prefix;
-    private readonly ConcurrentDictionary<string, Lazy<Task<QueueClient>>> _queues = new(StringComparer.Ordinal);
+    private readonly CreatedOnce<QueueClient> _queues;
 
     public QueueProvider(StorageOptions options)
     {
@@ -22,23 +21,14 @@ public sealed class QueueProvider
             ? new QueueServiceClient(new Uri($"https://{account}.queue.core.windows.net"), new DefaultAzureCredential(), clientOptions)
             : new QueueServiceClient(options.ConnectionString, clientOptions);
         _prefix = options.TablePrefix.ToLowerInvariant();
+        _queues = new(n => CreateAsync(QueueName(n)));
     }
 
     /// <summary>The name a catalog queue has in storage: <c>{prefix}{name}</c>.</summary>
     public string QueueName(string name) => _prefix + name;
 
     /// <summary>The queue <c>{prefix}{name}</c>, created if it does not exist yet.</summary>
-    public Task<QueueClient> GetQueueAsync(string name, CancellationToken cancellationToken = default)
-    {
-        var lazy = _queues.GetOrAdd(name, n => new Lazy<Task<QueueClient>>(() => CreateAsync(QueueName(n))));
-        var task = lazy.Value;
-        if (task.IsFaulted)
-        {
-            _queues.TryRemove(new KeyValuePair<string, Lazy<Task<QueueClient>>>(name, lazy));
-        }
-
-        return task.WaitAsync(cancellationToken);
-    }
+    public Task<QueueClient> GetQueueAsync(string name, CancellationToken cancellationToken = default) => _queues.GetAsync(name, cancellationToken);
 
     private async Task<QueueClient> CreateAsync(string queueName)
     {

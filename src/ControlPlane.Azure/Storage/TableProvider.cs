@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Identity;
@@ -13,7 +12,7 @@ public sealed class TableProvider
 {
     private readonly TableServiceClient _service;
     private readonly string _prefix;
-    private readonly ConcurrentDictionary<string, Lazy<Task<TableClient>>> _tables = new(StringComparer.Ordinal);
+    private readonly CreatedOnce<TableClient> _tables;
 
     public TableProvider(StorageOptions options)
     {
@@ -23,6 +22,7 @@ public sealed class TableProvider
             ? new TableServiceClient(new Uri($"https://{account}.table.core.windows.net"), new DefaultAzureCredential(), clientOptions)
             : new TableServiceClient(options.ConnectionString, clientOptions);
         _prefix = options.TablePrefix;
+        _tables = new(n => CreateAsync(_prefix + n));
     }
 
     /// <summary>Storage answers 503/500 under load; the SDK retries those with exponential backoff.</summary>
@@ -38,18 +38,7 @@ public sealed class TableProvider
     public TableServiceClient Service => _service;
 
     /// <summary>The table <c>{prefix}{name}</c>, created if it does not exist yet.</summary>
-    public Task<TableClient> GetTableAsync(string name, CancellationToken cancellationToken = default)
-    {
-        var lazy = _tables.GetOrAdd(name, n => new Lazy<Task<TableClient>>(() => CreateAsync(_prefix + n)));
-        var task = lazy.Value;
-        if (task.IsFaulted)
-        {
-            // A failed create (storage briefly down) must not poison the table for the life of the process.
-            _tables.TryRemove(new KeyValuePair<string, Lazy<Task<TableClient>>>(name, lazy));
-        }
-
-        return task.WaitAsync(cancellationToken);
-    }
+    public Task<TableClient> GetTableAsync(string name, CancellationToken cancellationToken = default) => _tables.GetAsync(name, cancellationToken);
 
     private async Task<TableClient> CreateAsync(string tableName)
     {
