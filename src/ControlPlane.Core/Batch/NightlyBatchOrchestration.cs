@@ -188,14 +188,21 @@ public sealed class NightlyBatchOrchestration(
         var processing = 0;
         foreach (var group in state.Groups.Where(g => g.BatchId is null && g.Error is null))
         {
+            // Read once: uploaded if the service has no copy yet, then the list of requests to mark submitted.
+            ReadOnlyMemory<byte>? input = null;
             try
             {
                 if (group.FileStatus != ProcessedFile)
                 {
                     // A replay (or a later look) finds the file an earlier attempt uploaded instead of uploading a second one.
                     var fileName = $"{context.InstanceId}-{group.Index}.jsonl";
-                    var file = await gateway.FindInputFileAsync(fileName, cancellationToken).ConfigureAwait(false)
-                        ?? await gateway.UploadInputFileAsync(fileName, await InputFileAsync(context.InstanceId, group, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                    var file = await gateway.FindInputFileAsync(fileName, cancellationToken).ConfigureAwait(false);
+                    if (file is null)
+                    {
+                        input = await InputFileAsync(context.InstanceId, group, cancellationToken).ConfigureAwait(false);
+                        file = await gateway.UploadInputFileAsync(fileName, input.Value, cancellationToken).ConfigureAwait(false);
+                    }
+
                     group.InputFileId = file.Id;
                     group.FileStatus = file.Status;
                     if (file.Status is "error" or "deleting" or "deleted")
@@ -227,7 +234,7 @@ public sealed class NightlyBatchOrchestration(
             }
 
             var now = time.GetUtcNow();
-            var inGroup = BatchJsonl.CustomIds(await InputFileAsync(context.InstanceId, group, cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+            var inGroup = BatchJsonl.CustomIds(input ?? await InputFileAsync(context.InstanceId, group, cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
             await ForEachAsync(queued.Where(r => inGroup.Contains(r.Id)), async (request, ct) =>
                 await requests.TryReplaceAsync(request, request with { Status = BatchRequestStatus.Submitted, BatchId = group.BatchId, UpdatedAt = now }, ct).ConfigureAwait(false),
                 cancellationToken).ConfigureAwait(false);
@@ -246,12 +253,13 @@ public sealed class NightlyBatchOrchestration(
 
     private async Task<StepOutcome> PollAsync(StepContext context, NightlyBatchState state, CancellationToken cancellationToken)
     {
-        foreach (var group in state.Groups.Where(g => g.BatchId is not null && !new BatchJobStatus(g.Status ?? string.Empty).IsTerminal))
+        static bool Running(BatchGroup g) => g.BatchId is not null && !new BatchJobStatus(g.Status ?? string.Empty).IsTerminal;
+        foreach (var group in state.Groups.Where(Running))
         {
             Apply(group, await gateway.GetBatchAsync(group.BatchId!, cancellationToken).ConfigureAwait(false));
         }
 
-        var running = state.Groups.Count(g => g.BatchId is not null && !new BatchJobStatus(g.Status ?? string.Empty).IsTerminal);
+        var running = state.Groups.Count(Running);
         var detail = string.Join(", ", state.Groups.Where(g => g.BatchId is not null).Select(g => $"{g.BatchId} {g.Status}"));
         return running > 0
             ? new StepOutcome.WaitUntil(Poll, time.GetUtcNow() + options.PollInterval, Serialize(state), detail)
