@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using ControlPlane.Budgets;
 using ControlPlane.Functions.Hosting;
 using ControlPlane.Testing.Fakes;
 using Microsoft.Extensions.DependencyInjection;
@@ -142,6 +143,17 @@ public sealed class BatchHarness : IAsyncDisposable
         var wakeAt = run.TryGetProperty("wakeAt", out var w) ? w.GetDateTimeOffset() : Clock.GetUtcNow().AddMinutes(1);
         Clock.Advance(wakeAt > Clock.GetUtcNow() ? wakeAt - Clock.GetUtcNow() : TimeSpan.FromSeconds(1));
         (await Admin.PostJsonAsync("/" + FunctionCatalog.WakeOrchestrations, "{}")).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>
+    /// The budget once leased headroom nobody used has come back: a lease folds a little after it ends, at the next
+    /// expiry sweep, so move the clock past that and run the sweep before reading.
+    /// </summary>
+    public async Task<JsonElement> SettledBudgetAsync(string id)
+    {
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        (await Admin.PostJsonAsync("/" + FunctionCatalog.ReservationExpirySweep, "{}")).EnsureSuccessStatusCode();
+        return await Admin.GetBudgetAsync(id);
     }
 
     public async Task<JsonElement> GetRequestAsync(string id) => await (await Admin.GetAsync($"/api/batch/requests/{id}")).JsonAsync();

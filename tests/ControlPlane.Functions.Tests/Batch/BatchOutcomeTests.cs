@@ -21,9 +21,7 @@ public sealed class BatchOutcomeTests
 
     private static async Task<decimal> ReservedAfterSweepAsync(BatchHarness h)
     {
-        h.Clock.Advance(TimeSpan.FromMinutes(1));
-        (await h.Admin.PostJsonAsync("/ReservationExpirySweep", "{}")).EnsureSuccessStatusCode();
-        return (await h.Admin.GetBudgetAsync("search-monthly")).Money("reservedUsd");
+        return (await h.SettledBudgetAsync("search-monthly")).Money("reservedUsd");
     }
 
     [Fact]
