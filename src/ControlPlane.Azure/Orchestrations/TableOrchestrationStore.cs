@@ -69,7 +69,6 @@ public sealed class TableOrchestrationStore(TableProvider tables) : IOrchestrati
 
     public async Task<IReadOnlyList<OrchestrationInstance>> ListAsync(string? kind, OrchestrationStatus? status, int limit, CancellationToken cancellationToken = default)
     {
-        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
         var filter = $"RowKey eq '{InstanceRow}'";
         if (kind is not null)
         {
@@ -81,20 +80,17 @@ public sealed class TableOrchestrationStore(TableProvider tables) : IOrchestrati
             filter += $" and Status eq '{status}'";
         }
 
-        var list = new List<OrchestrationInstance>();
-        await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(FromEntity(row));
-        }
-
+        var list = await QueryInstancesAsync(filter, cancellationToken).ConfigureAwait(false);
         return [.. list.OrderByDescending(i => i.CreatedAt).ThenBy(i => i.Id, StringComparer.Ordinal).Take(limit)];
     }
 
-    public async Task<IReadOnlyList<OrchestrationInstance>> ListDueAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<OrchestrationInstance>> ListDueAsync(DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        QueryInstancesAsync(TableClient.CreateQueryFilter(
+            $"RowKey eq {InstanceRow} and (Status eq {nameof(OrchestrationStatus.Running)} or Status eq {nameof(OrchestrationStatus.Waiting)}) and WakeAt le {now.UtcDateTime}"), cancellationToken);
+
+    private async Task<IReadOnlyList<OrchestrationInstance>> QueryInstancesAsync(string filter, CancellationToken cancellationToken)
     {
         var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
-        var filter = TableClient.CreateQueryFilter(
-            $"RowKey eq {InstanceRow} and (Status eq {nameof(OrchestrationStatus.Running)} or Status eq {nameof(OrchestrationStatus.Waiting)}) and WakeAt le {now.UtcDateTime}");
         var list = new List<OrchestrationInstance>();
         await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
