@@ -30,7 +30,7 @@ public sealed class BatchRequestService(
 
         var now = time.GetUtcNow();
         var sheet = await prices.GetSheetAsync(cancellationToken).ConfigureAwait(false);
-        var batchContext = new PricingContext(Provider, submission.Attribution.Model, "batch", true, now);
+        var batchContext = new PricingContext(Provider, submission.Attribution.Model, DeploymentTypes.Batch, true, now);
         var batchCeiling = sheet.PriceWorstCase(batchContext, submission.EstimatedInputTokens, submission.WorstCaseOutputTokens);
         var realtimeCeiling = sheet.PriceWorstCase(RealtimeContext(submission.Attribution.Model, now), submission.EstimatedInputTokens, submission.WorstCaseOutputTokens);
         if (!batchCeiling.Priced || !realtimeCeiling.Priced)

@@ -356,7 +356,7 @@ public sealed class NightlyBatchOrchestration(
             Provider = BatchRequestService.Provider,
             Model = request.Model,
             Deployment = request.Deployment,
-            DeploymentType = "batch",
+            DeploymentType = DeploymentTypes.Batch,
             Batch = true,
             InputTokens = prompt,
             CachedInputTokens = cached,
