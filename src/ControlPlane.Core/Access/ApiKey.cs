@@ -25,4 +25,7 @@ public sealed record Caller(string KeyId, ApiRole Role, IReadOnlyList<string> Te
     /// <summary>Admins act for every team; ingest keys only for the teams they are bound to.</summary>
     public bool MayActForTeam(string team) =>
         Role == ApiRole.Admin || (Role == ApiRole.Ingest && Teams.Contains(team, StringComparer.Ordinal));
+
+    /// <summary>Finance and admins read every team's records; ingest keys only their own teams'.</summary>
+    public bool MayReadTeam(string team) => Role != ApiRole.Ingest || MayActForTeam(team);
 }

@@ -112,7 +112,7 @@ public static class BatchApi
         string id, HttpContext http, IBatchRequestStore store, IBatchPayloadStore payloads, CancellationToken cancellationToken)
     {
         var request = await store.GetAsync(id, cancellationToken);
-        if (request is null || !MayRead(http.User.GetCaller(), request.Team))
+        if (request is null || !http.User.GetCaller().MayReadTeam(request.Team))
         {
             return Problems.NotFoundOf(BatchErrors.NotFound, $"Batch request '{id}'");
         }
@@ -147,8 +147,6 @@ public static class BatchApi
             _ => Problems.NotFoundOf(BatchErrors.NotFound, $"Batch request '{id}'"),
         };
     }
-
-    private static bool MayRead(Caller caller, string team) => caller.Role != ApiRole.Ingest || caller.MayActForTeam(team);
 
     private static ProblemHttpResult NotConfigured() => Problems.Of(StatusCodes.Status503ServiceUnavailable, NotConfiguredCode,
         "Deferrable requests need Azure OpenAI: set ControlPlane:AzureOpenAI:Endpoint.");

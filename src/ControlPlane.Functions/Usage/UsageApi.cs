@@ -71,7 +71,7 @@ public static class UsageApi
         var caller = http.User.GetCaller();
 
         // An ingest key sees only its own teams' events; answering 404 (not 403) does not reveal that an id exists.
-        if (stored is null || (caller.Role == ApiRole.Ingest && !caller.MayActForTeam(stored.Event.Team)))
+        if (stored is null || !caller.MayReadTeam(stored.Event.Team))
         {
             return Problems.NotFoundOf(UsageErrors.NotFound, $"Usage event '{id}'");
         }
