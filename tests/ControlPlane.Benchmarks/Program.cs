@@ -1,7 +1,8 @@
 using BenchmarkDotNet.Running;
 using ControlPlane.Benchmarks.Usage;
 
-// `ingest [events] [clients]`, `authorize [seconds] [clients]` and `batch [requests] [clients]` run load drivers
+// `ingest [events] [clients]`, `authorize [seconds] [clients]`, `posthoc [seconds] [clients]`, `sweep [reservations]`
+// and `batch [requests] [clients]` run load drivers
 // against their own Azurite;
 // anything else goes to BenchmarkDotNet.
 if (args.Length > 0 && args[0] == "ingest")
@@ -13,6 +14,18 @@ if (args.Length > 0 && args[0] == "ingest")
 if (args.Length > 0 && args[0] == "authorize")
 {
     await ControlPlane.Benchmarks.Budgets.AuthorizeLoadDriver.RunAsync(args.Skip(1).ToArray());
+    return;
+}
+
+if (args.Length > 0 && args[0] == "posthoc")
+{
+    await ControlPlane.Benchmarks.Budgets.LedgerScanLoadDriver.PostHocAsync(args.Skip(1).ToArray());
+    return;
+}
+
+if (args.Length > 0 && args[0] == "sweep")
+{
+    await ControlPlane.Benchmarks.Budgets.LedgerScanLoadDriver.SweepAsync(args.Skip(1).ToArray());
     return;
 }
 

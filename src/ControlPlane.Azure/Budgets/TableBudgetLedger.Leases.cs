@@ -123,11 +123,15 @@ public sealed partial class TableBudgetLedger
 
                 batch.RemoveRange(0, taken.Count);
             }
-            catch (TableTransactionFailedException ex) when (ex.Status is 404 or 409 or 412 && attempt < MaxAttempts)
+            catch (TableTransactionFailedException ex) when (ex.Status is 404 or 409 or 412)
             {
                 // The sweep folded this lease under us: its row changed or is gone. Nothing of this batch was
                 // written; issue it from a fresh lease.
                 slot.Current = null;
+                if (attempt >= MaxAttempts)
+                {
+                    throw new BudgetContentionException(budget.Id, ex);
+                }
             }
         }
     }
@@ -231,9 +235,10 @@ public sealed partial class TableBudgetLedger
         }, ct);
 
     /// <summary>
-    /// Folds a lease back into the budget's totals, up to 90 holds per transaction: settled holds become spend,
-    /// active ones become direct holds (or expire, if past their TTL), released ones just return their money.
-    /// When no hold is left the lease's remaining amount goes back and the lease row is deleted.
+    /// Folds a lease back into the budget's totals, up to 45 holds per transaction: settled holds become spend (less
+    /// any overrun already charged), active ones become direct holds (or expire, if past their TTL), released ones
+    /// just return their money. Each folded hold gets its due-index row, so the sweep finds it when it expires or
+    /// when its retention ends. When no hold is left the lease's remaining amount goes back and the row is deleted.
     /// </summary>
     private async Task<int> FoldLeaseAsync(Budget budget, PeriodWindow window, string leaseId, DateTimeOffset now, CancellationToken ct)
     {
@@ -250,10 +255,10 @@ public sealed partial class TableBudgetLedger
 
                 var lease = row.Value!;
                 var holds = new List<TableEntity>();
-                await foreach (var hold in table.QueryAsync<TableEntity>(RangeFilter(budget.Id, $"h|{leaseId}|") + " and Folded eq false", maxPerPage: MaxHoldsPerTransaction, cancellationToken: ct).ConfigureAwait(false))
+                await foreach (var hold in table.QueryAsync<TableEntity>(RangeFilter(budget.Id, $"h|{leaseId}|") + " and Folded eq false", maxPerPage: MaxFoldsPerTransaction, cancellationToken: ct).ConfigureAwait(false))
                 {
                     holds.Add(hold);
-                    if (holds.Count == MaxHoldsPerTransaction)
+                    if (holds.Count == MaxFoldsPerTransaction)
                     {
                         break;
                     }
@@ -273,23 +278,29 @@ public sealed partial class TableBudgetLedger
                 foreach (var hold in holds)
                 {
                     var ceiling = Money(hold, "CeilingUsd");
+                    var expiresAt = hold.GetDateTimeOffset("ExpiresAt") ?? now;
                     folded += ceiling;
                     hold["Folded"] = true;
+                    var due = expiresAt + _retention.HoldRetention;
                     switch (hold.GetString("Status"))
                     {
                         case nameof(ReservationStatus.Settled):
-                            period.SpentUsd += Money(hold, "ActualUsd");
+                            period.SpentUsd += Money(hold, "ActualUsd") - Money(hold, "ExcessChargedUsd");
                             break;
-                        case nameof(ReservationStatus.Active) when hold.GetDateTimeOffset("ExpiresAt") <= now:
+                        case nameof(ReservationStatus.Active) when expiresAt <= now:
                             hold["Status"] = nameof(ReservationStatus.Expired);
                             expiring++;
                             break;
                         case nameof(ReservationStatus.Active):
                             period.ReservedUsd += ceiling;
+                            due = expiresAt;
                             break;
                     }
 
+                    var reservationId = hold.RowKey[(hold.RowKey.IndexOf('|', 2) + 1)..];
                     actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateReplace, hold, hold.ETag));
+                    actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace,
+                        new TableEntity(Key(budget.Id), $"x|{due.UtcTicks.ToString("D19", CultureInfo.InvariantCulture)}|{leaseId}|{reservationId}") { ["HoldRowKey"] = hold.RowKey }));
                 }
 
                 period.LeasedUsd -= folded;
@@ -308,6 +319,12 @@ public sealed partial class TableBudgetLedger
         }
     }
 
+    /// <summary>
+    /// Folds leases that stopped issuing, then works through the due index: active holds past their expiry give
+    /// their money back; finished holds past their retention are deleted with their index row. Also, at most once
+    /// an hour per budget, deletes old charge markers and delivered outbox events. Every read is a key range of
+    /// what is due, so 100,000 settled reservations cost nothing until their day comes.
+    /// </summary>
     public async Task<int> SweepAsync(Budget budget, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(cancellationToken).ConfigureAwait(false);
@@ -327,38 +344,139 @@ public sealed partial class TableBudgetLedger
             released += await FoldLeaseAsync(budget, new PeriodWindow(periodKey, default, null), leaseId, now, cancellationToken).ConfigureAwait(false);
         }
 
-        // Direct (and folded) holds past their TTL, including orphans whose reservation record was never written.
-        var expired = new List<(string PeriodKey, string HoldRef, string ReservationId)>();
-        var filter = RangeFilter(budget.Id, "h|") + TableClient.CreateQueryFilter($" and Folded eq {true} and Status eq {nameof(ReservationStatus.Active)} and ExpiresAt le {now.UtcDateTime}");
-        await foreach (var hold in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        var due = $"PartitionKey eq {TableKeys.Quote(Key(budget.Id))} and RowKey ge 'x|' and RowKey le {TableKeys.Quote($"x|{now.UtcTicks.ToString("D19", CultureInfo.InvariantCulture)}|~")}";
+        var entries = new List<TableEntity>();
+        await foreach (var entry in table.QueryAsync<TableEntity>(due, maxPerPage: MaxSweepPerRun, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            var parts = hold.RowKey.Split('|', 3);
-            expired.Add((hold.GetString("PeriodKey"), parts[1], Unescape(parts[2])));
+            entries.Add(entry);
+            if (entries.Count == MaxSweepPerRun)
+            {
+                break;
+            }
         }
 
-        foreach (var (periodKey, holdRef, reservationId) in expired)
+        foreach (var entry in entries)
         {
-            if (await ReleaseDirectAsync(budget, new PeriodWindow(periodKey, default, null), holdRef, reservationId, cancellationToken).ConfigureAwait(false))
+            if (await SweepDueAsync(table, budget, entry, now, cancellationToken).ConfigureAwait(false))
             {
                 released++;
             }
         }
 
+        await ApplyRetentionAsync(table, budget, now, cancellationToken).ConfigureAwait(false);
         return released;
+    }
+
+    /// <summary>
+    /// One due index entry. Active past expiry: the hold expires and its money returns (through the period row),
+    /// and the entry moves to the end of the hold's retention. Finished and past retention: hold and entry go.
+    /// </summary>
+    private async Task<bool> SweepDueAsync(TableClient table, Budget budget, TableEntity entry, DateTimeOffset now, CancellationToken ct)
+    {
+        var hold = await table.GetEntityIfExistsAsync<TableEntity>(entry.PartitionKey, entry.GetString("HoldRowKey"), cancellationToken: ct).ConfigureAwait(false);
+        if (!hold.HasValue)
+        {
+            await table.DeleteEntityAsync(entry, ETag.All, ct).ConfigureAwait(false);
+            return false;
+        }
+
+        var row = hold.Value!;
+        var expiresAt = row.GetDateTimeOffset("ExpiresAt") ?? now;
+        var parts = row.RowKey.Split('|', 3);
+        var moved = new TableEntity(entry.PartitionKey, DueKey(expiresAt + _retention.HoldRetention, parts[1], Unescape(parts[2]))) { ["HoldRowKey"] = row.RowKey };
+        if (row.GetString("Status") == nameof(ReservationStatus.Active))
+        {
+            var window = new PeriodWindow(row.GetString("PeriodKey"), default, null);
+            var released = row.GetBoolean("Folded") == true
+                && await ReleaseDirectAsync(budget, window, parts[1], Unescape(parts[2]), ReservationStatus.Expired, ct).ConfigureAwait(false);
+            await MoveDueAsync(table, entry, moved, ct).ConfigureAwait(false);
+            return released;
+        }
+
+        if (expiresAt + _retention.HoldRetention <= now)
+        {
+            await table.SubmitTransactionAsync(
+            [
+                new TableTransactionAction(TableTransactionActionType.Delete, row, row.ETag),
+                new TableTransactionAction(TableTransactionActionType.Delete, entry, ETag.All),
+            ], ct).ConfigureAwait(false);
+        }
+        else
+        {
+            await MoveDueAsync(table, entry, moved, ct).ConfigureAwait(false);
+        }
+
+        return false;
+    }
+
+    private static async Task MoveDueAsync(TableClient table, TableEntity entry, TableEntity moved, CancellationToken ct)
+    {
+        if (moved.RowKey == entry.RowKey)
+        {
+            return;
+        }
+
+        await table.SubmitTransactionAsync(
+        [
+            new TableTransactionAction(TableTransactionActionType.UpsertReplace, moved),
+            new TableTransactionAction(TableTransactionActionType.Delete, entry, ETag.All),
+        ], ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Deletes charge markers older than their retention and delivered outbox events of periods that began
+    /// before the outbox retention: key ranges below a cutoff, so only what is deleted is read. Hourly per budget.
+    /// </summary>
+    private async Task ApplyRetentionAsync(TableClient table, Budget budget, DateTimeOffset now, CancellationToken ct)
+    {
+        if (_retentionRuns.TryGetValue(budget.Id, out var last) && now - last < RetentionInterval)
+        {
+            return;
+        }
+
+        var markers = (now - _retention.ChargeMarkerRetention).UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+        var outbox = PeriodWindow.For(budget.Period, now - _retention.OutboxRetention).Key;
+        var old = new List<TableEntity>();
+        await foreach (var row in table.QueryAsync<TableEntity>(
+            $"PartitionKey eq {TableKeys.Quote(Key(budget.Id))} and RowKey ge 'c|' and RowKey lt {TableKeys.Quote("c|" + markers)}", select: ["PartitionKey", "RowKey"], cancellationToken: ct).ConfigureAwait(false))
+        {
+            old.Add(row);
+        }
+
+        await foreach (var row in table.QueryAsync<TableEntity>(
+            $"PartitionKey eq {TableKeys.Quote(Key(budget.Id))} and RowKey ge 'o|' and RowKey lt {TableKeys.Quote("o|" + outbox)}", select: ["PartitionKey", "RowKey", "PublishedAt"], cancellationToken: ct).ConfigureAwait(false))
+        {
+            // An event never delivered stays (its publish index still points at it).
+            if (row.GetDateTimeOffset("PublishedAt") is not null)
+            {
+                old.Add(row);
+            }
+        }
+
+        foreach (var chunk in old.Chunk(100))
+        {
+            await table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), ct).ConfigureAwait(false);
+        }
+
+        _retentionRuns[budget.Id] = now;
     }
 
     private abstract record HoldUpdate
     {
         public sealed record Updated : HoldUpdate;
 
-        public sealed record NotActive(string? Status) : HoldUpdate;
+        /// <param name="SettledByThisEvent">It was settled, by the very event now settling it again (a retry).</param>
+        public sealed record NotActive(bool SettledByThisEvent) : HoldUpdate;
 
-        /// <summary>The hold is direct (or already folded): the caller goes through the period row.</summary>
+        /// <summary>The hold is direct (or already folded), or the change must go through the period row: the caller does that.</summary>
         public sealed record Direct : HoldUpdate;
     }
 
-    /// <summary>Changes an active, unfolded leased hold on its own row (ETag-guarded against a concurrent fold).</summary>
-    private async Task<HoldUpdate> UpdateLeasedHoldAsync(Budget budget, string holdRef, string reservationId, Action<TableEntity> change, CancellationToken ct)
+    /// <summary>
+    /// Changes an active, unfolded leased hold on its own row (ETag-guarded against a concurrent fold). When
+    /// <paramref name="change"/> declines (an overrun that must reach the period row), answers <see cref="HoldUpdate.Direct"/>.
+    /// </summary>
+    private async Task<HoldUpdate> UpdateLeasedHoldAsync(Budget budget, string holdRef, string reservationId, string? eventId, Func<TableEntity, bool> change, CancellationToken ct)
     {
         if (holdRef == DirectHold)
         {
@@ -369,25 +487,33 @@ public sealed partial class TableBudgetLedger
         for (var attempt = 1; ; attempt++)
         {
             var hold = await ReadHoldAsync(table, budget.Id, holdRef, reservationId, ct).ConfigureAwait(false);
-            if (hold is null || hold.GetBoolean("Folded") == true)
+            if (hold is null)
             {
-                return hold is null ? new HoldUpdate.NotActive(null) : new HoldUpdate.Direct();
+                return new HoldUpdate.NotActive(false);
             }
 
             if (hold.GetString("Status") != nameof(ReservationStatus.Active))
             {
-                return new HoldUpdate.NotActive(hold.GetString("Status"));
+                return new HoldUpdate.NotActive(eventId is not null && SettledBy(hold, eventId));
             }
 
-            change(hold);
+            if (hold.GetBoolean("Folded") == true || !change(hold))
+            {
+                return new HoldUpdate.Direct();
+            }
+
             try
             {
                 await table.UpdateEntityAsync(hold, hold.ETag, TableUpdateMode.Replace, ct).ConfigureAwait(false);
                 return new HoldUpdate.Updated();
             }
-            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < MaxAttempts)
+            catch (RequestFailedException ex) when (ex.Status == 412)
             {
                 // Folded (or changed) between our read and write: read again and take the right path.
+                if (attempt >= MaxAttempts)
+                {
+                    throw new BudgetContentionException(budget.Id, ex);
+                }
             }
         }
     }

@@ -10,10 +10,12 @@ namespace ControlPlane.Azure.Budgets;
 /// <summary>
 /// Budget money on Table storage. Everything about one budget lives in one partition (its id): the period row
 /// (<c>p|{period}</c>: spent, reserved, leased, kill switch, thresholds already announced), lease rows
-/// (<c>l|{period}|{leaseId}</c>), one hold row per reservation (<c>h|{leaseId or -}|{reservationId}</c>), one
-/// marker per post-hoc charge (<c>c|{period}|{eventId}</c>) and the outbox (<c>o|{period}|{event}</c>). Every
-/// change is one entity group transaction guarded by ETags, so it lands whole or not at all, from any number of
-/// instances.
+/// (<c>l|{period}|{leaseId}</c>), one hold row per reservation (<c>h|{leaseId or -}|{reservationId}</c>) with
+/// an index row by due time (<c>x|{ticks}|…</c>: when an active hold expires, or when a finished one may go), one
+/// marker per post-hoc charge (<c>c|{day}|{eventId}</c>), the outbox (<c>o|{period}|{event}</c>) and an index of
+/// what it has not yet published (<c>q|…</c>). Every change is one entity group transaction guarded by ETags, so
+/// it lands whole or not at all, from any number of instances; every timer reads an index range, never the
+/// partition.
 /// <para>
 /// <b>Invariant.</b> spent + reserved + leased ≤ the block threshold, checked whenever money leaves the free
 /// headroom (a lease, or a direct hold); a lease covers every hold it issued until it is folded back.
@@ -27,13 +29,22 @@ namespace ControlPlane.Azure.Budgets;
 /// sweep folds it: settled holds become spend, still-active holds become direct holds, the rest is returned.
 /// </para>
 /// </summary>
-public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider time, LeaseOptions leases) : IBudgetLedger
+public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider time, LeaseOptions leases, BudgetOptions? retention = null) : IBudgetLedger
 {
     public const string TableName = "BudgetLedger";
     public const string DirectHold = "-";
     private const int MaxAttempts = 400;
     private const int MaxChargesPerTransaction = 90;
     private const int MaxHoldsPerTransaction = 90;
+
+    /// <summary>Holds folded per transaction: each carries its index row, beside the lease, period and outbox rows.</summary>
+    private const int MaxFoldsPerTransaction = 45;
+    /// <summary>Due index entries one sweep handles per budget; the rest wait a minute for the next run.</summary>
+    private const int MaxSweepPerRun = 1000;
+    private static readonly TimeSpan RetentionInterval = TimeSpan.FromHours(1);
+    private readonly BudgetOptions _retention = retention ?? new BudgetOptions();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _retentionRuns = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), GroupCommit<BudgetCharge, bool>> _charges = new();
 
     /// <summary>Lease only while the free headroom is at least this many times the lease: near the limit, go direct.</summary>
     private const decimal HeadroomPerLease = 4;
@@ -51,7 +62,7 @@ public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider
         }
 
         // Leased holds that already settled or were released are still inside "leased" until their lease is
-        // folded: show them as what they are.
+        // folded: show them as what they are (an overrun's excess is already in the period's spend).
         var spent = state.SpentUsd;
         var reserved = state.ReservedUsd;
         await foreach (var lease in table.QueryAsync<TableEntity>(RangeFilter(budget.Id, $"l|{window.Key}|"), cancellationToken: cancellationToken).ConfigureAwait(false))
@@ -62,7 +73,7 @@ public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider
                 if (hold.GetString("Status") != nameof(ReservationStatus.Active))
                 {
                     reserved -= Money(hold, "CeilingUsd");
-                    spent += hold.GetString("ActualUsd") is { } actual ? UsageEntityMapper.ParseMoney(actual) : 0m;
+                    spent += Money(hold, "ActualUsd") - Money(hold, "ExcessChargedUsd");
                 }
             }
         }
@@ -92,7 +103,11 @@ public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider
 
             period.ReservedUsd += ceilingUsd;
             var hold = NewHold(budget.Id, DirectHold, reservationId, window, ceilingUsd, expiresAt);
-            return Task.FromResult((new ReserveResult(ReserveDenial.None, remaining - ceilingUsd, DirectHold), new List<TableTransactionAction> { new(TableTransactionActionType.Add, hold) }));
+            return Task.FromResult((new ReserveResult(ReserveDenial.None, remaining - ceilingUsd, DirectHold), new List<TableTransactionAction>
+            {
+                new(TableTransactionActionType.Add, hold),
+                new(TableTransactionActionType.Add, DueIndex(budget.Id, expiresAt, DirectHold, reservationId)),
+            }));
         }, cancellationToken);
 
     private static TableEntity NewHold(string budgetId, string holdRef, string reservationId, PeriodWindow window, decimal ceilingUsd, DateTimeOffset expiresAt) =>
@@ -105,36 +120,67 @@ public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider
             ["Folded"] = holdRef == DirectHold,
         };
 
+    /// <summary>
+    /// The index row that brings a hold back to the sweep at <paramref name="due"/>: when an active hold expires,
+    /// or when a finished one's retention ends. Holds inside a lease get theirs when the lease is folded.
+    /// </summary>
+    private static TableEntity DueIndex(string budgetId, DateTimeOffset due, string holdRef, string reservationId) =>
+        new(Key(budgetId), DueKey(due, holdRef, reservationId)) { ["HoldRowKey"] = HoldKey(holdRef, reservationId) };
+
     public async Task<SettleResult> SettleAsync(Budget budget, PeriodWindow window, string holdRef, string reservationId, string eventId, decimal actualUsd, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        // A hold still inside its lease settles on its own row: no contention with anyone else's call.
-        var leased = await UpdateLeasedHoldAsync(budget, holdRef, reservationId, hold =>
+        // A hold still inside its lease settles on its own row: no contention with anyone else's call. Unless the
+        // call cost more than its ceiling: then the excess must reach the budget's spend, and its kill switch, now.
+        var leased = await UpdateLeasedHoldAsync(budget, holdRef, reservationId, eventId, hold =>
         {
+            if (actualUsd > Money(hold, "CeilingUsd"))
+            {
+                return false;
+            }
+
             hold["Status"] = nameof(ReservationStatus.Settled);
             hold["ActualUsd"] = UsageEntityMapper.Money(actualUsd);
             hold["EventId"] = eventId;
+            return true;
         }, cancellationToken).ConfigureAwait(false);
         return leased switch
         {
             HoldUpdate.Updated => SettleResult.Settled,
-            HoldUpdate.NotActive { Status: nameof(ReservationStatus.Settled) } => SettleResult.AlreadySettled,
+            HoldUpdate.NotActive { SettledByThisEvent: true } => SettleResult.AlreadySettled,
             HoldUpdate.NotActive => SettleResult.NotActive,
             _ => await SettleDirectAsync(budget, window, holdRef, reservationId, eventId, actualUsd, now, cancellationToken).ConfigureAwait(false),
         };
     }
 
+    /// <summary>
+    /// Settles through the period row, in one transaction with it. A direct (or folded) hold: its ceiling leaves
+    /// the reserved total and the actual cost joins the spend. A hold still inside its lease whose call cost more
+    /// than its ceiling: the excess joins the spend now, so a hard budget trips before the response however many
+    /// leases are issuing; the fold later adds only the part the lease covered.
+    /// </summary>
     private Task<SettleResult> SettleDirectAsync(Budget budget, PeriodWindow window, string holdRef, string reservationId, string eventId, decimal actualUsd, DateTimeOffset now, CancellationToken cancellationToken) =>
         MutateAsync<SettleResult>(budget, window, async (table, period) =>
         {
             var hold = await ReadHoldAsync(table, budget.Id, holdRef, reservationId, cancellationToken).ConfigureAwait(false);
             if (hold is null || hold.GetString("Status") != nameof(ReservationStatus.Active))
             {
-                return (hold?.GetString("Status") == nameof(ReservationStatus.Settled) ? SettleResult.AlreadySettled : SettleResult.NotActive, []);
+                return (SettledBy(hold, eventId) ? SettleResult.AlreadySettled : SettleResult.NotActive, []);
             }
 
             var before = period.SpentUsd;
-            period.ReservedUsd -= UsageEntityMapper.ParseMoney(hold.GetString("CeilingUsd"));
-            period.SpentUsd += actualUsd;
+            var ceiling = Money(hold, "CeilingUsd");
+            if (hold.GetBoolean("Folded") == true)
+            {
+                period.ReservedUsd -= ceiling;
+                period.SpentUsd += actualUsd;
+            }
+            else
+            {
+                var excess = Math.Max(0m, actualUsd - ceiling);
+                period.SpentUsd += excess;
+                hold["ExcessChargedUsd"] = UsageEntityMapper.Money(excess);
+            }
+
             hold["Status"] = nameof(ReservationStatus.Settled);
             hold["ActualUsd"] = UsageEntityMapper.Money(actualUsd);
             hold["EventId"] = eventId;
@@ -143,18 +189,25 @@ public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider
             return (SettleResult.Settled, actions);
         }, cancellationToken);
 
+    private static bool SettledBy(TableEntity? hold, string eventId) =>
+        hold?.GetString("Status") == nameof(ReservationStatus.Settled) && hold.GetString("EventId") == eventId;
+
     public async Task<bool> ReleaseAsync(Budget budget, PeriodWindow window, string holdRef, string reservationId, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        var leased = await UpdateLeasedHoldAsync(budget, holdRef, reservationId, hold => hold["Status"] = nameof(ReservationStatus.Released), cancellationToken).ConfigureAwait(false);
+        var leased = await UpdateLeasedHoldAsync(budget, holdRef, reservationId, null, hold =>
+        {
+            hold["Status"] = nameof(ReservationStatus.Released);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
         return leased switch
         {
             HoldUpdate.Updated => true,
             HoldUpdate.NotActive => false,
-            _ => await ReleaseDirectAsync(budget, window, holdRef, reservationId, cancellationToken).ConfigureAwait(false),
+            _ => await ReleaseDirectAsync(budget, window, holdRef, reservationId, ReservationStatus.Released, cancellationToken).ConfigureAwait(false),
         };
     }
 
-    private Task<bool> ReleaseDirectAsync(Budget budget, PeriodWindow window, string holdRef, string reservationId, CancellationToken cancellationToken) =>
+    private Task<bool> ReleaseDirectAsync(Budget budget, PeriodWindow window, string holdRef, string reservationId, ReservationStatus status, CancellationToken cancellationToken) =>
         MutateAsync<bool>(budget, window, async (table, period) =>
         {
             var hold = await ReadHoldAsync(table, budget.Id, holdRef, reservationId, cancellationToken).ConfigureAwait(false);
@@ -163,34 +216,47 @@ public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider
                 return (false, []);
             }
 
-            period.ReservedUsd -= UsageEntityMapper.ParseMoney(hold.GetString("CeilingUsd"));
-            hold["Status"] = nameof(ReservationStatus.Released);
+            period.ReservedUsd -= Money(hold, "CeilingUsd");
+            hold["Status"] = status.ToString();
             return (true, [new TableTransactionAction(TableTransactionActionType.UpdateReplace, hold, hold.ETag)]);
         }, cancellationToken);
 
-    public async Task ChargeAsync(Budget budget, PeriodWindow window, IReadOnlyList<BudgetCharge> charges, DateTimeOffset now, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Post-hoc charges queue on this instance's committer for the budget period; whoever commits next writes all
+    /// that is queued (up to 90 charges) in one transaction, so a budget fed only post-hoc events is not held to
+    /// one row's update rate.
+    /// </summary>
+    public Task ChargeAsync(Budget budget, PeriodWindow window, IReadOnlyList<BudgetCharge> charges, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        foreach (var chunk in charges.DistinctBy(c => c.EventId).Chunk(MaxChargesPerTransaction))
+        var committer = _charges.GetOrAdd((budget.Id, window.Key), _ => new GroupCommit<BudgetCharge, bool>(MaxChargesPerTransaction,
+            (batch, ct) => CommitChargesAsync(budget, window, batch, ct)));
+        return Task.WhenAll(charges.DistinctBy(c => c.EventId).Select(c => committer.SubmitAsync(c, cancellationToken)));
+    }
+
+    private async Task CommitChargesAsync(Budget budget, PeriodWindow window, IReadOnlyList<GroupCommit<BudgetCharge, bool>.Entry> batch, CancellationToken ct)
+    {
+        var unique = batch.DistinctBy(e => e.Item.EventId).Select(e => e.Item).ToList();
+        await MutateAsync<bool>(budget, window, async (table, period) =>
         {
-            await MutateAsync<bool>(budget, window, async (table, period) =>
+            // Skip events already charged to this budget: a finished request must not charge twice.
+            var seen = await Task.WhenAll(unique.Select(async charge =>
+                (charge, (await table.GetEntityIfExistsAsync<TableEntity>(Key(budget.Id), ChargeKey(charge), ["RowKey"], ct).ConfigureAwait(false)).HasValue))).ConfigureAwait(false);
+            var fresh = seen.Where(s => !s.HasValue).Select(s => s.charge).ToList();
+            if (fresh.Count == 0)
             {
-                // Skip events already charged to this budget: a retried request must not charge twice.
-                var seen = await Task.WhenAll(chunk.Select(async charge =>
-                    (charge, (await table.GetEntityIfExistsAsync<TableEntity>(Key(budget.Id), ChargeKey(window, charge.EventId), ["RowKey"], cancellationToken).ConfigureAwait(false)).HasValue))).ConfigureAwait(false);
-                var fresh = seen.Where(s => !s.HasValue).Select(s => s.charge).ToList();
+                return (true, []);
+            }
 
-                if (fresh.Count == 0)
-                {
-                    return (true, []);
-                }
-
-                var before = period.SpentUsd;
-                period.SpentUsd += fresh.Sum(c => c.CostUsd);
-                var actions = fresh.Select(c => new TableTransactionAction(TableTransactionActionType.Add,
-                    new TableEntity(Key(budget.Id), ChargeKey(window, c.EventId)) { ["CostUsd"] = UsageEntityMapper.Money(c.CostUsd) })).ToList();
-                actions.AddRange(period.Cross(budget, window, before, now));
-                return (true, actions);
-            }, cancellationToken).ConfigureAwait(false);
+            var before = period.SpentUsd;
+            period.SpentUsd += fresh.Sum(c => c.CostUsd);
+            var actions = fresh.Select(c => new TableTransactionAction(TableTransactionActionType.Add,
+                new TableEntity(Key(budget.Id), ChargeKey(c)) { ["CostUsd"] = UsageEntityMapper.Money(c.CostUsd), ["PeriodKey"] = window.Key })).ToList();
+            actions.AddRange(period.Cross(budget, window, before, time.GetUtcNow()));
+            return (true, actions);
+        }, ct).ConfigureAwait(false);
+        foreach (var entry in batch)
+        {
+            entry.Done.TrySetResult(true);
         }
     }
 
@@ -204,20 +270,43 @@ public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider
 
             period.KillSwitch = KillSwitchState.Armed;
             period.KillSwitchSince = now;
-            return Task.FromResult((true, new List<TableTransactionAction> { period.Outbox(budget, window, BudgetEventTypes.KillSwitchReset, $"reset-{now.UtcTicks}", null, now) }));
+            return Task.FromResult((true, period.Outbox(budget, window, BudgetEventTypes.KillSwitchReset, $"reset-{now.UtcTicks}", null, now)));
         }, cancellationToken);
 
-    /// <summary>Every event in the outbox, newest first (admin view; a cross-partition scan).</summary>
-    public async Task<IReadOnlyList<BudgetEvent>> ListEventsAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// A page of the outbox: one budget's events (newest period first) or, without a budget, every budget's in
+    /// storage order. <paramref name="continuation"/> is the previous page's token.
+    /// </summary>
+    public async Task<(IReadOnlyList<BudgetEvent> Events, string? Next)> ListEventsAsync(string? budgetId, int limit, string? continuation, CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(cancellationToken).ConfigureAwait(false);
-        var events = new List<BudgetEvent>();
-        await foreach (var row in table.QueryAsync<TableEntity>("RowKey ge 'o|' and RowKey lt 'o}'", cancellationToken: cancellationToken).ConfigureAwait(false))
+        var filter = budgetId is null ? "RowKey ge 'o|' and RowKey lt 'o}'" : RangeFilter(budgetId, "o|");
+        await foreach (var page in table.QueryAsync<TableEntity>(filter, maxPerPage: limit, cancellationToken: cancellationToken).AsPages(continuation, limit).ConfigureAwait(false))
         {
-            events.Add(ToEvent(row));
+            return ([.. page.Values.Select(ToEvent)], page.ContinuationToken);
         }
 
-        return [.. events.OrderByDescending(e => e.Time)];
+        return ([], null);
+    }
+
+    /// <summary>
+    /// Events not yet delivered, of the given budgets: one key-range read of each budget's publish index, however
+    /// many events were published before.
+    /// </summary>
+    public async Task<IReadOnlyList<BudgetEvent>> ListUnpublishedAsync(IEnumerable<string> budgetIds, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(cancellationToken).ConfigureAwait(false);
+        var perBudget = await Task.WhenAll(budgetIds.Distinct(StringComparer.Ordinal).Select(async id =>
+        {
+            var events = new List<BudgetEvent>();
+            await foreach (var row in table.QueryAsync<TableEntity>(RangeFilter(id, "q|"), cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                events.Add(ToEvent(row) with { RowKey = "o|" + row.RowKey[2..] });
+            }
+
+            return events;
+        })).ConfigureAwait(false);
+        return [.. perBudget.SelectMany(e => e).OrderBy(e => e.Time)];
     }
 
     private static BudgetEvent ToEvent(TableEntity row) => new()
@@ -236,11 +325,22 @@ public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider
         RowKey = row.RowKey,
     };
 
-    /// <summary>Marks an outbox event as delivered.</summary>
+    /// <summary>Marks an outbox event as delivered and takes it off the publish index, in one transaction.</summary>
     public async Task MarkPublishedAsync(BudgetEvent budgetEvent, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(cancellationToken).ConfigureAwait(false);
-        await table.UpdateEntityAsync(new TableEntity(budgetEvent.PartitionKey, budgetEvent.RowKey) { ["PublishedAt"] = at.UtcDateTime }, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await table.SubmitTransactionAsync(
+            [
+                new TableTransactionAction(TableTransactionActionType.UpdateMerge, new TableEntity(budgetEvent.PartitionKey, budgetEvent.RowKey) { ["PublishedAt"] = at.UtcDateTime }, ETag.All),
+                new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(budgetEvent.PartitionKey, "q|" + budgetEvent.RowKey[2..]), ETag.All),
+            ], cancellationToken).ConfigureAwait(false);
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status == 404)
+        {
+            // Another instance's publisher marked it first: delivered, nothing left to do.
+        }
     }
 
     /// <summary>
@@ -266,10 +366,15 @@ public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider
                 await table.SubmitTransactionAsync(actions, ct).ConfigureAwait(false);
                 return result;
             }
-            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxAttempts)
+            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412)
             {
                 // Another writer changed the budget between our read and write. Back off with jitter so a crowd
                 // of writers spreads out. A plain delay, not TimeProvider: this waits on storage, not on the clock.
+                if (attempt >= MaxAttempts)
+                {
+                    throw new BudgetContentionException(budget.Id, ex);
+                }
+
                 await Task.Delay(Random.Shared.Next(1, Math.Min(50, 2 + attempt)), ct).ConfigureAwait(false);
             }
         }
@@ -294,11 +399,19 @@ public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider
     private static decimal Money(TableEntity entity, string property) =>
         entity.GetString(property) is { } value ? UsageEntityMapper.ParseMoney(value) : 0m;
 
-    private static string ChargeKey(PeriodWindow window, string eventId) => $"c|{window.Key}|{TableKeys.Escape(eventId)}";
+    /// <summary>By the day of the event's fixed charge time, so retention deletes old markers by key range.</summary>
+    private static string ChargeKey(BudgetCharge charge) =>
+        $"c|{charge.ChargeTime.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture)}|{TableKeys.Escape(charge.EventId)}";
+
+    private static string DueKey(DateTimeOffset due, string holdRef, string reservationId) =>
+        $"x|{due.UtcTicks.ToString("D19", CultureInfo.InvariantCulture)}|{holdRef}|{TableKeys.Escape(reservationId)}";
 
     /// <summary>The period row as read, with the changes a decision makes to it.</summary>
     private sealed class PeriodRow
     {
+        /// <summary>The outbox row and its entry in the publish index.</summary>
+        private static readonly string[] OutboxPrefixes = ["o|", "q|"];
+
         private readonly TableEntity _entity;
         private readonly bool _exists;
         private readonly decimal _spent;
@@ -359,7 +472,7 @@ public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider
                 {
                     Announced.Add(name);
                     var type = name == "block" && budget.Mode == BudgetMode.Hard ? BudgetEventTypes.KillSwitchTripped : BudgetEventTypes.ThresholdCrossed;
-                    actions.Add(Outbox(budget, window, type, name, name, now));
+                    actions.AddRange(Outbox(budget, window, type, name, name, now));
                 }
             }
 
@@ -372,20 +485,25 @@ public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider
             return actions;
         }
 
-        public TableTransactionAction Outbox(Budget budget, PeriodWindow window, string type, string discriminator, string? threshold, DateTimeOffset now) =>
-            new(TableTransactionActionType.Add, new TableEntity(_entity.PartitionKey, $"o|{window.Key}|{discriminator}")
-            {
-                ["Type"] = type,
-                ["BudgetId"] = budget.Id,
-                ["ScopeType"] = budget.Scope.Type.ToString(),
-                ["ScopeValue"] = budget.Scope.Value,
-                ["PeriodKey"] = window.Key,
-                ["Threshold"] = threshold,
-                ["SpentUsd"] = UsageEntityMapper.Money(SpentUsd),
-                ["LimitUsd"] = UsageEntityMapper.Money(budget.LimitUsd),
-                ["Time"] = now.UtcDateTime,
-                ["EventId"] = Guid.NewGuid().ToString(),
-            });
+        /// <summary>The outbox row and its twin in the publish index (<c>q|</c>), deleted once delivered.</summary>
+        public List<TableTransactionAction> Outbox(Budget budget, PeriodWindow window, string type, string discriminator, string? threshold, DateTimeOffset now)
+        {
+            var eventId = Guid.NewGuid().ToString();
+            return [.. OutboxPrefixes.Select(prefix => new TableTransactionAction(TableTransactionActionType.Add,
+                new TableEntity(_entity.PartitionKey, $"{prefix}{window.Key}|{discriminator}")
+                {
+                    ["Type"] = type,
+                    ["BudgetId"] = budget.Id,
+                    ["ScopeType"] = budget.Scope.Type.ToString(),
+                    ["ScopeValue"] = budget.Scope.Value,
+                    ["PeriodKey"] = window.Key,
+                    ["Threshold"] = threshold,
+                    ["SpentUsd"] = UsageEntityMapper.Money(SpentUsd),
+                    ["LimitUsd"] = UsageEntityMapper.Money(budget.LimitUsd),
+                    ["Time"] = now.UtcDateTime,
+                    ["EventId"] = eventId,
+                }))];
+        }
 
         public TableTransactionAction ToAction()
         {

@@ -7,6 +7,12 @@ namespace ControlPlane.Azure.Storage;
 /// <c>maxBatch</c>) in one storage round trip and completes every waiting caller. Under load, batches form by
 /// themselves; alone, a caller writes its own item at once. Each caller still returns only after its item is
 /// durable (or with the error that stopped it).
+/// <para>
+/// A commit belongs to every caller in its batch, not to the one who happens to run it: it runs without that
+/// caller's cancellation token, so one client hanging up can never fail the writes of the others. A caller that
+/// cancels stops waiting; an item already queued may still be written (a hold then expires with its TTL, a
+/// charge stays charged: both are safe, neither is lost).
+/// </para>
 /// </summary>
 /// <typeparam name="TItem">What a caller asks to write.</typeparam>
 /// <typeparam name="TResult">What each caller gets back.</typeparam>
@@ -29,7 +35,15 @@ public sealed class GroupCommit<TItem, TResult>(int maxBatch, Func<IReadOnlyList
         _queue.Enqueue(entry);
         while (!entry.Done.Task.IsCompleted)
         {
-            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            // Wait for the gate or for someone else to complete our entry, whichever comes first.
+            var gate = _gate.WaitAsync(cancellationToken);
+            if (await Task.WhenAny(gate, entry.Done.Task).ConfigureAwait(false) != gate)
+            {
+                ReleaseWhenAcquired(gate);
+                break;
+            }
+
+            await gate.ConfigureAwait(false);
             var batch = new List<Entry>(maxBatch);
             try
             {
@@ -40,7 +54,7 @@ public sealed class GroupCommit<TItem, TResult>(int maxBatch, Func<IReadOnlyList
 
                 if (batch.Count > 0)
                 {
-                    await commit(batch, cancellationToken).ConfigureAwait(false);
+                    await commit(batch, CancellationToken.None).ConfigureAwait(false);
                 }
             }
             catch (Exception ex)
@@ -57,6 +71,16 @@ public sealed class GroupCommit<TItem, TResult>(int maxBatch, Func<IReadOnlyList
             }
         }
 
-        return await entry.Done.Task.ConfigureAwait(false);
+        return await entry.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>A gate wait that lost the race to our completion must not keep the gate once it gets it.</summary>
+    private void ReleaseWhenAcquired(Task gate) =>
+        gate.ContinueWith(t =>
+        {
+            if (t.Status == TaskStatus.RanToCompletion)
+            {
+                _gate.Release();
+            }
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 }

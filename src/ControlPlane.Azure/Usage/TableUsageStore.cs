@@ -13,8 +13,9 @@ namespace ControlPlane.Azure.Usage;
 /// <para>
 /// Layout: partition <c>bNN</c> is a hash bucket of the event id (16 buckets), so idempotency depends only on the
 /// id, never on a timestamp, and ingest spreads over partitions instead of heating one (a partition serves about
-/// 2,000 entities/s). Each partition holds the events (<c>e|{id}</c>) and the rollup rows that count them
-/// (<c>r|{yyyyMMddHH}|{writeId}</c>).
+/// 2,000 entities/s). Each partition holds the events (<c>e|{id}</c>), the rollup rows that count them
+/// (<c>r|{yyyyMMddHH}|{writeId}</c>) and, until budgets have been charged with a write's events, one marker per
+/// write (<c>u|{writeId}</c>, listing its event ids): the index a crashed request is finished from.
 /// </para>
 /// <para>
 /// Events and their rollup rows are written in one entity group transaction, so the rollups can never disagree
@@ -35,7 +36,7 @@ public sealed class TableUsageStore(TableProvider tables) : IUsageStore
     /// Events per transaction, leaving room for rollup rows. Bounded fields keep an event entity under ~20 KB,
     /// so 90 events stay far below the 4 MiB transaction payload limit.
     /// </summary>
-    internal const int MaxEventsPerTransaction = 90;
+    internal const int MaxEventsPerTransaction = 89;
 
     /// <summary>A string property holds at most 64 KiB (32K UTF-16 characters); rollup JSON is split below that.</summary>
     private const int MaxRollupJsonChars = 30_000;
@@ -64,10 +65,22 @@ public sealed class TableUsageStore(TableProvider tables) : IUsageStore
     {
         for (var attempt = 1; pending.Count > 0; attempt++)
         {
+            var writeId = Guid.NewGuid().ToString("N");
             var batch = new List<TableTransactionAction>(MaxEntitiesPerTransaction);
-            batch.AddRange(pending.Select(i => new TableTransactionAction(
-                TableTransactionActionType.Add, UsageEntityMapper.ToEntity(partition, EventRowKey(events[i].Event.Id), events[i]))));
+            batch.AddRange(pending.Select(i =>
+            {
+                var entity = UsageEntityMapper.ToEntity(partition, EventRowKey(events[i].Event.Id), events[i]);
+                entity["WriteId"] = writeId;
+                return new TableTransactionAction(TableTransactionActionType.Add, entity);
+            }));
             batch.AddRange(RollupEntities(partition, pending.Select(i => events[i])).Select(r => new TableTransactionAction(TableTransactionActionType.Add, r)));
+            var marker = new TableEntity(partition, PendingRowKey(writeId)) { ["Ids"] = JsonSerializer.Serialize(pending.Select(i => events[i].Event.Id), Json) };
+            if (events[pending[0]].Event.RecordedAt is { } recordedAt)
+            {
+                marker["RecordedAt"] = recordedAt.UtcDateTime;
+            }
+
+            batch.Add(new TableTransactionAction(TableTransactionActionType.Add, marker));
 
             if (batch.Count > MaxEntitiesPerTransaction)
             {
@@ -84,7 +97,7 @@ public sealed class TableUsageStore(TableProvider tables) : IUsageStore
                 foreach (var i in pending)
                 {
                     var cost = events[i].Cost;
-                    outcomes[i] = new RecordOutcome(events[i].Event.Id, RecordStatus.Recorded, cost.TotalUsd, cost.Unpriced);
+                    outcomes[i] = new RecordOutcome(events[i].Event.Id, RecordStatus.Recorded, cost.TotalUsd, cost.Unpriced, events[i], PendingToken(partition, writeId));
                 }
 
                 return;
@@ -99,9 +112,9 @@ public sealed class TableUsageStore(TableProvider tables) : IUsageStore
                     throw;
                 }
 
-                foreach (var (index, stored) in duplicates)
+                foreach (var (index, stored, budgetsPending) in duplicates)
                 {
-                    outcomes[index] = new RecordOutcome(events[index].Event.Id, RecordStatus.Duplicate, stored.Cost.TotalUsd, stored.Cost.Unpriced);
+                    outcomes[index] = new RecordOutcome(events[index].Event.Id, RecordStatus.Duplicate, stored.Cost.TotalUsd, stored.Cost.Unpriced, stored, budgetsPending);
                 }
 
                 pending = [.. pending.Except(duplicates.Select(d => d.Index))];
@@ -109,16 +122,84 @@ public sealed class TableUsageStore(TableProvider tables) : IUsageStore
         }
     }
 
-    private static async Task<List<(int Index, PricedUsageEvent Stored)>> FindExistingAsync(
+    /// <summary>Ids already in the ledger, as recorded, with the write still waiting for budgets if there is one.</summary>
+    private static async Task<List<(int Index, PricedUsageEvent Stored, string? BudgetsPending)>> FindExistingAsync(
         TableClient table, string partition, List<int> candidates, IReadOnlyList<PricedUsageEvent> events, CancellationToken ct)
     {
         var found = await Task.WhenAll(candidates.Select(async i =>
         {
             var response = await table.GetEntityIfExistsAsync<TableEntity>(partition, EventRowKey(events[i].Event.Id), cancellationToken: ct).ConfigureAwait(false);
-            return (Index: i, Stored: response.HasValue ? UsageEntityMapper.FromEntity(response.Value!) : null);
+            if (!response.HasValue)
+            {
+                return (Index: i, Stored: (PricedUsageEvent?)null, BudgetsPending: (string?)null);
+            }
+
+            var entity = response.Value!;
+            string? pending = null;
+            if (entity.GetString("WriteId") is { } writeId
+                && (await table.GetEntityIfExistsAsync<TableEntity>(partition, PendingRowKey(writeId), ["RowKey"], ct).ConfigureAwait(false)).HasValue)
+            {
+                pending = PendingToken(partition, writeId);
+            }
+
+            return (Index: i, Stored: UsageEntityMapper.FromEntity(entity), BudgetsPending: pending);
         })).ConfigureAwait(false);
-        return [.. found.Where(f => f.Stored is not null).Select(f => (f.Index, f.Stored!))];
+        return [.. found.Where(f => f.Stored is not null).Select(f => (f.Index, f.Stored!, f.BudgetsPending))];
     }
+
+    public async Task<IReadOnlyList<string>> ListBudgetsPendingAsync(DateTimeOffset recordedBefore, int max, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
+        var perBucket = await Task.WhenAll(Partitions().Select(async partition =>
+        {
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {"u|"} and RowKey lt {"u}"} and RecordedAt lt {recordedBefore.UtcDateTime}");
+            var tokens = new List<string>();
+            await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                tokens.Add(PendingToken(partition, row.RowKey[2..]));
+                if (tokens.Count >= max)
+                {
+                    break;
+                }
+            }
+
+            return tokens;
+        })).ConfigureAwait(false);
+        return [.. perBucket.SelectMany(t => t).Take(max)];
+    }
+
+    public async Task<IReadOnlyList<PricedUsageEvent>> ReadBudgetsPendingAsync(string pendingWrite, CancellationToken cancellationToken = default)
+    {
+        var (partition, writeId) = ParsePendingToken(pendingWrite);
+        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
+        var marker = await table.GetEntityIfExistsAsync<TableEntity>(partition, PendingRowKey(writeId), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!marker.HasValue)
+        {
+            return [];
+        }
+
+        var ids = JsonSerializer.Deserialize<List<string>>(marker.Value!.GetString("Ids"), Json) ?? [];
+        var found = await Task.WhenAll(ids.Select(async id =>
+            await table.GetEntityIfExistsAsync<TableEntity>(partition, EventRowKey(id), cancellationToken: cancellationToken).ConfigureAwait(false))).ConfigureAwait(false);
+        return [.. found.Where(f => f.HasValue).Select(f => UsageEntityMapper.FromEntity(f.Value!))];
+    }
+
+    public async Task CompleteBudgetsPendingAsync(IEnumerable<string> pendingWrites, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(pendingWrites.Select(async token =>
+        {
+            var (partition, writeId) = ParsePendingToken(token);
+            await table.DeleteEntityAsync(partition, PendingRowKey(writeId), ETag.All, cancellationToken).ConfigureAwait(false);
+        })).ConfigureAwait(false);
+    }
+
+    private static string PendingRowKey(string writeId) => "u|" + writeId;
+
+    private static string PendingToken(string partition, string writeId) => partition + "|" + writeId;
+
+    private static (string Partition, string WriteId) ParsePendingToken(string token) =>
+        token.IndexOf('|', StringComparison.Ordinal) is var bar and > 0 ? (token[..bar], token[(bar + 1)..]) : throw new ArgumentException("Not a pending write.", nameof(token));
 
     private static IEnumerable<TableEntity> RollupEntities(string partition, IEnumerable<PricedUsageEvent> events)
     {

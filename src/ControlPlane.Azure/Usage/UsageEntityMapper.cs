@@ -57,6 +57,12 @@ internal static class UsageEntityMapper
             entity["LatencyMs"] = latency;
         }
 
+        if (e.RecordedAt is { } recordedAt)
+        {
+            entity["RecordedAt"] = recordedAt.UtcDateTime;
+            entity["Late"] = e.Late;
+        }
+
         if (cost.TierAboveInputTokens is { } tier)
         {
             entity["TierAboveInputTokens"] = tier;
@@ -93,6 +99,8 @@ internal static class UsageEntityMapper
             Tags = entity.GetString("Tags") is { } tags ? JsonSerializer.Deserialize<Dictionary<string, string>>(tags, Json) : null,
             LatencyMs = entity.GetInt64("LatencyMs"),
             Status = entity.GetString("Status"),
+            RecordedAt = entity.GetDateTimeOffset("RecordedAt"),
+            Late = entity.GetBoolean("Late") ?? false,
         };
         var cost = new UsageCost(
             ParseMoney(entity.GetString("CostUsd")),

@@ -25,4 +25,5 @@ public static class BatchErrors
     public const string BatchCancelled = "batch_cancelled";
     public const string BatchFailed = "batch_failed";
     public const string UploadRefused = "batch_upload_refused";
+    public const string ReservationNotLive = "batch_reservation_not_live";
 }

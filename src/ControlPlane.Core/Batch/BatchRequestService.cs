@@ -38,9 +38,12 @@ public sealed class BatchRequestService(
             return new SubmitOutcome.Unpriced(submission.Attribution.Model);
         }
 
-        // The batch ceiling is spend from now on: reserve it for as long as the request may wait and run.
+        // The batch ceiling is spend from now on: reserve it for as long as the request may wait and run. Only the
+        // request's own usage event settles it, and no client can release it apart from the request.
+        var id = submission.Id ?? "breq_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
         var authorization = await budgets.AuthorizeAsync(
-            new AuthorizeCall(submission.Attribution, batchContext, submission.EstimatedInputTokens, submission.WorstCaseOutputTokens, options.ReservationLifetime),
+            new AuthorizeCall(submission.Attribution, batchContext, submission.EstimatedInputTokens, submission.WorstCaseOutputTokens, options.ReservationLifetime,
+                BatchRequest.UsageEventIdFor(id)),
             sheet, cancellationToken).ConfigureAwait(false);
         if (!authorization.Allowed)
         {
@@ -49,7 +52,7 @@ public sealed class BatchRequestService(
 
         var request = new BatchRequest
         {
-            Id = submission.Id ?? "breq_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)),
+            Id = id,
             Team = submission.Attribution.Team,
             Feature = submission.Attribution.Feature,
             User = submission.Attribution.User,

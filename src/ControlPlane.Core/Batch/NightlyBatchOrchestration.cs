@@ -82,6 +82,9 @@ public sealed class NightlyBatchOrchestration(
         }
     }
 
+    /// <summary>Azure OpenAI's batch completion window: a request sent tonight may run and settle until then.</summary>
+    private static readonly TimeSpan BatchWindow = TimeSpan.FromHours(24);
+
     private async Task<StepOutcome> CollectAsync(StepContext context, NightlyBatchState state, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -155,6 +158,13 @@ public sealed class NightlyBatchOrchestration(
                 continue;
             }
 
+            // Never send a request without money held for it until its batch window has closed.
+            if (!await budgets.IsLiveUntilAsync(request.ReservationId, time.GetUtcNow() + BatchWindow, cancellationToken).ConfigureAwait(false))
+            {
+                await FailWithoutReservationAsync(request, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
             var attribution = new CallAttribution(request.Team, request.Feature, request.User, request.Environment, request.Model, request.App);
             if (!blocked.TryGetValue(attribution, out var isBlocked))
             {
@@ -172,6 +182,24 @@ public sealed class NightlyBatchOrchestration(
         }
 
         return kept;
+    }
+
+    /// <summary>A pending request whose reservation expired or is gone fails with nothing charged; its client may submit it again.</summary>
+    private async Task FailWithoutReservationAsync(BatchRequest request, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await requests.TryReplaceAsync(request, request with
+        {
+            Status = BatchRequestStatus.Failed,
+            LastError = new BatchRequestError(BatchErrors.ReservationNotLive,
+                "The request's reservation would not outlive tonight's batch window (it expired or was released); it was not sent and nothing was charged. Submit it again."),
+            UpdatedAt = now,
+            CompletedAt = now,
+        }, cancellationToken).ConfigureAwait(false);
+        if (request.ReservationId is not null)
+        {
+            await budgets.ReleaseAsync(request.ReservationId, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task AddGroupAsync(string runId, NightlyBatchState state, string deployment, MemoryStream file, int lines, CancellationToken cancellationToken)

@@ -54,8 +54,10 @@ public sealed class AuthorizeRequest
     }
 }
 
-/// <summary>A validated call to authorize. <paramref name="Lifetime"/> overrides the reservation TTL (deferred batch work holds its money for days).</summary>
-public sealed record AuthorizeCall(CallAttribution Attribution, PricingContext Pricing, long InputTokens, long MaxOutputTokens, TimeSpan? Lifetime = null);
+/// <summary>A validated call to authorize.</summary>
+/// <param name="Lifetime">Overrides the reservation TTL (deferred batch work holds its money for days).</param>
+/// <param name="ReservedForEventId">Server work only: the one usage event id that may settle the reservation; clients cannot release it.</param>
+public sealed record AuthorizeCall(CallAttribution Attribution, PricingContext Pricing, long InputTokens, long MaxOutputTokens, TimeSpan? Lifetime = null, string? ReservedForEventId = null);
 
 /// <summary>
 /// The answer to an authorization: a reservation, or a denial naming the budget that would be exceeded. A denial

@@ -69,12 +69,12 @@ public sealed class BudgetService(
             return Deny(DenialReasons.UnpricedModel, strict.Id, strict.Scope, null, 0);
         }
 
-        var reservationId = "res_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
         var expiresAt = now + (call.Lifetime ?? options.ReservationTtl);
+        var reservationId = reservations.NewId(expiresAt);
+        var held = new List<ReservationHold>();
         try
         {
             var tightest = decimal.MaxValue;
-            var held = new List<ReservationHold>();
             foreach (var budget in hard)
             {
                 var window = PeriodWindow.For(budget.Period, now);
@@ -93,15 +93,20 @@ public sealed class BudgetService(
 
             // Written after the holds, with where each lives. Should we crash before this, the app never got a
             // reservation id, and the ledger's sweep returns the orphaned holds when they expire.
+            var a = call.Attribution;
             await reservations.CreateAsync(new Reservation
             {
                 Id = reservationId,
                 CeilingUsd = worst.TotalCost,
                 ExpiresAt = expiresAt,
                 Holds = held,
-                Team = call.Attribution.Team,
-                Feature = call.Attribution.Feature,
-                Model = call.Attribution.Model,
+                Team = a.Team,
+                Feature = a.Feature,
+                Model = a.Model,
+                User = a.User,
+                Environment = a.Environment,
+                App = a.App,
+                ReservedForEventId = call.ReservedForEventId,
             }, cancellationToken).ConfigureAwait(false);
 
             return new AuthorizeResult
@@ -112,6 +117,12 @@ public sealed class BudgetService(
                 ExpiresAt = expiresAt,
                 MaxAffordableOutputTokens = tightest == decimal.MaxValue ? NoBudgetCap : sheet.MaxAffordableOutputTokens(call.Pricing, call.InputTokens, tightest),
             };
+        }
+        catch (BudgetContentionException)
+        {
+            // Storage answered, but a budget would not hold still: neither admit unreserved nor leave holds behind.
+            await ReleaseHoldsAsync(reservationId, Holds(held, all), now, CancellationToken.None).ConfigureAwait(false);
+            throw;
         }
         catch (Exception ex) when (isStorageOutage(ex))
         {
@@ -126,130 +137,162 @@ public sealed class BudgetService(
     }
 
     /// <summary>
-    /// Applies recorded usage to budgets: an event carrying an active reservation settles it on the budgets it
-    /// holds; every other matching budget (soft ones, or all when there is no reservation) is charged post hoc.
-    /// Idempotent by event id, so a retried request changes nothing.
+    /// Charges budgets with recorded usage (the ledger's copy of each event, never a re-posted payload). An event
+    /// that names a reservation made for it settles that reservation on the budgets it holds money on; every other
+    /// matching budget (soft ones, or all of them when the event settles nothing) is charged post hoc in the period
+    /// of the event's <see cref="UsageEvent.ChargeTime"/>. Idempotent by event id, so finishing a crashed request
+    /// again charges nothing twice.
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, bool>> ApplyUsageAsync(IReadOnlyList<PricedUsageEvent> events, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<string, UsageCharge>> ApplyUsageAsync(IReadOnlyList<PricedUsageEvent> events, CancellationToken cancellationToken = default)
     {
-        var breaches = new Dictionary<string, bool>(StringComparer.Ordinal);
+        var charges = new System.Collections.Concurrent.ConcurrentDictionary<string, UsageCharge>(StringComparer.Ordinal);
+        var settledBy = new System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal);
         var (all, _) = await GetDefinitionsAsync(cancellationToken).ConfigureAwait(false);
-        if (all.Count == 0)
-        {
-            return breaches;
-        }
-
         var now = time.GetUtcNow();
 
         // Reservations first, several at a time: each lives on its own rows, so one request's thousand settlements
         // need not queue behind each other. Which budgets each event settled decides what is charged post hoc below.
-        var settledBy = new System.Collections.Concurrent.ConcurrentDictionary<string, HashSet<string>>(StringComparer.Ordinal);
-        var breached = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(
             events.Where(e => e.Event.ReservationId is not null),
             new ParallelOptions { MaxDegreeOfParallelism = SettleParallelism, CancellationToken = cancellationToken },
             async (priced, ct) =>
             {
-                var (e, cost) = priced;
-                var settled = new HashSet<string>(StringComparer.Ordinal);
-                if (await reservations.GetAsync(e.ReservationId!, ct).ConfigureAwait(false) is { } reservation)
-                {
-                    breached[e.Id] = cost.TotalUsd > reservation.CeilingUsd;
-                    foreach (var hold in reservation.Holds)
-                    {
-                        if (all.FirstOrDefault(b => b.Id == hold.BudgetId) is not { } budget)
-                        {
-                            continue;
-                        }
-
-                        var window = new PeriodWindow(hold.PeriodKey, hold.PeriodStart, hold.PeriodEnd);
-                        var result = await ledger.SettleAsync(budget, window, hold.HoldRef, reservation.Id, e.Id, cost.TotalUsd, now, ct).ConfigureAwait(false);
-                        if (result != SettleResult.NotActive)
-                        {
-                            settled.Add(budget.Id);
-                        }
-                    }
-
-                    if (reservation.Status == ReservationStatus.Active)
-                    {
-                        await reservations.SetStatusAsync(reservation.Id, ReservationStatus.Settled, ct).ConfigureAwait(false);
-                    }
-                }
-
-                settledBy[e.Id] = settled;
+                var (outcome, settled, breach) = await SettleReservationAsync(priced, all, now, ct).ConfigureAwait(false);
+                charges[priced.Event.Id] = new UsageCharge(breach, outcome);
+                settledBy[priced.Event.Id] = settled;
             }).ConfigureAwait(false);
 
         var postHoc = new Dictionary<(string BudgetId, string PeriodKey), (Budget Budget, PeriodWindow Window, List<BudgetCharge> Charges)>();
         foreach (var (e, cost) in events)
         {
-            var attribution = new CallAttribution(e.Team, e.Feature, e.User, e.Environment, e.Model, e.App);
             var settled = settledBy.GetValueOrDefault(e.Id);
-            if (breached.TryGetValue(e.Id, out var breach))
+            foreach (var budget in all.Where(b => b.Covers(e.Attribution) && settled?.Contains(b.Id) != true))
             {
-                breaches[e.Id] = breach;
-            }
-
-            foreach (var budget in all.Where(b => b.Covers(attribution) && settled?.Contains(b.Id) != true))
-            {
-                // Spend counts in the period the call happened in.
-                var window = PeriodWindow.For(budget.Period, e.Timestamp);
+                // Enforcement on arrival: a late event counts in the period it arrived in, not the one it names.
+                var window = PeriodWindow.For(budget.Period, e.ChargeTime);
                 var key = (budget.Id, window.Key);
                 if (!postHoc.TryGetValue(key, out var group))
                 {
                     postHoc[key] = group = (budget, window, []);
                 }
 
-                group.Charges.Add(new BudgetCharge(e.Id, cost.TotalUsd));
+                group.Charges.Add(new BudgetCharge(e.Id, cost.TotalUsd, e.ChargeTime));
             }
         }
 
-        foreach (var (budget, window, charges) in postHoc.Values)
-        {
-            await ledger.ChargeAsync(budget, window, charges, now, cancellationToken).ConfigureAwait(false);
-        }
-
-        return breaches;
+        // Budgets are independent rows: charge them together (each group-commits with other requests' charges).
+        await Task.WhenAll(postHoc.Values.Select(g => ledger.ChargeAsync(g.Budget, g.Window, g.Charges, now, cancellationToken))).ConfigureAwait(false);
+        return charges;
     }
 
-    /// <summary>Returns a reservation's money (the call never reached the provider).</summary>
-    public async Task<ReservationStatus?> ReleaseAsync(string reservationId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Settles the event's reservation if, and only if, the reservation was made for this very call: same
+    /// attribution, still active, not settled by another event, not reserved for server work. Returns the budgets
+    /// it settled on (the rest are charged post hoc by the caller).
+    /// </summary>
+    private async Task<(ReservationOutcome Outcome, IReadOnlySet<string> Settled, bool Breach)> SettleReservationAsync(
+        PricedUsageEvent priced, IReadOnlyList<Budget> all, DateTimeOffset now, CancellationToken ct)
     {
-        var reservation = await reservations.GetAsync(reservationId, cancellationToken).ConfigureAwait(false);
+        var (e, cost) = priced;
+        var none = (IReadOnlySet<string>)new HashSet<string>();
+
+        // Expiry is judged at the event's arrival: finishing a crashed request later must not turn a settlement
+        // into a post-hoc charge.
+        var arrival = e.RecordedAt ?? now;
+        var reservation = await reservations.GetAsync(e.ReservationId!, ct).ConfigureAwait(false);
         if (reservation is null)
         {
-            return null;
+            return (ReservationOutcome.Unknown, none, false);
         }
 
-        if (reservation.Status != ReservationStatus.Active)
+        if (reservation.ReservedForEventId is { } owner && owner != e.Id)
         {
-            return reservation.Status;
+            return (ReservationOutcome.Owned, none, false);
         }
 
+        if (!reservation.IsFor(e.Attribution))
+        {
+            return (ReservationOutcome.Foreign, none, false);
+        }
+
+        if (reservation.SettledByEventId is null && reservation.StatusAt(arrival) == ReservationStatus.Active)
+        {
+            reservation = await reservations.ClaimAsync(reservation.Id, e.Id, arrival, ct).ConfigureAwait(false) ?? reservation;
+        }
+
+        if (reservation.SettledByEventId != e.Id)
+        {
+            return (reservation.StatusAt(arrival) switch
+            {
+                ReservationStatus.Released => ReservationOutcome.Released,
+                ReservationStatus.Expired => ReservationOutcome.Expired,
+                _ => ReservationOutcome.Reused,
+            }, none, false);
+        }
+
+        var settled = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var hold in reservation.Holds)
+        {
+            if (all.FirstOrDefault(b => b.Id == hold.BudgetId) is not { } budget)
+            {
+                continue;
+            }
+
+            var window = new PeriodWindow(hold.PeriodKey, hold.PeriodStart, hold.PeriodEnd);
+            var result = await ledger.SettleAsync(budget, window, hold.HoldRef, reservation.Id, e.Id, cost.TotalUsd, now, ct).ConfigureAwait(false);
+            if (result != SettleResult.NotActive)
+            {
+                settled.Add(budget.Id);
+            }
+        }
+
+        return (ReservationOutcome.Settled, settled, cost.TotalUsd > reservation.CeilingUsd);
+    }
+
+    /// <summary>
+    /// Returns a reservation's money (the call never reached the provider). Marked released first, atomically
+    /// against a settling event: exactly one of them wins. Returns the reservation's status afterwards.
+    /// </summary>
+    public async Task<ReservationStatus?> ReleaseAsync(string reservationId, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var reservation = await reservations.MarkReleasedAsync(reservationId, now, cancellationToken).ConfigureAwait(false);
+        if (reservation is null || reservation.StatusAt(now) != ReservationStatus.Released)
+        {
+            return reservation?.StatusAt(now);
+        }
+
+        // Also on a repeated release: the first may have stopped before its holds were returned.
         var (all, _) = await GetDefinitionsAsync(cancellationToken).ConfigureAwait(false);
-        await ReleaseHoldsAsync(reservationId, Holds(reservation.Holds, all), time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-        await reservations.SetStatusAsync(reservationId, ReservationStatus.Released, cancellationToken).ConfigureAwait(false);
+        await ReleaseHoldsAsync(reservationId, Holds(reservation.Holds, all), now, cancellationToken).ConfigureAwait(false);
         return ReservationStatus.Released;
     }
 
     /// <summary>
-    /// Returns every hold past its expiry to its budget (the ledger's sweep also folds finished leases and finds
-    /// holds whose reservation record was never written) and marks the records expired. Returns holds released.
+    /// True when the reservation is active and stays so until <paramref name="until"/>: server work (the nightly
+    /// batch) checks this before sending anything, so nothing runs without money held for it.
+    /// </summary>
+    public async Task<bool> IsLiveUntilAsync(string? reservationId, DateTimeOffset until, CancellationToken cancellationToken = default) =>
+        reservationId is not null
+        && await reservations.GetAsync(reservationId, cancellationToken).ConfigureAwait(false) is { } reservation
+        && reservation.StatusAt(until) == ReservationStatus.Active;
+
+    /// <summary>
+    /// Returns every hold past its expiry to its budget, folds finished leases (the ledger's sweep also finds holds
+    /// whose reservation record was never written) and applies each row kind's retention. Reads indexes, not
+    /// tables: the work is proportional to what is due. Returns holds released.
     /// </summary>
     public async Task<int> ExpireAsync(CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow();
         var (all, _) = await GetDefinitionsAsync(cancellationToken).ConfigureAwait(false);
         var released = 0;
-        foreach (var budget in all.Where(b => b.Mode == BudgetMode.Hard))
+        foreach (var budget in all)
         {
             released += await ledger.SweepAsync(budget, now, cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (var reservation in await reservations.ListExpiredAsync(now, cancellationToken).ConfigureAwait(false))
-        {
-            await reservations.SetStatusAsync(reservation.Id, ReservationStatus.Expired, cancellationToken).ConfigureAwait(false);
-        }
-
+        await reservations.DeleteExpiredBeforeAsync(now - options.ReservationRetention, cancellationToken).ConfigureAwait(false);
         return released;
     }
 

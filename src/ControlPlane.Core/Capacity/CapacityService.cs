@@ -13,7 +13,7 @@ public sealed class CapacityService(
     IGpuPoolStore pools,
     IScaleSetController scaleSets,
     BudgetService budgets,
-    IUsageStore usage,
+    UsageIngestService usage,
     TimeProvider time)
 {
     /// <summary>Running cost is recorded for at most this long at once (an instance that was down for days does not bill them).</summary>
@@ -133,7 +133,6 @@ public sealed class CapacityService(
             Tags = new Dictionary<string, string> { ["instances"] = capacity.ToString(CultureInfo.InvariantCulture) },
         };
         var priced = new PricedUsageEvent(e, new UsageCost(cost, 0, 0, 0, 0, 0, false, false, null, null));
-        await budgets.ApplyUsageAsync([priced], cancellationToken).ConfigureAwait(false);
-        await usage.RecordAsync([priced], cancellationToken).ConfigureAwait(false);
+        await usage.RecordPricedAsync([priced], cancellationToken).ConfigureAwait(false);
     }
 }

@@ -12,6 +12,19 @@ public interface IUsageStore
     /// </summary>
     Task<IReadOnlyList<RecordOutcome>> RecordAsync(IReadOnlyList<PricedUsageEvent> events, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Recorded writes whose events budgets have not been charged with yet, recorded before
+    /// <paramref name="recordedBefore"/> (an instance crashed between recording and charging). Reads an index,
+    /// not the ledger.
+    /// </summary>
+    Task<IReadOnlyList<string>> ListBudgetsPendingAsync(DateTimeOffset recordedBefore, int max, CancellationToken cancellationToken = default);
+
+    /// <summary>The recorded events of one write still waiting for budgets (empty when it was completed meanwhile).</summary>
+    Task<IReadOnlyList<PricedUsageEvent>> ReadBudgetsPendingAsync(string pendingWrite, CancellationToken cancellationToken = default);
+
+    /// <summary>Marks writes as charged to budgets; idempotent.</summary>
+    Task CompleteBudgetsPendingAsync(IEnumerable<string> pendingWrites, CancellationToken cancellationToken = default);
+
     /// <summary>The recorded event with this id, or null.</summary>
     Task<PricedUsageEvent?> GetAsync(string id, CancellationToken cancellationToken = default);
 
@@ -26,7 +39,12 @@ public interface IUsageStore
 }
 
 /// <summary>What happened to one posted event.</summary>
-public sealed record RecordOutcome(string Id, RecordStatus Status, decimal CostUsd, bool Unpriced);
+/// <param name="Stored">The event as recorded (for a duplicate: as first recorded, whatever this post said).</param>
+/// <param name="BudgetsPending">
+/// The write whose budget charges are still outstanding: set for an event recorded now, and for a duplicate whose
+/// first recording never got as far as charging budgets (its client is retrying after a crash). Null when done.
+/// </param>
+public sealed record RecordOutcome(string Id, RecordStatus Status, decimal CostUsd, bool Unpriced, PricedUsageEvent? Stored = null, string? BudgetsPending = null);
 
 public enum RecordStatus
 {

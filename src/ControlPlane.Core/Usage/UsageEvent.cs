@@ -43,6 +43,21 @@ public sealed record UsageEvent
     public long? LatencyMs { get; init; }
     public string? Status { get; init; }
 
+    /// <summary>When ControlPlane recorded the event (set at ingest, never by the client); null on events recorded before it was kept.</summary>
+    public DateTimeOffset? RecordedAt { get; init; }
+
+    /// <summary>
+    /// True when the event arrived later than the grace window after its <see cref="Timestamp"/>: accounting and
+    /// reports keep its own time, but budgets are charged in the period it arrived in (enforcement on arrival).
+    /// </summary>
+    public bool Late { get; init; }
+
+    /// <summary>The moment whose budget period this event is charged to: its arrival when late, else its own time.</summary>
+    public DateTimeOffset ChargeTime => Late && RecordedAt is { } arrived ? arrived : Timestamp;
+
+    /// <summary>Who a budget or kill switch sees this call as.</summary>
+    public Budgets.CallAttribution Attribution => new(Team, Feature, User, Environment, Model, App);
+
     /// <summary>The context the price sheet needs to price this call.</summary>
     public PricingContext PricingContext => new(Provider, Model, DeploymentType, Batch, Timestamp);
 }

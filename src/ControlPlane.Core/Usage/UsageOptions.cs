@@ -15,6 +15,14 @@ public sealed record UsageOptions
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan MaxClockSkew { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// An event older than this when it arrives is late: recorded at its own time for accounting, but charged to
+    /// the budgets' current period, so back-dating cannot slip spend past a daily, weekly or monthly limit.
+    /// Default 15 minutes.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan LateGrace { get; init; } = TimeSpan.FromMinutes(15);
+
     /// <summary>Most events in one <c>POST /api/usage</c>. Default 1,000.</summary>
     [Range(1, 1000)]
     public int MaxEventsPerRequest { get; init; } = 1000;

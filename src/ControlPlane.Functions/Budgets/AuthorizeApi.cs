@@ -25,7 +25,7 @@ public static class AuthorizeApi
             .RequireAuthorization(Policies.Ingest);
         api.MapDelete("/reservations/{id}", ReleaseAsync)
             .WithName(FunctionCatalog.ReleaseReservation)
-            .WithSummary("Release a reservation whose call never reached the provider; its money returns at once.")
+            .WithSummary("Release a reservation whose call never reached the provider; its money returns at once. 409 reservation_owned_by_batch_request for a deferrable request's reservation.")
             .RequireAuthorization(Policies.Ingest);
         return app;
     }
@@ -58,6 +58,14 @@ public static class AuthorizeApi
         if (reservation is null || !http.User.GetCaller().MayActForTeam(reservation.Team))
         {
             return Problems.NotFoundOf(BudgetErrors.ReservationNotFound, $"Reservation '{id}'");
+        }
+
+        if (reservation.ReservedForEventId is not null)
+        {
+            // A deferrable request's money is its own: releasing it apart from the request would let the request
+            // run with nothing held. Cancelling the request releases it.
+            return Problems.Of(StatusCodes.Status409Conflict, BudgetErrors.ReservationOwned,
+                "This reservation belongs to a deferrable request; cancel the request (DELETE /api/batch/requests/{id}) instead.");
         }
 
         var status = await budgets.ReleaseAsync(id, cancellationToken);

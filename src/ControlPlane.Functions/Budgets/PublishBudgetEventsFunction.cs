@@ -6,9 +6,10 @@ namespace ControlPlane.Functions.Budgets;
 
 /// <summary>
 /// Every 30 seconds: sends outbox events that have not reached Event Grid yet, then marks them published. An
-/// unreachable topic fails the invocation and the events wait for the next run; nothing is lost.
+/// unreachable topic fails the invocation and the events wait for the next run; nothing is lost. Events of a budget
+/// deleted before they were delivered stay in the outbox (<c>GET /api/events</c>) undelivered.
 /// </summary>
-public sealed class PublishBudgetEventsFunction(TableBudgetLedger outbox, IEventPublisher publisher, TimeProvider time) : IFunctionHandler
+public sealed class PublishBudgetEventsFunction(TableBudgetLedger outbox, BudgetService budgets, IEventPublisher publisher, TimeProvider time) : IFunctionHandler
 {
     private const int MaxPerSend = 100;
 
@@ -19,7 +20,9 @@ public sealed class PublishBudgetEventsFunction(TableBudgetLedger outbox, IEvent
             return FunctionResult.Completed(new { published = 0 }, "No Event Grid topic configured; events stay in the outbox (GET /api/events).");
         }
 
-        var pending = (await outbox.ListEventsAsync(cancellationToken).ConfigureAwait(false)).Where(e => e.PublishedAt is null).OrderBy(e => e.Time).ToList();
+        // One read of each budget's publish index: what is waiting, not the whole outbox.
+        var (all, _) = await budgets.GetDefinitionsAsync(cancellationToken).ConfigureAwait(false);
+        var pending = await outbox.ListUnpublishedAsync(all.Select(b => b.Id), cancellationToken).ConfigureAwait(false);
         foreach (var batch in pending.Chunk(MaxPerSend))
         {
             await publisher.PublishAsync(batch, cancellationToken).ConfigureAwait(false);

@@ -1,14 +1,19 @@
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Hosting;
+using ControlPlane.Usage;
 
 namespace ControlPlane.Functions.Budgets;
 
-/// <summary>Every minute: reservations past their TTL give their money back, so a crashed client never leaves phantom spend.</summary>
-public sealed class ReservationExpirySweepFunction(BudgetService budgets) : IFunctionHandler
+/// <summary>
+/// Every minute: reservations past their TTL give their money back, so a crashed client never leaves phantom spend;
+/// usage an instance recorded but stopped before charging to budgets is charged; old rows go by their retention.
+/// </summary>
+public sealed class ReservationExpirySweepFunction(BudgetService budgets, UsageIngestService usage) : IFunctionHandler
 {
     public async Task<FunctionResult> InvokeAsync(FunctionInvocation invocation, CancellationToken cancellationToken)
     {
+        var charged = await usage.ApplyPendingAsync(cancellationToken).ConfigureAwait(false);
         var expired = await budgets.ExpireAsync(cancellationToken).ConfigureAwait(false);
-        return FunctionResult.Completed(new { expired }, $"Released {expired} expired reservations.");
+        return FunctionResult.Completed(new { expired, charged }, $"Released {expired} expired reservations; charged {charged} events a stopped instance had left uncharged.");
     }
 }

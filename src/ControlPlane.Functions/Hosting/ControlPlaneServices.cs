@@ -88,7 +88,9 @@ public static class ControlPlaneServices
         services.AddOptions<UsageOptions>().BindConfiguration(UsageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IUsageStore, TableUsageStore>();
         services.AddSingleton(sp => new UsageEventValidator(sp.GetRequiredService<IOptions<UsageOptions>>().Value));
-        services.AddSingleton<UsageIngestService>();
+        services.AddSingleton(sp => new UsageIngestService(
+            sp.GetRequiredService<IUsageStore>(), sp.GetRequiredService<PriceCatalog>(), sp.GetRequiredService<BudgetService>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<UsageOptions>>().Value));
         services.AddScoped<LedgerRetentionSweepFunction>();
         return services;
     }
@@ -99,7 +101,8 @@ public static class ControlPlaneServices
         services.AddSingleton<IBudgetStore, TableBudgetStore>();
         services.AddOptions<LeaseOptions>().BindConfiguration(LeaseOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => new TableBudgetLedger(
-            sp.GetRequiredService<TableProvider>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<LeaseOptions>>().Value));
+            sp.GetRequiredService<TableProvider>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<LeaseOptions>>().Value,
+            sp.GetRequiredService<IOptions<BudgetOptions>>().Value));
         services.AddSingleton<IBudgetLedger>(sp => sp.GetRequiredService<TableBudgetLedger>());
         services.AddSingleton<IReservationStore, TableReservationStore>();
         services.AddSingleton<IIsolationStore, TableIsolationStore>();

@@ -10,6 +10,7 @@ namespace ControlPlane.Functions.Http;
 public static class Problems
 {
     public const string StorageUnavailable = "storage_unavailable";
+    public const string BudgetContention = "budget_contention";
     public const string InternalError = "internal_error";
     public const string NotFound = "not_found";
     public const string BodyMissing = "request_body_missing";

@@ -14,6 +14,9 @@ public sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandler>
         var problem = exception switch
         {
             BadHttpRequestException bad => Problems.Of(bad.StatusCode, Problems.JsonInvalid, "The request could not be read.", bad.Message),
+            ControlPlane.Budgets.BudgetContentionException contention =>
+                Problems.Of(StatusCodes.Status503ServiceUnavailable, Problems.BudgetContention,
+                    "A budget is too contended to update right now; nothing was acknowledged. Retry with the same ids.", contention.BudgetId),
             _ when IsStorageOutage(exception) =>
                 Problems.Of(StatusCodes.Status503ServiceUnavailable, Problems.StorageUnavailable,
                     "A backing service (storage or Event Grid) is unavailable; nothing was acknowledged. Retry with the same ids.", null),
@@ -28,10 +31,15 @@ public sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandler>
         return true;
     }
 
-    /// <summary>Storage refused or never answered (the SDK wraps exhausted retries in an AggregateException).</summary>
+    /// <summary>
+    /// Storage failed or never answered: a 5xx, a 408, no response at all, a timeout or a connection failure (the SDK
+    /// wraps exhausted retries in an AggregateException). A 4xx such as a precondition failure is storage answering,
+    /// not an outage: treating it as one would let fail-open budgets admit unreserved calls under mere contention.
+    /// </summary>
     internal static bool IsStorageOutage(Exception exception) => exception switch
     {
-        global::Azure.RequestFailedException or HttpRequestException or TimeoutException => true,
+        global::Azure.RequestFailedException failed => failed.Status is 0 or 408 or >= 500,
+        HttpRequestException or TimeoutException => true,
         AggregateException aggregate => aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(IsStorageOutage),
         _ => false,
     };

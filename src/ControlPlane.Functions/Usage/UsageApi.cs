@@ -61,7 +61,12 @@ public static class UsageApi
             result.Recorded,
             result.Duplicates,
             result.CostUsd,
-            [.. result.Events.Select(e => new IngestEventResponse(e.Id, e.Status, e.CostUsd, e.Unpriced, result.CeilingBreaches.Contains(e.Id) ? true : null))]));
+            [.. result.Events.Select(e =>
+            {
+                var charge = result.Budgets.GetValueOrDefault(e.Id);
+                return new IngestEventResponse(e.Id, e.Status, e.CostUsd, e.Unpriced, charge?.CeilingBreach == true ? true : null,
+                    e.Status == RecordStatus.Recorded ? charge?.Reservation : null, e.Stored?.Event.Late == true && e.Status == RecordStatus.Recorded ? true : null);
+            })]));
     }
 
     public static async Task<Results<Ok<UsageEventResponse>, ProblemHttpResult>> GetUsageEventAsync(
@@ -100,9 +105,14 @@ public sealed record IngestResponse(int Recorded, int Duplicates, decimal CostUs
 
 /// <summary>
 /// What happened to one posted event; <c>costUsd</c> of a duplicate is what its first recording charged.
-/// <c>ceilingBreach</c> is true when the actual cost exceeded the reservation's ceiling (the input estimate was low).
+/// <c>ceilingBreach</c> is true when the actual cost exceeded the reservation's ceiling (the input estimate was low;
+/// the excess was charged at once). <c>reservation</c> says what the event's <c>reservationId</c> did: <c>settled</c>,
+/// or why not (<c>unknown</c>, <c>foreign</c>, <c>reused</c>, <c>expired</c>, <c>released</c>, <c>owned</c>), in which
+/// case the event was charged post hoc to its own budgets. <c>late</c>: it arrived after the grace window and was
+/// charged to the budgets' current period.
 /// </summary>
-public sealed record IngestEventResponse(string Id, RecordStatus Status, decimal CostUsd, bool Unpriced, bool? CeilingBreach = null);
+public sealed record IngestEventResponse(string Id, RecordStatus Status, decimal CostUsd, bool Unpriced, bool? CeilingBreach = null,
+    ControlPlane.Budgets.ReservationOutcome? Reservation = null, bool? Late = null);
 
 /// <summary>A recorded event as <c>GET /api/usage/{id}</c> shows it.</summary>
 public sealed record UsageEventResponse(
@@ -110,7 +120,7 @@ public sealed record UsageEventResponse(
     string? PromptTemplate, string? Provider, string Model, string? Deployment, string? DeploymentType, bool Batch,
     long InputTokens, long CachedInputTokens, long CacheWriteTokens, long OutputTokens, long ReasoningTokens,
     string? ReservationId, decimal? Units, IReadOnlyDictionary<string, string>? Tags, long? LatencyMs, string? Status,
-    decimal CostUsd, bool Unpriced, UsageCost Cost)
+    decimal CostUsd, bool Unpriced, UsageCost Cost, DateTimeOffset? RecordedAt, bool Late)
 {
     public static UsageEventResponse From(PricedUsageEvent priced)
     {
@@ -118,6 +128,6 @@ public sealed record UsageEventResponse(
         return new(e.Id, e.Timestamp, e.Team, e.Feature, e.User, e.App, e.Environment, e.PromptTemplate, e.Provider, e.Model,
             e.Deployment, e.DeploymentType, e.Batch, e.Tokens.InputTokens, e.Tokens.CachedInputTokens, e.Tokens.CacheWriteTokens,
             e.Tokens.OutputTokens, e.Tokens.ReasoningTokens, e.ReservationId, e.Units, e.Tags, e.LatencyMs, e.Status,
-            cost.TotalUsd, cost.Unpriced, cost);
+            cost.TotalUsd, cost.Unpriced, cost, e.RecordedAt, e.Late);
     }
 }

@@ -66,7 +66,10 @@ public sealed class TableBudgetLedgerTests
             if (i % 2 == 0)
             {
                 Assert.Equal(SettleResult.Settled, await other.SettleAsync(budget, window, hold.HoldRef, hold.Id, $"e-{hold.Id}", 0.004m, Start));
-                Assert.Equal(SettleResult.AlreadySettled, await ledgers[hold.Instance].SettleAsync(budget, window, hold.HoldRef, hold.Id, $"e2-{hold.Id}", 0.004m, Start));
+                Assert.Equal(SettleResult.AlreadySettled, await ledgers[hold.Instance].SettleAsync(budget, window, hold.HoldRef, hold.Id, $"e-{hold.Id}", 0.004m, Start));
+
+                // Another event cannot settle a settled hold: the caller charges it post hoc instead.
+                Assert.Equal(SettleResult.NotActive, await ledgers[hold.Instance].SettleAsync(budget, window, hold.HoldRef, hold.Id, $"e2-{hold.Id}", 0.004m, Start));
                 settled += 0.004m;
             }
             else
@@ -136,7 +139,7 @@ public sealed class TableBudgetLedgerTests
         var ledger = Instances(1, new LeaseOptions())[0];
         Assert.True((await ledger.TryReserveAsync(budget, window, "first", Ceiling, Start.AddMinutes(10))).Reserved);
 
-        await ledger.ChargeAsync(budget, window, [new BudgetCharge("runaway-loop", 1.5m)], Start);
+        await ledger.ChargeAsync(budget, window, [new BudgetCharge("runaway-loop", 1.5m, Start)], Start);
 
         var denied = await ledger.TryReserveAsync(budget, window, "second", Ceiling, Start.AddMinutes(10));
         Assert.Equal(ReserveDenial.KillSwitchTripped, denied.Denial);

@@ -64,6 +64,17 @@ public sealed class BudgetServiceFailureTests
         await Assert.ThrowsAsync<StorageDownException>(() => Service().AuthorizeAsync(Call(), Sheet));
     }
 
+    [Fact]
+    public async Task Authorize_BudgetContendedPastEveryRetryAndFailOpen_ThrowsContentionInsteadOfAllowingUnreserved()
+    {
+        _definitions.Budgets.Add(HardBudget(failClosed: false));
+        _storage.Contended = true;
+
+        var thrown = await Assert.ThrowsAsync<BudgetContentionException>(() => Service().AuthorizeAsync(Call(), Sheet));
+
+        Assert.Equal("b", thrown.BudgetId);
+    }
+
     private sealed class StorageDownException() : Exception("storage down");
 
     private sealed class Definitions : IBudgetStore, IIsolationStore
@@ -89,14 +100,20 @@ public sealed class BudgetServiceFailureTests
     {
         public bool Down { get; set; }
 
+        /// <summary>Storage answers, but the budget's row never holds still (precondition failures after all retries).</summary>
+        public bool Contended { get; set; }
+
         private Task<T> Fail<T>() => Down ? throw new StorageDownException() : throw new NotSupportedException();
 
         public Task CreateAsync(Reservation reservation, CancellationToken cancellationToken = default) => Fail<bool>();
         public Task<Reservation?> GetAsync(string id, CancellationToken cancellationToken = default) => Fail<Reservation?>();
-        public Task SetStatusAsync(string id, ReservationStatus status, CancellationToken cancellationToken = default) => Fail<bool>();
-        public Task<IReadOnlyList<Reservation>> ListExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default) => Fail<IReadOnlyList<Reservation>>();
+        public Task<Reservation?> ClaimAsync(string id, string eventId, DateTimeOffset now, CancellationToken cancellationToken = default) => Fail<Reservation?>();
+        public Task<Reservation?> MarkReleasedAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default) => Fail<Reservation?>();
+        public Task<int> DeleteExpiredBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) => Fail<int>();
+        public string NewId(DateTimeOffset expiresAt) => "res_test";
         public Task<BudgetPeriodState> GetStateAsync(Budget budget, PeriodWindow window, CancellationToken cancellationToken = default) => Fail<BudgetPeriodState>();
-        public Task<ReserveResult> TryReserveAsync(Budget budget, PeriodWindow window, string reservationId, decimal ceilingUsd, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) => Fail<ReserveResult>();
+        public Task<ReserveResult> TryReserveAsync(Budget budget, PeriodWindow window, string reservationId, decimal ceilingUsd, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
+            Contended ? throw new BudgetContentionException(budget.Id) : Fail<ReserveResult>();
         public Task<SettleResult> SettleAsync(Budget budget, PeriodWindow window, string holdRef, string reservationId, string eventId, decimal actualUsd, DateTimeOffset now, CancellationToken cancellationToken = default) => Fail<SettleResult>();
         public Task<bool> ReleaseAsync(Budget budget, PeriodWindow window, string holdRef, string reservationId, DateTimeOffset now, CancellationToken cancellationToken = default) => Fail<bool>();
         public Task<int> SweepAsync(Budget budget, DateTimeOffset now, CancellationToken cancellationToken = default) => Fail<int>();
