@@ -27,4 +27,10 @@ public static class UsageErrors
     public const string TagInvalid = "usage_tag_invalid";
     public const string LatencyInvalid = "usage_latency_invalid";
     public const string NotFound = "usage_not_found";
+
+    /// <summary>The provider is neither in the price sheet nor a documented alias; the message lists the known ones.</summary>
+    public const string ProviderUnknown = "usage_provider_unknown";
+
+    /// <summary>The model is priced, but not under the provider named; the message lists the providers that price it.</summary>
+    public const string ProviderModelMismatch = "usage_provider_model_mismatch";
 }

@@ -1,10 +1,11 @@
-using ControlPlane.Usage;
+using ControlPlane.Pricing;
 
 namespace ControlPlane.Usage;
 
 public sealed class UsageEventValidatorTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
+    private static readonly PriceSheet Sheet = PriceSheet.Create(DefaultPriceSheet.Load(), []);
     private readonly UsageEventValidator _validator = new(new UsageOptions());
 
     private static UsageIngestRequest Valid() => new()
@@ -15,7 +16,7 @@ public sealed class UsageEventValidatorTests
     [Fact]
     public void ValidateIngest_MinimalEvent_AppliesDefaults()
     {
-        var result = _validator.ValidateIngest(Valid(), Now);
+        var result = _validator.ValidateIngest(Valid(), Sheet, Now);
 
         var e = Assert.Single(result.Value);
         Assert.True(result.IsValid);
@@ -37,7 +38,7 @@ public sealed class UsageEventValidatorTests
             OutputTokensDetails = new ProviderOutputDetails { ReasoningTokens = 256 },
         };
 
-        var e = Assert.Single(_validator.ValidateIngest(request, Now).Value);
+        var e = Assert.Single(_validator.ValidateIngest(request, Sheet, Now).Value);
 
         Assert.Equal(new Pricing.UsageTokens(900, 512, 0, 400, 256), e.Tokens);
     }
@@ -48,7 +49,7 @@ public sealed class UsageEventValidatorTests
         var request = Valid();
         request.DeploymentType = "Batch";
 
-        var e = Assert.Single(_validator.ValidateIngest(request, Now).Value);
+        var e = Assert.Single(_validator.ValidateIngest(request, Sheet, Now).Value);
 
         Assert.True(e.Batch);
         Assert.Equal("batch", e.DeploymentType);
@@ -63,7 +64,7 @@ public sealed class UsageEventValidatorTests
         var request = Valid();
         request.Timestamp = given;
 
-        var e = Assert.Single(_validator.ValidateIngest(request, Now).Value);
+        var e = Assert.Single(_validator.ValidateIngest(request, Sheet, Now).Value);
 
         Assert.Equal(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), e.Timestamp);
         Assert.Equal(TimeSpan.Zero, e.Timestamp.Offset);
@@ -76,8 +77,8 @@ public sealed class UsageEventValidatorTests
         request.Timestamp = "2026-09-01T00:00:00Z";
         var wide = new UsageEventValidator(new UsageOptions { MaxBackfill = TimeSpan.FromDays(90) });
 
-        Assert.False(_validator.ValidateIngest(request, Now).IsValid);
-        Assert.True(wide.ValidateIngest(request, Now).IsValid);
+        Assert.False(_validator.ValidateIngest(request, Sheet, Now).IsValid);
+        Assert.True(wide.ValidateIngest(request, Sheet, Now).IsValid);
     }
 
     [Fact]
@@ -87,7 +88,7 @@ public sealed class UsageEventValidatorTests
         request.InputTokens = UsageEventValidator.MaxTokens;
         request.CachedInputTokens = UsageEventValidator.MaxTokens;
 
-        Assert.True(_validator.ValidateIngest(request, Now).IsValid);
+        Assert.True(_validator.ValidateIngest(request, Sheet, Now).IsValid);
     }
 
     [Fact]
@@ -97,7 +98,7 @@ public sealed class UsageEventValidatorTests
         request.CachedInputTokens = 60;
         request.CacheWriteTokens = 41;
 
-        var result = _validator.ValidateIngest(request, Now);
+        var result = _validator.ValidateIngest(request, Sheet, Now);
 
         Assert.Equal(UsageErrors.TokensPartitionInput, Assert.Single(result.Errors).Code);
     }
@@ -108,7 +109,68 @@ public sealed class UsageEventValidatorTests
         var thousand = new UsageIngestRequest { Events = [.. Enumerable.Range(0, 1000).Select(i => (UsageEventRequest?)new UsageEventRequest { Id = $"e{i}", Team = "t", Feature = "f", Model = "m", InputTokens = 1, OutputTokens = 1 })] };
         var more = new UsageIngestRequest { Events = [.. thousand.Events, thousand.Events[0]] };
 
-        Assert.True(_validator.ValidateIngest(thousand, Now).IsValid);
-        Assert.Equal(UsageErrors.BatchTooLarge, Assert.Single(_validator.ValidateIngest(more, Now).Errors).Code);
+        Assert.True(_validator.ValidateIngest(thousand, Sheet, Now).IsValid);
+        Assert.Equal(UsageErrors.BatchTooLarge, Assert.Single(_validator.ValidateIngest(more, Sheet, Now).Errors).Code);
     }
+
+    [Fact]
+    public void ValidateIngest_NamesInOddCaseSpacingAndAlias_AreRecordedCanonical()
+    {
+        var request = Valid();
+        request.Model = "GPT-4O ";
+        request.Provider = " AOAI";
+
+        var e = Assert.Single(_validator.ValidateIngest(request, Sheet, Now).Value);
+
+        Assert.Equal("gpt-4o", e.Model);
+        Assert.Equal("azure-openai", e.Provider);
+    }
+
+    [Fact]
+    public void ValidateIngest_UnknownProvider_IsRefusedListingTheKnownOnes()
+    {
+        var request = Valid();
+        request.Provider = "acme-proxy";
+
+        var error = Assert.Single(_validator.ValidateIngest(request, Sheet, Now).Errors);
+
+        Assert.Equal((UsageErrors.ProviderUnknown, "provider"), (error.Code, error.Field));
+        Assert.Contains("azure-openai (also aoai, azure, azure_openai, azureopenai)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("anthropic", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ValidateIngest_UnknownProviderWithUnknownModel_IsStillRefused()
+    {
+        var request = Valid();
+        request.Provider = "acme-proxy";
+        request.Model = "my-finetune-v7";
+
+        Assert.Equal(UsageErrors.ProviderUnknown, Assert.Single(_validator.ValidateIngest(request, Sheet, Now).Errors).Code);
+    }
+
+    [Fact]
+    public void ValidateIngest_KnownModelUnderProviderThatDoesNotPriceIt_NamesTheProvidersThatDo()
+    {
+        var request = Valid();
+        request.Provider = "anthropic";
+
+        var error = Assert.Single(_validator.ValidateIngest(request, Sheet, Now).Errors);
+
+        Assert.Equal((UsageErrors.ProviderModelMismatch, "provider"), (error.Code, error.Field));
+        Assert.Contains("azure-openai, openai", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ValidateIngest_UnknownModelUnderKnownProvider_IsAccepted()
+    {
+        var request = Valid();
+        request.Provider = "openai";
+        request.Model = "My-Finetune-V7";
+
+        var e = Assert.Single(_validator.ValidateIngest(request, Sheet, Now).Value);
+
+        Assert.Equal("my-finetune-v7", e.Model);
+    }
+
 }
