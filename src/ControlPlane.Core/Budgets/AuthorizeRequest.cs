@@ -18,17 +18,32 @@ public sealed class AuthorizeRequest
     public string? Model { get; set; }
     public string? DeploymentType { get; set; }
 
+    /// <summary>Accepted only to be refused with <c>usage_batch_price_reserved</c>: batch prices are not for
+    /// real-time calls (deferrable work goes to <c>POST /api/batch/requests</c>).</summary>
+    public bool? Batch { get; set; }
+
     public long? InputTokens { get; set; }
 
     /// <summary>Required: an uncapped call cannot be bounded, so it cannot be authorized.</summary>
     public long? MaxOutputTokens { get; set; }
 
     /// <summary>Validates with the same rules (and name resolution against <paramref name="sheet"/>) as usage
-    /// events, plus a required output cap.</summary>
+    /// events, plus a required output cap; a real-time call cannot be authorized at batch prices.</summary>
     public ValidationResult<AuthorizeCall?> Validate(UsageEventValidator validator, PriceSheet sheet, BudgetOptions options, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(validator);
         var errors = new List<ValidationError>();
+        if (Batch == true)
+        {
+            errors.Add(new(UsageErrors.BatchPriceReserved, "batch",
+                "A real-time call cannot be authorized at batch prices; post deferrable work to /api/batch/requests."));
+        }
+
+        if (DeploymentTypes.IsBatch(DeploymentType))
+        {
+            errors.Add(new(UsageErrors.BatchPriceReserved, "deploymentType",
+                "A real-time call cannot be authorized at batch prices; post deferrable work to /api/batch/requests."));
+        }
 
         if (MaxOutputTokens is null)
         {

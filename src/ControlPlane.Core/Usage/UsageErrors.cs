@@ -28,6 +28,10 @@ public static class UsageErrors
     public const string LatencyInvalid = "usage_latency_invalid";
     public const string NotFound = "usage_not_found";
 
+    /// <summary><c>batch: true</c> or <c>deploymentType: "batch"</c> from a client: batch prices are only for usage
+    /// the nightly batch records itself.</summary>
+    public const string BatchPriceReserved = "usage_batch_price_reserved";
+
     /// <summary>The provider is neither in the price sheet nor a documented alias; the message lists the known ones.</summary>
     public const string ProviderUnknown = "usage_provider_unknown";
 

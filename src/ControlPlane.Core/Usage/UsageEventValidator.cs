@@ -20,7 +20,8 @@ public sealed class UsageEventValidator(UsageOptions options)
     public const decimal MaxUnits = 1_000_000_000_000m;
 
     /// <summary>
-    /// Validates a client's single-event or batch body (<c>POST /api/usage</c>).
+    /// Validates a client's single-event or batch body (<c>POST /api/usage</c>). Besides the field rules, a client
+    /// may not claim batch prices.
     /// <paramref name="sheet"/> resolves provider and model names; <paramref name="now"/> anchors defaults and time bounds.
     /// </summary>
     public ValidationResult<IReadOnlyList<UsageEvent>> ValidateIngest(UsageIngestRequest request, PriceSheet sheet, DateTimeOffset now)
@@ -31,7 +32,7 @@ public sealed class UsageEventValidator(UsageOptions options)
         var events = new List<UsageEvent>();
         if (request.Events is null)
         {
-            if (Validate(request, string.Empty, sheet, now, errors) is { } single)
+            if (Validate(request, string.Empty, sheet, now, fromClient: true, errors) is { } single)
             {
                 events.Add(single);
             }
@@ -63,7 +64,7 @@ public sealed class UsageEventValidator(UsageOptions options)
             {
                 errors.Add(new(UsageErrors.EventNull, $"events[{i}]", "An event is null."));
             }
-            else if (Validate(item, prefix, sheet, now, errors) is { } valid)
+            else if (Validate(item, prefix, sheet, now, fromClient: true, errors) is { } valid)
             {
                 events.Add(valid);
             }
@@ -74,18 +75,19 @@ public sealed class UsageEventValidator(UsageOptions options)
 
     /// <summary>
     /// Validates one event's fields and resolves its names, where the event is not a client's record: quotes,
-    /// the call behind an authorization or a deferrable request, and the usage the server records itself.
+    /// the call behind an authorization or a deferrable request (their callers refuse what clients may not ask
+    /// for), and the usage the server records itself, which may carry batch prices.
     /// </summary>
     public ValidationResult<UsageEvent?> ValidateSingle(UsageEventRequest request, PriceSheet sheet, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(sheet);
         var errors = new List<ValidationError>();
-        var valid = Validate(request, string.Empty, sheet, now, errors);
+        var valid = Validate(request, string.Empty, sheet, now, fromClient: false, errors);
         return new(valid, errors);
     }
 
-    private UsageEvent? Validate(UsageEventRequest r, string prefix, PriceSheet sheet, DateTimeOffset now, List<ValidationError> errors)
+    private UsageEvent? Validate(UsageEventRequest r, string prefix, PriceSheet sheet, DateTimeOffset now, bool fromClient, List<ValidationError> errors)
     {
         var before = errors.Count;
         var id = Required(r.Id, prefix + "id", MaxIdLength, UsageErrors.IdTooLong, errors);
@@ -106,6 +108,11 @@ public sealed class UsageEventValidator(UsageOptions options)
         {
             errors.Add(new(UsageErrors.DeploymentTypeInvalid, prefix + "deploymentType",
                 "deploymentType must be one of global, datazone, regional, batch, provisioned."));
+        }
+
+        if (fromClient)
+        {
+            RefuseServerOnly(r, prefix, errors);
         }
 
         var names = ResolveNames(r, model, prefix, sheet, errors);
@@ -151,6 +158,23 @@ public sealed class UsageEventValidator(UsageOptions options)
             LatencyMs = r.LatencyMs,
             Status = r.Status,
         };
+    }
+
+    /// <summary>What only the server may record: usage at batch prices (which only the nightly batch's own
+    /// results earn).</summary>
+    private static void RefuseServerOnly(UsageEventRequest r, string prefix, List<ValidationError> errors)
+    {
+        if (r.Batch == true)
+        {
+            errors.Add(new(UsageErrors.BatchPriceReserved, prefix + "batch",
+                "Batch prices apply only to usage ControlPlane's nightly batch records; post deferrable work to /api/batch/requests."));
+        }
+
+        if (DeploymentTypes.IsBatch(r.DeploymentType))
+        {
+            errors.Add(new(UsageErrors.BatchPriceReserved, prefix + "deploymentType",
+                "deploymentType 'batch' is priced at batch prices, which apply only to usage ControlPlane's nightly batch records; post deferrable work to /api/batch/requests."));
+        }
     }
 
     /// <summary>

@@ -44,12 +44,13 @@ public sealed class UsageEventValidatorTests
     }
 
     [Fact]
-    public void ValidateIngest_BatchDeploymentType_MarksBatchAndLowersCase()
+    public void ValidateSingle_BatchDeploymentType_MarksBatchAndLowersCase()
     {
+        // Only the server's own records (the nightly batch's results) may carry batch prices; clients are refused.
         var request = Valid();
         request.DeploymentType = "Batch";
 
-        var e = Assert.Single(_validator.ValidateIngest(request, Sheet, Now).Value);
+        var e = _validator.ValidateSingle(request, Sheet, Now).Value!;
 
         Assert.True(e.Batch);
         Assert.Equal("batch", e.DeploymentType);
@@ -111,6 +112,18 @@ public sealed class UsageEventValidatorTests
 
         Assert.True(_validator.ValidateIngest(thousand, Sheet, Now).IsValid);
         Assert.Equal(UsageErrors.BatchTooLarge, Assert.Single(_validator.ValidateIngest(more, Sheet, Now).Errors).Code);
+    }
+
+    [Fact]
+    public void ValidateIngest_ClientClaimsBatchPrices_ReportsBothFieldsAtOnce()
+    {
+        var request = Valid();
+        request.Batch = true;
+        request.DeploymentType = "BATCH";
+
+        var errors = _validator.ValidateIngest(request, Sheet, Now).Errors;
+
+        Assert.Equal([("batch", UsageErrors.BatchPriceReserved), ("deploymentType", UsageErrors.BatchPriceReserved)], errors.Select(e => (e.Field, e.Code)));
     }
 
     [Fact]
