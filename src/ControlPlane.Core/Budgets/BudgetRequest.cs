@@ -104,7 +104,7 @@ public sealed class BudgetRequest
             Mode = mode,
             Thresholds = thresholds,
             FailClosed = FailClosed ?? mode == BudgetMode.Hard,
-            DenyUnpriced = DenyUnpriced ?? false,
+            DenyUnpriced = DenyUnpriced ?? true,
         }, errors);
     }
 

@@ -11,6 +11,22 @@ public sealed class BudgetRequestTests
     };
 
     [Fact]
+    public void Validate_DenyUnpricedLeftOut_DeniesUnpricedCalls()
+    {
+        var budget = Request().Validate("b").Value!;
+
+        Assert.True(budget.DenyUnpriced);
+    }
+
+    [Fact]
+    public void Validate_DenyUnpricedFalse_IsTheAdminsChoice()
+    {
+        var budget = Request(denyUnpriced: false).Validate("b").Value!;
+
+        Assert.False(budget.DenyUnpriced);
+    }
+
+    [Fact]
     public void Validate_ModelScopeWithSurroundingSpaces_CoversCallsOfThatModel()
     {
         var budget = Request("model", " GPT-4o ").Validate("b").Value!;
