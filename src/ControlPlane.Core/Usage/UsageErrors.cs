@@ -28,6 +28,10 @@ public static class UsageErrors
     public const string LatencyInvalid = "usage_latency_invalid";
     public const string NotFound = "usage_not_found";
 
+    /// <summary>The id lies in the namespace of ids the server writes (<see cref="UsageEventIds.ServerPrefix"/>, or a
+    /// legacy server prefix): a client that took one first would make the server's own record a duplicate.</summary>
+    public const string IdReserved = "usage_id_reserved";
+
     /// <summary><c>batch: true</c> or <c>deploymentType: "batch"</c> from a client: batch prices are only for usage
     /// the nightly batch records itself.</summary>
     public const string BatchPriceReserved = "usage_batch_price_reserved";

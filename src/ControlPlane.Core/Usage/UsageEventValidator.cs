@@ -21,7 +21,7 @@ public sealed class UsageEventValidator(UsageOptions options)
 
     /// <summary>
     /// Validates a client's single-event or batch body (<c>POST /api/usage</c>). Besides the field rules, a client
-    /// may not claim batch prices.
+    /// may not claim batch prices nor use an id of the server's namespace (<see cref="UsageEventIds"/>).
     /// <paramref name="sheet"/> resolves provider and model names; <paramref name="now"/> anchors defaults and time bounds.
     /// </summary>
     public ValidationResult<IReadOnlyList<UsageEvent>> ValidateIngest(UsageIngestRequest request, PriceSheet sheet, DateTimeOffset now)
@@ -76,7 +76,7 @@ public sealed class UsageEventValidator(UsageOptions options)
     /// <summary>
     /// Validates one event's fields and resolves its names, where the event is not a client's record: quotes,
     /// the call behind an authorization or a deferrable request (their callers refuse what clients may not ask
-    /// for), and the usage the server records itself, which may carry batch prices.
+    /// for), and the usage the server records itself, which may carry batch prices and a server id.
     /// </summary>
     public ValidationResult<UsageEvent?> ValidateSingle(UsageEventRequest request, PriceSheet sheet, DateTimeOffset now)
     {
@@ -112,7 +112,7 @@ public sealed class UsageEventValidator(UsageOptions options)
 
         if (fromClient)
         {
-            RefuseServerOnly(r, prefix, errors);
+            RefuseServerOnly(r, id, prefix, errors);
         }
 
         var names = ResolveNames(r, model, prefix, sheet, errors);
@@ -160,10 +160,16 @@ public sealed class UsageEventValidator(UsageOptions options)
         };
     }
 
-    /// <summary>What only the server may record: usage at batch prices (which only the nightly batch's own
-    /// results earn).</summary>
-    private static void RefuseServerOnly(UsageEventRequest r, string prefix, List<ValidationError> errors)
+    /// <summary>What only the server may record: ids in its namespace, and usage at batch prices (which only the
+    /// nightly batch's own results earn).</summary>
+    private static void RefuseServerOnly(UsageEventRequest r, string? id, string prefix, List<ValidationError> errors)
     {
+        if (id is not null && UsageEventIds.IsReserved(id))
+        {
+            errors.Add(new(UsageErrors.IdReserved, prefix + "id",
+                $"Ids starting with '{UsageEventIds.ServerPrefix}' (or the legacy {string.Join(", ", UsageEventIds.LegacyServerPrefixes.Select(p => $"'{p}'"))}) are written by ControlPlane itself; choose another id."));
+        }
+
         if (r.Batch == true)
         {
             errors.Add(new(UsageErrors.BatchPriceReserved, prefix + "batch",

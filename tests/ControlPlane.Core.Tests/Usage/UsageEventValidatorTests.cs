@@ -114,6 +114,33 @@ public sealed class UsageEventValidatorTests
         Assert.Equal(UsageErrors.BatchTooLarge, Assert.Single(_validator.ValidateIngest(more, Sheet, Now).Errors).Code);
     }
 
+    [Theory]
+    [InlineData("cp:batch:breq_1")]
+    [InlineData("cp:gpu:infer:638999")]
+    [InlineData("batch:breq_1")]
+    [InlineData("gpu-infer-638999")]
+    public void ValidateIngest_IdInTheServersNamespace_IsReserved(string id)
+    {
+        var request = Valid();
+        request.Id = id;
+
+        var error = Assert.Single(_validator.ValidateIngest(request, Sheet, Now).Errors);
+
+        Assert.Equal(UsageErrors.IdReserved, error.Code);
+        Assert.Equal("id", error.Field);
+        Assert.Contains("'cp:'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ValidateSingle_ServerIdAndBatchPrices_AreTheServersOwnRecord()
+    {
+        var request = Valid();
+        request.Id = "cp:batch:breq_1";
+        request.Batch = true;
+
+        Assert.True(_validator.ValidateSingle(request, Sheet, Now).IsValid);
+    }
+
     [Fact]
     public void ValidateIngest_ClientClaimsBatchPrices_ReportsBothFieldsAtOnce()
     {
@@ -186,4 +213,24 @@ public sealed class UsageEventValidatorTests
         Assert.Equal("my-finetune-v7", e.Model);
     }
 
+    [Fact]
+    public void ValidateIngest_EveryProblemInABatch_IsReportedAtOnce()
+    {
+        var reserved = Valid();
+        reserved.Id = "cp:batch:x";
+        var unknown = Valid();
+        unknown.Id = "e-2";
+        unknown.Provider = "acme-proxy";
+        var batch = Valid();
+        batch.Id = "e-3";
+        batch.Batch = true;
+        var request = new UsageIngestRequest { Events = [reserved, unknown, batch] };
+
+        var result = _validator.ValidateIngest(request, Sheet, Now);
+
+        Assert.Empty(result.Value);
+        Assert.Equal(
+            [("events[0].id", UsageErrors.IdReserved), ("events[1].provider", UsageErrors.ProviderUnknown), ("events[2].batch", UsageErrors.BatchPriceReserved)],
+            result.Errors.Select(e => (e.Field, e.Code)));
+    }
 }
