@@ -50,12 +50,16 @@ public sealed class BatchSubmissionRequest
 
         // Attribution, model and metadata follow the same rules as usage events (metadata becomes the recorded
         // event's tags), so whatever is accepted now can be recorded when the answer comes back.
-        var deployment = string.IsNullOrWhiteSpace(Deployment) ? Model?.Trim() : Deployment;
+        var given = string.IsNullOrWhiteSpace(Deployment) ? null : Deployment;
         var asEvent = validator.ValidateSingle(new UsageEventRequest
         {
             Id = "batch", Team = Team, Feature = Feature, User = User, App = App, Environment = Environment,
-            Model = Model, Deployment = deployment, InputTokens = 0, OutputTokens = 0, Tags = Metadata,
+            Model = Model, Deployment = given, InputTokens = 0, OutputTokens = 0, Tags = Metadata,
         }, sheet, now);
+
+        // A deployment named after its model is named as the price sheet spells the model, whatever case or spacing
+        // the client used ("GPT-4o-mini " is deployment gpt-4o-mini).
+        var deployment = given ?? asEvent.Value?.Model ?? Model?.Trim();
         errors.AddRange(asEvent.Errors.Select(e => e.Field.StartsWith("tags", StringComparison.Ordinal)
             ? new ValidationError(BatchErrors.MetadataInvalid, "metadata" + e.Field["tags".Length..], e.Message.Replace("tags", "metadata entries", StringComparison.Ordinal).Replace("Tag", "Metadata", StringComparison.Ordinal))
             : e));
@@ -81,7 +85,7 @@ public sealed class BatchSubmissionRequest
         return new(new BatchSubmission(
             Id,
             new CallAttribution(e.Team, e.Feature, e.User, e.Environment, e.Model, e.App),
-            e.Deployment!,
+            deployment!,
             MaxOutputTokens!.Value,
             Metadata,
             body!,

@@ -41,6 +41,20 @@ public sealed class BatchSubmissionRequestTests
     }
 
     [Fact]
+    public void Validate_ModelInOtherCaseOrSpacingWithoutDeployment_UsesTheSheetsSpellingForBoth()
+    {
+        var request = Request("""{"messages":[{"role":"user","content":"hi"}]}""");
+        request.Model = " GPT-4o-Mini ";
+
+        var result = Validate(request);
+
+        Assert.Empty(result.Codes);
+        Assert.Equal("gpt-4o-mini", result.Value!.Attribution.Model);
+        Assert.Equal("gpt-4o-mini", result.Value.Deployment);
+        Assert.Equal("gpt-4o-mini", (string?)result.Value.Body["model"]);
+    }
+
+    [Fact]
     public void Validate_OwnCapWithinMax_IsKept()
     {
         var result = Validate(Request("""{"messages":[{"role":"user","content":"hi"}],"max_tokens":50}"""));
