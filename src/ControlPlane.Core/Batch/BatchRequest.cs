@@ -1,4 +1,5 @@
 using ControlPlane.Pricing;
+using ControlPlane.Usage;
 
 namespace ControlPlane.Batch;
 
@@ -89,8 +90,9 @@ public sealed record BatchRequest
 
     public bool IsFinished => Status is BatchRequestStatus.Completed or BatchRequestStatus.Failed or BatchRequestStatus.Cancelled;
 
-    /// <summary>The usage event id a completed request is recorded under: deterministic, so settling twice charges once.</summary>
-    public static string UsageEventIdFor(string requestId) => "batch:" + requestId;
+    /// <summary>The usage event id a completed request is recorded under: deterministic, so settling twice charges
+    /// once, and in the server's namespace (<c>cp:batch:{requestId}</c>), so no client can record it first.</summary>
+    public static string UsageEventIdFor(string requestId) => UsageEventIds.Server("batch", requestId);
 }
 
 /// <summary>A provider's error for one request (or its batch).</summary>

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using ControlPlane.Budgets;
+using ControlPlane.Pricing;
 using ControlPlane.Usage;
 using ControlPlane.Validation;
 
@@ -38,8 +39,9 @@ public sealed class BatchSubmissionRequest
     /// <summary>As the Batch API's own metadata; keys and values follow the usage event's tag rules (64 / 256 printable characters).</summary>
     public const int MaxMetadataEntries = 16;
 
-    public ValidationResult<BatchSubmission?> Validate(UsageEventValidator validator, BudgetOptions budgets, BatchOptions options, DateTimeOffset now)
+    public ValidationResult<BatchSubmission?> Validate(UsageEventValidator validator, PriceSheet sheet, BudgetOptions budgets, BatchOptions options, DateTimeOffset now)
     {
+        ArgumentNullException.ThrowIfNull(validator);
         var errors = new List<ValidationError>();
         if (Id is not null && !(Id.Length is >= 1 and <= 100 && Id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
         {
@@ -48,12 +50,16 @@ public sealed class BatchSubmissionRequest
 
         // Attribution, model and metadata follow the same rules as usage events (metadata becomes the recorded
         // event's tags), so whatever is accepted now can be recorded when the answer comes back.
-        var deployment = string.IsNullOrWhiteSpace(Deployment) ? Model : Deployment;
+        var given = string.IsNullOrWhiteSpace(Deployment) ? null : Deployment;
         var asEvent = validator.ValidateSingle(new UsageEventRequest
         {
             Id = "batch", Team = Team, Feature = Feature, User = User, App = App, Environment = Environment,
-            Model = Model, Deployment = deployment, InputTokens = 0, OutputTokens = 0, Tags = Metadata,
-        }, now);
+            Model = Model, Deployment = given, InputTokens = 0, OutputTokens = 0, Tags = Metadata,
+        }, sheet, now);
+
+        // A deployment named after its model is named as the price sheet spells the model, whatever case or spacing
+        // the client used ("GPT-4o-mini " is deployment gpt-4o-mini).
+        var deployment = given ?? asEvent.Value?.Model ?? Model?.Trim();
         errors.AddRange(asEvent.Errors.Select(e => e.Field.StartsWith("tags", StringComparison.Ordinal)
             ? new ValidationError(BatchErrors.MetadataInvalid, "metadata" + e.Field["tags".Length..], e.Message.Replace("tags", "metadata entries", StringComparison.Ordinal).Replace("Tag", "Metadata", StringComparison.Ordinal))
             : e));
@@ -79,7 +85,7 @@ public sealed class BatchSubmissionRequest
         return new(new BatchSubmission(
             Id,
             new CallAttribution(e.Team, e.Feature, e.User, e.Environment, e.Model, e.App),
-            e.Deployment!,
+            deployment!,
             MaxOutputTokens!.Value,
             Metadata,
             body!,

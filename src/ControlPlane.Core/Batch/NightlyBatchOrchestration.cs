@@ -372,6 +372,7 @@ public sealed class NightlyBatchOrchestration(
     {
         await payloads.SaveResultAsync(request.Id, JsonSerializer.SerializeToUtf8Bytes(line.Body!.Value), cancellationToken).ConfigureAwait(false);
         var (prompt, cached, completion, reasoning) = line.Usage()!.Value;
+        var sheet = await prices.GetSheetAsync(cancellationToken).ConfigureAwait(false);
         var validated = validator.ValidateSingle(new UsageEventRequest
         {
             Id = BatchRequest.UsageEventIdFor(request.Id),
@@ -393,7 +394,7 @@ public sealed class NightlyBatchOrchestration(
             ReservationId = request.ReservationId,
             Status = "batch",
             Tags = request.Metadata is null ? null : new Dictionary<string, string>(request.Metadata.Take(UsageEventValidator.MaxTags), StringComparer.Ordinal),
-        }, time.GetUtcNow());
+        }, sheet, time.GetUtcNow());
         return validated.IsValid
             ? validated.Value!
             : throw new InvalidOperationException($"The provider's usage for {request.Id} does not validate: {string.Join("; ", validated.Errors.Select(e => e.Message))}");

@@ -17,15 +17,34 @@ public sealed class AuthorizeRequest
     public string? Provider { get; set; }
     public string? Model { get; set; }
     public string? DeploymentType { get; set; }
+
+    /// <summary>Accepted only to be refused with <c>usage_batch_price_reserved</c>: batch prices are not for
+    /// real-time calls (deferrable work goes to <c>POST /api/batch/requests</c>).</summary>
+    public bool? Batch { get; set; }
+
     public long? InputTokens { get; set; }
 
     /// <summary>Required: an uncapped call cannot be bounded, so it cannot be authorized.</summary>
     public long? MaxOutputTokens { get; set; }
 
-    /// <summary>Validates with the same rules as usage events, plus a required output cap.</summary>
-    public ValidationResult<AuthorizeCall?> Validate(UsageEventValidator validator, BudgetOptions options, DateTimeOffset now)
+    /// <summary>Validates with the same rules (and name resolution against <paramref name="sheet"/>) as usage
+    /// events, plus a required output cap; a real-time call cannot be authorized at batch prices.</summary>
+    public ValidationResult<AuthorizeCall?> Validate(UsageEventValidator validator, PriceSheet sheet, BudgetOptions options, DateTimeOffset now)
     {
+        ArgumentNullException.ThrowIfNull(validator);
         var errors = new List<ValidationError>();
+        if (Batch == true)
+        {
+            errors.Add(new(UsageErrors.BatchPriceReserved, "batch",
+                "A real-time call cannot be authorized at batch prices; post deferrable work to /api/batch/requests."));
+        }
+
+        if (DeploymentTypes.IsBatch(DeploymentType))
+        {
+            errors.Add(new(UsageErrors.BatchPriceReserved, "deploymentType",
+                "A real-time call cannot be authorized at batch prices; post deferrable work to /api/batch/requests."));
+        }
+
         if (MaxOutputTokens is null)
         {
             errors.Add(new(BudgetErrors.MaxOutputTokensRequired, "maxOutputTokens",
@@ -40,7 +59,7 @@ public sealed class AuthorizeRequest
         {
             Id = "authorize", Team = Team, Feature = Feature, User = User, App = App, Environment = Environment, Provider = Provider,
             Model = Model, DeploymentType = DeploymentType, InputTokens = InputTokens, OutputTokens = 0,
-        }, now);
+        }, sheet, now);
         errors.AddRange(asEvent.Errors);
         if (errors.Count > 0)
         {

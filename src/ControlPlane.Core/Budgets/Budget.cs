@@ -70,8 +70,9 @@ public sealed record Budget
     /// <summary>When storage cannot be reached, deny (true) or allow without a reservation (false). Default: true for hard budgets.</summary>
     public bool FailClosed { get; init; } = true;
 
-    /// <summary>Deny calls to models with no price (their cost cannot be bounded). Default false.</summary>
-    public bool DenyUnpriced { get; init; }
+    /// <summary>Deny calls to models with no price (their cost cannot be bounded, so a hard budget could not keep its
+    /// limit). Default true; an admin opts out with <c>denyUnpriced: false</c>.</summary>
+    public bool DenyUnpriced { get; init; } = true;
 
     /// <summary>The spend at which the kill switch trips (hard) or the block alert fires (soft).</summary>
     public decimal BlockAtUsd => LimitUsd * Thresholds.Block;

@@ -41,7 +41,9 @@ public sealed class BudgetRequest
                 return null;
             }
 
-            return new BudgetScope(type, scope.Value);
+            // Calls are recorded under canonical model names (trimmed; the sheet's spelling), so a model scope is
+            // trimmed too: "gpt-4o " would otherwise cover no call at all.
+            return new BudgetScope(type, type == BudgetScopeType.Model ? scope.Value.Trim() : scope.Value);
         }
     }
 
@@ -102,7 +104,7 @@ public sealed class BudgetRequest
             Mode = mode,
             Thresholds = thresholds,
             FailClosed = FailClosed ?? mode == BudgetMode.Hard,
-            DenyUnpriced = DenyUnpriced ?? false,
+            DenyUnpriced = DenyUnpriced ?? true,
         }, errors);
     }
 

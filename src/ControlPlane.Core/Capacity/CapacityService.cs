@@ -105,7 +105,8 @@ public sealed class CapacityService(
 
     /// <summary>
     /// Instances × hourly price since the last record, as one usage event for the pool's team (idempotent by an id
-    /// made of the pool and the interval's start, so a retried run never bills twice).
+    /// made of the pool and the interval's start, so a retried run never bills twice; in the server's namespace,
+    /// <c>cp:gpu:{pool}:{ticks}</c>, so a client that reads the ticks from the pool cannot record it first).
     /// </summary>
     private async Task RecordRunningCostAsync(GpuPool pool, PoolRuntime runtime, int capacity, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -120,7 +121,7 @@ public sealed class CapacityService(
         var attribution = pool.Attribution;
         var e = new UsageEvent
         {
-            Id = $"gpu-{pool.Name}-{start.UtcTicks.ToString(CultureInfo.InvariantCulture)}",
+            Id = UsageEventIds.Server("gpu", pool.Name, start.UtcTicks.ToString(CultureInfo.InvariantCulture)),
             Timestamp = now,
             Team = attribution.Team,
             Feature = attribution.Feature,

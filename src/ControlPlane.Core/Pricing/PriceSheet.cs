@@ -19,16 +19,24 @@ public sealed class PriceSheet
     public const long MaxAffordableOutputTokensCap = 1_000_000_000;
 
     private readonly FrozenDictionary<string, Candidate[]> _candidatesByModel;
+    private readonly FrozenDictionary<string, KnownModel> _models;
     private readonly FrozenSet<PriceEntryKey> _overrideKeys;
+    private readonly FrozenSet<string> _providers;
 
     private PriceSheet(
         IReadOnlyList<PriceEntry> entries,
         FrozenDictionary<string, Candidate[]> candidatesByModel,
+        FrozenDictionary<string, KnownModel> models,
         FrozenSet<PriceEntryKey> overrideKeys)
     {
         Entries = entries;
         _candidatesByModel = candidatesByModel;
+        _models = models;
         _overrideKeys = overrideKeys;
+
+        // Every provider an entry names, plus every alias's target, so an alias never names an unknown provider.
+        _providers = entries.Select(e => e.Provider).Concat(ProviderNames.Aliases.Values).ToFrozenSet(StringComparer.Ordinal);
+        Providers = _providers.Order(StringComparer.Ordinal).ToArray().AsReadOnly();
     }
 
     /// <summary>A sheet that prices nothing.</summary>
@@ -37,6 +45,10 @@ public sealed class PriceSheet
     /// <summary>The effective entries: defaults in their order, each replaced in place by the override with the
     /// same <see cref="PriceEntryKey"/>, followed by the overrides that replace nothing.</summary>
     public IReadOnlyList<PriceEntry> Entries { get; }
+
+    /// <summary>The canonical providers a call may name, sorted: those of the entries (defaults and overrides) and
+    /// those <see cref="ProviderNames.Aliases"/> stand for. Entries' providers are stored canonical.</summary>
+    public IReadOnlyList<string> Providers { get; }
 
     /// <summary>
     /// Builds a sheet. Within one list a later entry replaces an earlier one with the same key (upsert).
@@ -81,16 +93,22 @@ public sealed class PriceSheet
         }
 
         var ranked = new Dictionary<string, Candidate[]>(StringComparer.OrdinalIgnoreCase);
+        var models = new Dictionary<string, KnownModel>(StringComparer.OrdinalIgnoreCase);
         foreach (var (model, candidates) in candidatesByModel)
         {
             var array = candidates.ToArray();
             Array.Sort(array, Candidate.CompareByRank);
             ranked[model] = array;
+
+            // The first spelling in sheet order names the model, so recorded names do not depend on ranking.
+            var providers = candidates.Select(c => c.Provider).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+            models[model] = new KnownModel(candidates[0].Entry.Model, providers.AsReadOnly());
         }
 
         return new PriceSheet(
             merged.AsReadOnly(),
             ranked.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
+            models.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
             frozenOverrideKeys);
 
         void Merge(IEnumerable<PriceEntry> entries, string listName, bool isOverride)
@@ -111,15 +129,18 @@ public sealed class PriceSheet
                     continue;
                 }
 
-                var key = PriceEntryKey.Of(entry);
+                // Calls are matched under canonical names, so an override written " Azure" prices (and replaces)
+                // what azure-openai prices instead of founding a provider no call can name.
+                var canonical = Canonical(entry);
+                var key = PriceEntryKey.Of(canonical);
                 if (indexByKey.TryGetValue(key, out var existing))
                 {
-                    merged[existing] = entry;
+                    merged[existing] = canonical;
                 }
                 else
                 {
                     indexByKey[key] = merged.Count;
-                    merged.Add(entry);
+                    merged.Add(canonical);
                 }
 
                 if (isOverride)
@@ -128,6 +149,25 @@ public sealed class PriceSheet
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The canonical names of a call's <paramref name="provider"/> and <paramref name="model"/>, and whether the sheet
+    /// knows them: provider and model are compared without regard to case or surrounding whitespace, and provider
+    /// aliases resolve to their canonical name. Callers refuse an unknown provider and a provider that does not
+    /// price a model others do; an unknown model is still a call to record (unpriced).
+    /// </summary>
+    public ResolvedNames ResolveNames(string? provider, string model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var canonicalProvider = ProviderNames.Normalize(provider);
+        var trimmed = model.Trim();
+        var known = _models.TryGetValue(trimmed, out var entry);
+        return new ResolvedNames(
+            canonicalProvider,
+            known ? entry!.Name : trimmed.ToLowerInvariant(),
+            canonicalProvider is null || _providers.Contains(canonicalProvider),
+            known ? entry!.Providers : []);
     }
 
     /// <summary>Whether the sheet's entry with <paramref name="entry"/>'s key came from an override rather than
@@ -295,6 +335,16 @@ public sealed class PriceSheet
         return null;
     }
 
+    /// <summary><paramref name="entry"/> under the names calls are matched by: its provider canonical
+    /// (<see cref="ProviderNames.Normalize"/>), its model trimmed. The entry itself when both already are.</summary>
+    public static PriceEntry Canonical(PriceEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var provider = ProviderNames.Normalize(entry.Provider)!;
+        var model = entry.Model.Trim();
+        return provider == entry.Provider && model == entry.Model ? entry : entry with { Provider = provider, Model = model };
+    }
+
     private static bool IsBatch(in PricingContext context) =>
         context.Batch || DeploymentTypes.IsBatch(context.DeploymentType);
 
@@ -304,6 +354,9 @@ public sealed class PriceSheet
         CacheRead,
         CacheWrite,
     }
+
+    /// <summary>A model the sheet prices: its spelling in the sheet and the providers that price it.</summary>
+    private sealed record KnownModel(string Name, IReadOnlyList<string> Providers);
 
     /// <summary>One entry, prepared for the hot path.</summary>
     private sealed class Candidate

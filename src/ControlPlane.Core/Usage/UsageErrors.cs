@@ -27,4 +27,18 @@ public static class UsageErrors
     public const string TagInvalid = "usage_tag_invalid";
     public const string LatencyInvalid = "usage_latency_invalid";
     public const string NotFound = "usage_not_found";
+
+    /// <summary>The id lies in the namespace of ids the server writes (<see cref="UsageEventIds.ServerPrefix"/>, or a
+    /// legacy server prefix): a client that took one first would make the server's own record a duplicate.</summary>
+    public const string IdReserved = "usage_id_reserved";
+
+    /// <summary><c>batch: true</c> or <c>deploymentType: "batch"</c> from a client: batch prices are only for usage
+    /// the nightly batch records itself.</summary>
+    public const string BatchPriceReserved = "usage_batch_price_reserved";
+
+    /// <summary>The provider is neither in the price sheet nor a documented alias; the message lists the known ones.</summary>
+    public const string ProviderUnknown = "usage_provider_unknown";
+
+    /// <summary>The model is priced, but not under the provider named; the message lists the providers that price it.</summary>
+    public const string ProviderModelMismatch = "usage_provider_model_mismatch";
 }

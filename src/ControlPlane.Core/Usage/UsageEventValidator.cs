@@ -19,14 +19,20 @@ public sealed class UsageEventValidator(UsageOptions options)
     public const long MaxLatencyMs = 86_400_000;
     public const decimal MaxUnits = 1_000_000_000_000m;
 
-    /// <summary>Validates a single-event or batch body. <paramref name="now"/> anchors defaults and time bounds.</summary>
-    public ValidationResult<IReadOnlyList<UsageEvent>> ValidateIngest(UsageIngestRequest request, DateTimeOffset now)
+    /// <summary>
+    /// Validates a client's single-event or batch body (<c>POST /api/usage</c>). Besides the field rules, a client
+    /// may not claim batch prices nor use an id of the server's namespace (<see cref="UsageEventIds"/>).
+    /// <paramref name="sheet"/> resolves provider and model names; <paramref name="now"/> anchors defaults and time bounds.
+    /// </summary>
+    public ValidationResult<IReadOnlyList<UsageEvent>> ValidateIngest(UsageIngestRequest request, PriceSheet sheet, DateTimeOffset now)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(sheet);
         var errors = new List<ValidationError>();
         var events = new List<UsageEvent>();
         if (request.Events is null)
         {
-            if (Validate(request, string.Empty, now, errors) is { } single)
+            if (Validate(request, string.Empty, sheet, now, fromClient: true, errors) is { } single)
             {
                 events.Add(single);
             }
@@ -58,7 +64,7 @@ public sealed class UsageEventValidator(UsageOptions options)
             {
                 errors.Add(new(UsageErrors.EventNull, $"events[{i}]", "An event is null."));
             }
-            else if (Validate(item, prefix, now, errors) is { } valid)
+            else if (Validate(item, prefix, sheet, now, fromClient: true, errors) is { } valid)
             {
                 events.Add(valid);
             }
@@ -67,15 +73,21 @@ public sealed class UsageEventValidator(UsageOptions options)
         return new(events, errors);
     }
 
-    /// <summary>Validates one event's fields (used where there is no batch form, such as quotes).</summary>
-    public ValidationResult<UsageEvent?> ValidateSingle(UsageEventRequest request, DateTimeOffset now)
+    /// <summary>
+    /// Validates one event's fields and resolves its names, where the event is not a client's record: quotes,
+    /// the call behind an authorization or a deferrable request (their callers refuse what clients may not ask
+    /// for), and the usage the server records itself, which may carry batch prices and a server id.
+    /// </summary>
+    public ValidationResult<UsageEvent?> ValidateSingle(UsageEventRequest request, PriceSheet sheet, DateTimeOffset now)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(sheet);
         var errors = new List<ValidationError>();
-        var valid = Validate(request, string.Empty, now, errors);
+        var valid = Validate(request, string.Empty, sheet, now, fromClient: false, errors);
         return new(valid, errors);
     }
 
-    private UsageEvent? Validate(UsageEventRequest r, string prefix, DateTimeOffset now, List<ValidationError> errors)
+    private UsageEvent? Validate(UsageEventRequest r, string prefix, PriceSheet sheet, DateTimeOffset now, bool fromClient, List<ValidationError> errors)
     {
         var before = errors.Count;
         var id = Required(r.Id, prefix + "id", MaxIdLength, UsageErrors.IdTooLong, errors);
@@ -98,6 +110,12 @@ public sealed class UsageEventValidator(UsageOptions options)
                 "deploymentType must be one of global, datazone, regional, batch, provisioned."));
         }
 
+        if (fromClient)
+        {
+            RefuseServerOnly(r, id, prefix, errors);
+        }
+
+        var names = ResolveNames(r, model, prefix, sheet, errors);
         var timestamp = ValidateTimestamp(r.Timestamp, prefix + "timestamp", now, errors);
         var tokens = ValidateTokens(r, prefix, errors);
 
@@ -128,8 +146,8 @@ public sealed class UsageEventValidator(UsageOptions options)
             App = r.App,
             Environment = string.IsNullOrEmpty(r.Environment) ? UsageDefaults.Environment : r.Environment,
             PromptTemplate = r.PromptTemplate,
-            Provider = r.Provider,
-            Model = model!,
+            Provider = names.Provider,
+            Model = names.Model,
             Deployment = r.Deployment,
             DeploymentType = r.DeploymentType?.ToLowerInvariant(),
             Batch = r.Batch == true || string.Equals(r.DeploymentType, DeploymentTypes.Batch, StringComparison.OrdinalIgnoreCase),
@@ -141,6 +159,63 @@ public sealed class UsageEventValidator(UsageOptions options)
             Status = r.Status,
         };
     }
+
+    /// <summary>What only the server may record: ids in its namespace, and usage at batch prices (which only the
+    /// nightly batch's own results earn).</summary>
+    private static void RefuseServerOnly(UsageEventRequest r, string? id, string prefix, List<ValidationError> errors)
+    {
+        if (id is not null && UsageEventIds.IsReserved(id))
+        {
+            errors.Add(new(UsageErrors.IdReserved, prefix + "id",
+                $"Ids starting with '{UsageEventIds.ServerPrefix}' (or the legacy {string.Join(", ", UsageEventIds.LegacyServerPrefixes.Select(p => $"'{p}'"))}) are written by ControlPlane itself; choose another id."));
+        }
+
+        if (r.Batch == true)
+        {
+            errors.Add(new(UsageErrors.BatchPriceReserved, prefix + "batch",
+                "Batch prices apply only to usage ControlPlane's nightly batch records; post deferrable work to /api/batch/requests."));
+        }
+
+        if (DeploymentTypes.IsBatch(r.DeploymentType))
+        {
+            errors.Add(new(UsageErrors.BatchPriceReserved, prefix + "deploymentType",
+                "deploymentType 'batch' is priced at batch prices, which apply only to usage ControlPlane's nightly batch records; post deferrable work to /api/batch/requests."));
+        }
+    }
+
+    /// <summary>
+    /// Canonical provider and model names. A provider the sheet does not know, or one that does not price a model
+    /// other providers do, is refused rather than recorded at $0; an unknown model is recorded (unpriced).
+    /// </summary>
+    private static ResolvedNames ResolveNames(UsageEventRequest r, string? model, string prefix, PriceSheet sheet, List<ValidationError> errors)
+    {
+        if (model is null || (r.Provider is not null && (r.Provider.Length > MaxNameLength || HasControlCharacters(r.Provider))))
+        {
+            // The field rules already reported the problem.
+            return new ResolvedNames(null, model ?? string.Empty, true, []);
+        }
+
+        var names = sheet.ResolveNames(r.Provider, model);
+        if (!names.ProviderKnown)
+        {
+            errors.Add(new(UsageErrors.ProviderUnknown, prefix + "provider",
+                $"Unknown provider '{r.Provider!.Trim()}'. Known providers: {KnownProviders(sheet)}; or leave provider out."));
+        }
+        else if (!names.ProviderPricesModel)
+        {
+            errors.Add(new(UsageErrors.ProviderModelMismatch, prefix + "provider",
+                $"Model '{names.Model}' is not priced under provider '{names.Provider}'; it is priced under {string.Join(", ", names.ProvidersOfModel)}. Name one of them or leave provider out."));
+        }
+
+        return names;
+    }
+
+    private static string KnownProviders(PriceSheet sheet) =>
+        string.Join(", ", sheet.Providers.Select(p =>
+        {
+            var aliases = ProviderNames.Aliases.Where(a => a.Value == p).Select(a => a.Key).Order(StringComparer.Ordinal).ToList();
+            return aliases.Count == 0 ? p : $"{p} (also {string.Join(", ", aliases)})";
+        }));
 
     private DateTimeOffset ValidateTimestamp(string? value, string field, DateTimeOffset now, List<ValidationError> errors)
     {

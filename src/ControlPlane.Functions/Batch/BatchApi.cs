@@ -42,7 +42,7 @@ public static class BatchApi
     }
 
     public sealed record SubmitServices(
-        BatchRequestService Service, UsageEventValidator Validator, TimeProvider Time, IOptions<BudgetOptions> Budgets, IOptions<BatchOptions> Options, BatchAvailability Availability);
+        BatchRequestService Service, UsageEventValidator Validator, PriceCatalog Prices, TimeProvider Time, IOptions<BudgetOptions> Budgets, IOptions<BatchOptions> Options, BatchAvailability Availability);
 
     public static async Task<Results<Accepted<BatchRequestView>, Ok<BatchRequestView>, ProblemHttpResult>> SubmitAsync(
         HttpContext http, [AsParameters] SubmitServices services, CancellationToken cancellationToken)
@@ -53,8 +53,9 @@ public static class BatchApi
         }
 
         var maxBytes = services.Options.Value.MaxBodyBytes + (64 * 1024);
+        var sheet = await services.Prices.GetSheetAsync(cancellationToken);
         var (submission, problem) = await JsonBody.ReadValidAsync<BatchSubmissionRequest, BatchSubmission?>(http.Request, maxBytes,
-            body => body.Validate(services.Validator, services.Budgets.Value, services.Options.Value, services.Time.GetUtcNow()), cancellationToken);
+            body => body.Validate(services.Validator, sheet, services.Budgets.Value, services.Options.Value, services.Time.GetUtcNow()), cancellationToken);
         if (problem is not null)
         {
             return problem;

@@ -35,8 +35,9 @@ public static class AuthorizeApi
     public static async Task<Results<Ok<AuthorizeResult>, ProblemHttpResult>> AuthorizeAsync(
         HttpContext http, [AsParameters] AuthorizeServices services, CancellationToken cancellationToken)
     {
+        var sheet = await services.Prices.GetSheetAsync(cancellationToken);
         var (call, problem) = await JsonBody.ReadValidAsync<AuthorizeRequest, AuthorizeCall?>(http.Request, MaxBodyBytes,
-            body => body.Validate(services.Validator, services.Options.Value, services.Time.GetUtcNow()), cancellationToken);
+            body => body.Validate(services.Validator, sheet, services.Options.Value, services.Time.GetUtcNow()), cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -47,7 +48,6 @@ public static class AuthorizeApi
             return Problems.Of(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden, "This key may not authorize calls for this team.", call.Attribution.Team);
         }
 
-        var sheet = await services.Prices.GetSheetAsync(cancellationToken);
         return TypedResults.Ok(await services.Budgets.AuthorizeAsync(call, sheet, cancellationToken));
     }
 

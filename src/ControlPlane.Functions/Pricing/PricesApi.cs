@@ -88,7 +88,8 @@ public static class PricesApi
             return Problems.Validation(errors);
         }
 
-        await store.UpsertOverridesAsync(body.Prices!, cancellationToken);
+        // Stored under canonical names, so " AOAI" and azure-openai are one key and a later write replaces the earlier.
+        await store.UpsertOverridesAsync([.. body.Prices!.Select(e => PriceSheet.Canonical(e!))], cancellationToken);
         await catalog.RefreshAsync(cancellationToken);
         return TypedResults.Ok(new PriceUpsertResponse(body.Prices!.Count));
     }
@@ -113,7 +114,8 @@ public static class PricesApi
             errors.Add(new(PriceApiErrors.CallsPerMonthInvalid, "callsPerMonth", "callsPerMonth must lie between 0 and 10^10."));
         }
 
-        var validated = validator.ValidateSingle(body, time.GetUtcNow());
+        var sheet = await catalog.GetSheetAsync(cancellationToken);
+        var validated = validator.ValidateSingle(body, sheet, time.GetUtcNow());
         errors.AddRange(validated.Errors);
         if (errors.Count > 0)
         {
@@ -121,7 +123,6 @@ public static class PricesApi
         }
 
         var e = validated.Value!;
-        var sheet = await catalog.GetSheetAsync(cancellationToken);
         var cost = UsageCost.From(sheet.Price(e.PricingContext, e.Tokens));
         return TypedResults.Ok(new PriceQuoteResponse(
             !cost.Unpriced, cost.TotalUsd, cost, body.CallsPerMonth, body.CallsPerMonth is { } calls ? cost.TotalUsd * calls : null));

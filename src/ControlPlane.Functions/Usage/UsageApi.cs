@@ -2,6 +2,7 @@ using ControlPlane.Access;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
+using ControlPlane.Pricing;
 using ControlPlane.Usage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -34,6 +35,7 @@ public static class UsageApi
     public sealed record UsageServices(
         UsageIngestService Ingest,
         UsageEventValidator Validator,
+        PriceCatalog Prices,
         IUsageStore Store,
         TimeProvider Time,
         IOptions<UsageOptions> Options);
@@ -41,8 +43,9 @@ public static class UsageApi
     public static async Task<Results<Ok<IngestResponse>, ProblemHttpResult>> RecordUsageAsync(
         HttpContext http, [AsParameters] UsageServices services, CancellationToken cancellationToken)
     {
+        var sheet = await services.Prices.GetSheetAsync(cancellationToken);
         var (events, problem) = await JsonBody.ReadValidAsync<UsageIngestRequest, IReadOnlyList<UsageEvent>>(http.Request, services.Options.Value.MaxRequestBytes,
-            request => services.Validator.ValidateIngest(request, services.Time.GetUtcNow()), cancellationToken);
+            request => services.Validator.ValidateIngest(request, sheet, services.Time.GetUtcNow()), cancellationToken);
         if (problem is not null)
         {
             return problem;

@@ -81,7 +81,7 @@ public static class BatchLoadDriver
     private static async Task<double> AuthorizeAsync(HttpClient client, int count, int clients) =>
         await ParallelAsync(count, clients, i => client.PostAsJsonAsync("/api/authorize", new
         {
-            team = "search", feature = "summaries", provider = "azure-openai", model = "gpt-4o-mini", deploymentType = "batch", inputTokens = 40, maxOutputTokens = 200,
+            team = "search", feature = "summaries", provider = "azure-openai", model = "gpt-4o-mini", inputTokens = 40, maxOutputTokens = 200,
         }));
 
     private static async Task<double> SubmitAsync(HttpClient client, int count, int clients, string prefix) =>
@@ -97,7 +97,7 @@ public static class BatchLoadDriver
                 events = chunk.Select(i => new
                 {
                     id = $"baseline-{i}", team = "search", feature = "summaries", provider = "azure-openai", model = "gpt-4o-mini",
-                    deploymentType = "batch", batch = true, inputTokens = 40, outputTokens = 16,
+                    inputTokens = 40, outputTokens = 16,
                 }),
             });
             response.EnsureSuccessStatusCode();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ControlPlane.Budgets;
+using ControlPlane.Pricing;
 using ControlPlane.Usage;
 
 namespace ControlPlane.Batch;
@@ -9,6 +10,7 @@ public sealed class BatchSubmissionRequestTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
     private static readonly UsageEventValidator Validator = new(new UsageOptions());
+    private static readonly PriceSheet Sheet = PriceSheet.Create(DefaultPriceSheet.Load(), []);
 
     private static BatchSubmissionRequest Request(string body, long? maxOutputTokens = 100, string? deployment = null) => new()
     {
@@ -18,7 +20,7 @@ public sealed class BatchSubmissionRequestTests
 
     private static ValidationResultOf Validate(BatchSubmissionRequest request, BatchOptions? options = null)
     {
-        var result = request.Validate(Validator, new BudgetOptions(), options ?? new BatchOptions(), Now);
+        var result = request.Validate(Validator, Sheet, new BudgetOptions(), options ?? new BatchOptions(), Now);
         return new(result.Value, result.Errors.Select(e => e.Code).ToList());
     }
 
@@ -36,6 +38,20 @@ public sealed class BatchSubmissionRequestTests
         Assert.Equal(0, (int?)body["temperature"]);
         Assert.Equal("mini-batch", result.Value.Deployment);
         Assert.Equal("gpt-4o-mini", result.Value.Attribution.Model);
+    }
+
+    [Fact]
+    public void Validate_ModelInOtherCaseOrSpacingWithoutDeployment_UsesTheSheetsSpellingForBoth()
+    {
+        var request = Request("""{"messages":[{"role":"user","content":"hi"}]}""");
+        request.Model = " GPT-4o-Mini ";
+
+        var result = Validate(request);
+
+        Assert.Empty(result.Codes);
+        Assert.Equal("gpt-4o-mini", result.Value!.Attribution.Model);
+        Assert.Equal("gpt-4o-mini", result.Value.Deployment);
+        Assert.Equal("gpt-4o-mini", (string?)result.Value.Body["model"]);
     }
 
     [Fact]
@@ -71,7 +87,7 @@ public sealed class BatchSubmissionRequestTests
         var request = Request("""{"messages":[{"role":"user","content":"hi"}]}""");
         request.Metadata = new Dictionary<string, string> { [key] = value };
 
-        var result = request.Validate(Validator, new BudgetOptions(), new BatchOptions(), Now);
+        var result = request.Validate(Validator, Sheet, new BudgetOptions(), new BatchOptions(), Now);
 
         var error = Assert.Single(result.Errors);
         Assert.Equal(BatchErrors.MetadataInvalid, error.Code);

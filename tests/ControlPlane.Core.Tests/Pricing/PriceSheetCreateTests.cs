@@ -14,7 +14,8 @@ public class PriceSheetCreateTests
 
         var sheet = PriceSheet.Create([first, replaced, last], [replacement]);
 
-        Assert.Equal([first, replacement, last], sheet.Entries);
+        // The sheet keeps providers in their canonical spelling, the one calls are recorded under.
+        Assert.Equal([first, replacement with { Provider = "openai" }, last], sheet.Entries);
     }
 
     [Fact]

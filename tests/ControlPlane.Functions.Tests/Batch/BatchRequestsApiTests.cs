@@ -208,7 +208,7 @@ public sealed class BatchRequestsApiTests : IAsyncLifetime
         foreach (var id in ids)
         {
             var request = await _h.GetRequestAsync(id);
-            var usage = await _h.Admin.GetAsync($"/api/usage/batch:{id}");
+            var usage = await _h.Admin.GetAsync($"/api/usage/cp:batch:{id}");
             if (request.GetProperty("status").GetString() == "cancelled")
             {
                 cancelled++;
@@ -258,6 +258,6 @@ public sealed class BatchRequestsApiTests : IAsyncLifetime
         Assert.Equal(1, runsSwept.GetProperty("ReturnValue").GetProperty("deleted").GetInt32());
         Assert.Equal(HttpStatusCode.NotFound, (await _h.Admin.GetAsync($"/api/orchestrations/{runId}")).StatusCode);
         // The usage it recorded is ledger data, kept by the ledger's own retention.
-        Assert.Equal(HttpStatusCode.OK, (await _h.Admin.GetAsync($"/api/usage/batch:{done}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _h.Admin.GetAsync($"/api/usage/cp:batch:{done}")).StatusCode);
     }
 }
