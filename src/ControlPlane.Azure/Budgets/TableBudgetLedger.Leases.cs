@@ -235,8 +235,8 @@ public sealed partial class TableBudgetLedger
         }, ct);
 
     /// <summary>
-    /// Folds a lease back into the budget's totals, up to 45 holds per transaction: settled holds become spend (less
-    /// any overrun already charged), active ones become direct holds (or expire, if past their TTL), released ones
+    /// Folds a lease back into the budget's totals, up to 45 holds per transaction: settled holds become spend
+    /// (unless an overrun already charged them), active ones become direct holds (or expire, if past their TTL), released ones
     /// just return their money. Each folded hold gets its due-index row, so the sweep finds it when it expires or
     /// when its retention ends. When no hold is left the lease's remaining amount goes back and the row is deleted.
     /// </summary>
@@ -285,7 +285,7 @@ public sealed partial class TableBudgetLedger
                     switch (hold.GetString("Status"))
                     {
                         case nameof(ReservationStatus.Settled):
-                            period.SpentUsd += Money(hold, "ActualUsd") - Money(hold, "ExcessChargedUsd");
+                            period.SpentUsd += Money(hold, "ActualUsd") - Money(hold, "ChargedUsd");
                             break;
                         case nameof(ReservationStatus.Active) when expiresAt <= now:
                             hold["Status"] = nameof(ReservationStatus.Expired);

@@ -62,7 +62,7 @@ public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider
         }
 
         // Leased holds that already settled or were released are still inside "leased" until their lease is
-        // folded: show them as what they are (an overrun's excess is already in the period's spend).
+        // folded: show them as what they are (an overrun is already in the period's spend).
         var spent = state.SpentUsd;
         var reserved = state.ReservedUsd;
         await foreach (var lease in table.QueryAsync<TableEntity>(RangeFilter(budget.Id, $"l|{window.Key}|"), cancellationToken: cancellationToken).ConfigureAwait(false))
@@ -73,7 +73,7 @@ public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider
                 if (hold.GetString("Status") != nameof(ReservationStatus.Active))
                 {
                     reserved -= Money(hold, "CeilingUsd");
-                    spent += Money(hold, "ActualUsd") - Money(hold, "ExcessChargedUsd");
+                    spent += Money(hold, "ActualUsd") - Money(hold, "ChargedUsd");
                 }
             }
         }
@@ -155,8 +155,8 @@ public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider
     /// <summary>
     /// Settles through the period row, in one transaction with it. A direct (or folded) hold: its ceiling leaves
     /// the reserved total and the actual cost joins the spend. A hold still inside its lease whose call cost more
-    /// than its ceiling: the excess joins the spend now, so a hard budget trips before the response however many
-    /// leases are issuing; the fold later adds only the part the lease covered.
+    /// than its ceiling: its actual cost joins the spend now, so a hard budget trips before the response however
+    /// many leases are issuing; the fold later adds nothing for it.
     /// </summary>
     private Task<SettleResult> SettleDirectAsync(Budget budget, PeriodWindow window, string holdRef, string reservationId, string eventId, decimal actualUsd, DateTimeOffset now, CancellationToken cancellationToken) =>
         MutateAsync<SettleResult>(budget, window, async (table, period) =>
@@ -176,9 +176,10 @@ public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider
             }
             else
             {
-                var excess = Math.Max(0m, actualUsd - ceiling);
-                period.SpentUsd += excess;
-                hold["ExcessChargedUsd"] = UsageEntityMapper.Money(excess);
+                // The whole actual joins the spend now, so the trip sees it; the fold adds nothing more. Until
+                // then the lease still counts the ceiling too: headroom is briefly understated, never overstated.
+                period.SpentUsd += actualUsd;
+                hold["ChargedUsd"] = UsageEntityMapper.Money(actualUsd);
             }
 
             hold["Status"] = nameof(ReservationStatus.Settled);

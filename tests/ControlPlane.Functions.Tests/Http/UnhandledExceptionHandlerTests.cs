@@ -1,7 +1,7 @@
 using Azure;
 using ControlPlane.Functions.Http;
 
-namespace ControlPlane.Http;
+namespace ControlPlane.HttpTests;
 
 /// <summary>Outage means outage (issue 9, hole 10): only a storage failure may send fail-open budgets down their open path.</summary>
 public sealed class UnhandledExceptionHandlerTests
