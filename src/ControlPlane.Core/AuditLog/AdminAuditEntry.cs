@@ -10,7 +10,7 @@ public sealed record AdminAuditEntry
     /// <summary>Random id (16 hex digits), unique with <see cref="At"/>.</summary>
     public required string Id { get; init; }
 
-    /// <summary>When the request was received (from the injected clock).</summary>
+    /// <summary>When the request was received (the injected clock; moved on by a tick when needed so that one instance's entries are strictly ordered).</summary>
     public required DateTimeOffset At { get; init; }
 
     public required AdminActionKind Kind { get; init; }

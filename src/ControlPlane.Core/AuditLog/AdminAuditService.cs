@@ -23,6 +23,8 @@ public sealed class AdminAuditService(IAdminAuditLog log, TimeProvider time, Aud
 
     internal const string Redacted = "[redacted]";
 
+    private long _lastStampTicks;
+
     /// <summary>Writes the pending entry for a change about to be made. Throws when it cannot be stored: then make no change.</summary>
     /// <param name="target">The target, when the request names it before the change (null for a key still to be issued).</param>
     /// <param name="before">The target's state now, as the API would show it; null when it does not exist.</param>
@@ -33,7 +35,7 @@ public sealed class AdminAuditService(IAdminAuditLog log, TimeProvider time, Aud
         var entry = new AdminAuditEntry
         {
             Id = NewId(),
-            At = time.GetUtcNow(),
+            At = NextStamp(),
             Kind = kind,
             Target = Bound(target),
             Actor = actor,
@@ -116,6 +118,24 @@ public sealed class AdminAuditService(IAdminAuditLog log, TimeProvider time, Aud
                 }
 
                 break;
+        }
+    }
+
+    /// <summary>
+    /// The clock's time, but always after the previous entry's from this instance (by one tick if need be): the log
+    /// is ordered by time, and two changes in one clock tick must still list newest first.
+    /// </summary>
+    private DateTimeOffset NextStamp()
+    {
+        var now = time.GetUtcNow().UtcTicks;
+        while (true)
+        {
+            var last = Interlocked.Read(ref _lastStampTicks);
+            var next = Math.Max(now, last + 1);
+            if (Interlocked.CompareExchange(ref _lastStampTicks, next, last) == last)
+            {
+                return new DateTimeOffset(next, TimeSpan.Zero);
+            }
         }
     }
 

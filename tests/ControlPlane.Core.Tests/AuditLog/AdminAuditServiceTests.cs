@@ -28,6 +28,21 @@ public sealed class AdminAuditServiceTests
     }
 
     [Fact]
+    public async Task Begin_SeveralInOneClockTick_StampsStrictlyIncreasingTimes()
+    {
+        var service = Service();
+
+        var first = await service.BeginAsync(AdminActionKind.BudgetUpsert, "a", Alice, null, null);
+        var second = await service.BeginAsync(AdminActionKind.BudgetDelete, "a", Alice, null, null);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        var later = await service.BeginAsync(AdminActionKind.KeyIssue, null, Alice, null, null);
+
+        Assert.Equal(_clock.GetUtcNow().AddSeconds(-1), first.At);
+        Assert.Equal(first.At.AddTicks(1), second.At);
+        Assert.Equal(_clock.GetUtcNow(), later.At);
+    }
+
+    [Fact]
     public async Task Begin_StoreRefuses_Throws()
     {
         _log.FailAppends = true;
