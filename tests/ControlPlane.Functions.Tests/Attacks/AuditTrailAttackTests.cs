@@ -4,6 +4,10 @@ using System.Text.Json;
 using ControlPlane.AuditLog;
 using ControlPlane.Azure.AuditLog;
 using ControlPlane.Batch;
+using ControlPlane.Functions.Access;
+using ControlPlane.Functions.AuditLog;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -130,6 +134,19 @@ public sealed class AuditTrailAttackTests : IAsyncLifetime
         }
 
         Assert.DoesNotContain(await _h.Admin.EntriesAsync(), e => e.GetProperty("kind").GetString() == "budget.upsert");
+    }
+
+    [Fact]
+    public void EveryAdminEndpointThatChangesState_IsAudited()
+    {
+        var endpoints = _h.App.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.TrimStart('/').StartsWith("api/", StringComparison.Ordinal) == true)
+            .Where(e => e.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == Policies.Admin))
+            .Where(e => e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods.Any(m => m != "GET") == true)
+            .ToList();
+
+        Assert.True(endpoints.Count >= 11, $"Only {endpoints.Count} admin endpoints that change state were found; the filter above is wrong.");
+        Assert.All(endpoints, e => Assert.True(e.Metadata.GetMetadata<AdminAction>() is not null, $"{e.DisplayName} changes state without an audit trail."));
     }
 
     private static StringContent Json(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
