@@ -1,4 +1,5 @@
 using ControlPlane.Functions.Access;
+using ControlPlane.Functions.AuditLog;
 using ControlPlane.Functions.Batch;
 using ControlPlane.Functions.Budgets;
 using ControlPlane.Functions.Capacity;
@@ -26,6 +27,7 @@ builder.Services
     .AddControlPlaneCapacity()
     .AddControlPlaneOrchestrations()
     .AddControlPlaneBatch(builder.Configuration)
+    .AddControlPlaneAuditLog()
     .AddControlPlaneFunctions(mode, builder.Configuration);
 
 var app = builder.Build();
@@ -45,6 +47,7 @@ app.MapEventsApi();
 app.MapGpuPoolsApi();
 app.MapOrchestrationsApi();
 app.MapBatchApi();
+app.MapAuditLogApi();
 app.MapCustomHandlerApi(mode);
 
 app.Run();

@@ -15,6 +15,9 @@ public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time, string?
     public const string Prefix = "cpk_";
     public const int MaxTeams = 100;
     public const int MaxNameLength = 256;
+
+    /// <summary>The key id the configured (bootstrap) admin key acts under; no issued key has it (issued ids are hex).</summary>
+    public const string BootstrapAdminKeyId = "config-admin";
     public static readonly TimeSpan CacheDuration = TimeSpan.FromSeconds(30);
 
     private readonly byte[]? _adminKeyHash = string.IsNullOrEmpty(configuredAdminKey) ? null : Hash(configuredAdminKey);
@@ -26,7 +29,7 @@ public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time, string?
         var presentedHash = Hash(presented);
         if (_adminKeyHash is not null && CryptographicOperations.FixedTimeEquals(presentedHash, _adminKeyHash))
         {
-            return new Caller("config-admin", ApiRole.Admin, []);
+            return new Caller(BootstrapAdminKeyId, ApiRole.Admin, []);
         }
 
         if (!TryParse(presented, out var id, out var secret))

@@ -1,4 +1,5 @@
 using ControlPlane.Access;
+using ControlPlane.Functions.AuditLog;
 using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -16,13 +17,15 @@ public static class KeysApi
         api.MapPost("/", IssueKeyAsync)
             .WithName(FunctionCatalog.IssueKey)
             .WithSummary("Issue an ingest key bound to teams, or a finance or admin key. The secret is in this answer only.")
-            .AcceptsJson<IssueKeyRequest>();
+            .AcceptsJson<IssueKeyRequest>()
+            .Audited(AdminActions.KeyIssue);
         api.MapGet("/", ListKeysAsync)
             .WithName(FunctionCatalog.ListKeys)
             .WithSummary("Every issued key, without secrets.");
         api.MapDelete("/{id}", RevokeKeyAsync)
             .WithName(FunctionCatalog.RevokeKey)
-            .WithSummary("Revoke a key; other instances stop accepting it within 30 seconds.");
+            .WithSummary("Revoke a key; other instances stop accepting it within 30 seconds.")
+            .Audited(AdminActions.KeyRevoke);
         return app;
     }
 

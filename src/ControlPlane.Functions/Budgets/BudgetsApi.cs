@@ -1,5 +1,6 @@
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Access;
+using ControlPlane.Functions.AuditLog;
 using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -18,6 +19,7 @@ public static class BudgetsApi
             .WithName(FunctionCatalog.UpsertBudget)
             .WithSummary("Create or replace a budget. Raising the limit re-arms a tripped kill switch.")
             .AcceptsJson<BudgetRequest>()
+            .Audited(AdminActions.BudgetUpsert)
             .RequireAuthorization(Policies.Admin);
         api.MapGet("/", ListBudgetsAsync)
             .WithName(FunctionCatalog.ListBudgets)
@@ -30,6 +32,7 @@ public static class BudgetsApi
         api.MapDelete("/{id}", DeleteBudgetAsync)
             .WithName(FunctionCatalog.DeleteBudget)
             .WithSummary("Delete a budget; calls stop being checked against it.")
+            .Audited(AdminActions.BudgetDelete)
             .RequireAuthorization(Policies.Admin);
         return app;
     }

@@ -1,5 +1,6 @@
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Access;
+using ControlPlane.Functions.AuditLog;
 using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
 using ControlPlane.Validation;
@@ -27,11 +28,13 @@ public static class KillSwitchesApi
             .WithName(FunctionCatalog.IsolateScope)
             .WithSummary("Stop every call in a scope now, whatever its budgets say.")
             .AcceptsJson<ScopeBody>()
+            .Audited(AdminActions.KillSwitchIsolate)
             .RequireAuthorization(Policies.Admin);
         api.MapPost("/reset", ResetAsync)
             .WithName(FunctionCatalog.ResetKillSwitch)
             .WithSummary("Lift an isolation and re-arm tripped hard budgets of the scope.")
             .AcceptsJson<ScopeBody>()
+            .Audited(AdminActions.KillSwitchReset)
             .RequireAuthorization(Policies.Admin);
         return app;
     }

@@ -1,6 +1,7 @@
 using ControlPlane.Access;
 using ControlPlane.Capacity;
 using ControlPlane.Functions.Access;
+using ControlPlane.Functions.AuditLog;
 using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,6 +20,7 @@ public static class GpuPoolsApi
             .WithName(FunctionCatalog.UpsertGpuPool)
             .WithSummary("Register or change a GPU pool: scale set, bounds, utilization band, queue target, cooldowns, schedules, price, owner, mode.")
             .AcceptsJson<GpuPoolRequest>()
+            .Audited(AdminActions.GpuPoolUpsert)
             .RequireAuthorization(Policies.Admin);
         api.MapGet("/", ListPoolsAsync)
             .WithName(FunctionCatalog.ListGpuPools)

@@ -83,6 +83,8 @@ public static class FunctionCatalog
     public const string NightlyBatch = "NightlyBatch";
     public const string BatchRetentionSweep = "BatchRetentionSweep";
     public const string OrchestrationRetentionSweep = "OrchestrationRetentionSweep";
+    public const string ListAuditLog = "ListAuditLog";
+    public const string AuditLogRetentionSweep = "AuditLogRetentionSweep";
 
     public static IReadOnlyList<FunctionDefinition> All { get; } =
     [
@@ -131,6 +133,8 @@ public static class FunctionCatalog
         new(NightlyBatch, new TimerTrigger("0 0 2 * * *", "ControlPlane__Batch__Schedule"), typeof(Batch.NightlyBatchFunction)),
         new(BatchRetentionSweep, new TimerTrigger("0 45 3 * * *"), typeof(Batch.BatchRetentionSweepFunction)),
         new(OrchestrationRetentionSweep, new TimerTrigger("0 50 3 * * *"), typeof(Orchestrations.OrchestrationRetentionSweepFunction)),
+        new(ListAuditLog, new HttpTrigger("audit-log", ["GET"])),
+        new(AuditLogRetentionSweep, new TimerTrigger("0 55 3 * * *"), typeof(AuditLog.AuditLogRetentionSweepFunction)),
     ];
 
     public static FunctionDefinition? Find(string name) =>

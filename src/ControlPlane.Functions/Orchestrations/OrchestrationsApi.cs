@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ControlPlane.Functions.Access;
+using ControlPlane.Functions.AuditLog;
 using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
 using ControlPlane.Orchestrations;
@@ -34,14 +35,17 @@ public static class OrchestrationsApi
         api.MapPost("/{kind}/start", StartAsync)
             .WithName(FunctionCatalog.StartOrchestration)
             .WithSummary("Start an instance by hand. Optional body {instanceId, input}; starting an existing instanceId returns it (200) instead of a second run.")
+            .Audited(AdminActions.OrchestrationStart)
             .RequireAuthorization(Policies.Admin);
         api.MapPost("/{id}/terminate", TerminateAsync)
             .WithName(FunctionCatalog.TerminateOrchestration)
             .WithSummary("Stop an unfinished instance. Optional body {reason}. What it holds (a nightly run's requests) stays with it until it is retried.")
+            .Audited(AdminActions.OrchestrationTerminate)
             .RequireAuthorization(Policies.Admin);
         api.MapPost("/{id}/retry", RetryAsync)
             .WithName(FunctionCatalog.RetryOrchestration)
             .WithSummary("Resume a failed or terminated instance at the step where it stopped.")
+            .Audited(AdminActions.OrchestrationRetry)
             .RequireAuthorization(Policies.Admin);
         return app;
     }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using ControlPlane.Azure.Pricing;
 using ControlPlane.Functions.Access;
+using ControlPlane.Functions.AuditLog;
 using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
 using ControlPlane.Pricing;
@@ -28,6 +29,7 @@ public static class PricesApi
             .WithName(FunctionCatalog.UpsertPrices)
             .WithSummary("Insert or replace up to 100 price entries (negotiated prices, new models) in one atomic write.")
             .AcceptsJson<PriceSheetRequest>()
+            .Audited(AdminActions.PriceUpsert)
             .RequireAuthorization(Policies.Admin);
         api.MapPost("/quote", QuoteAsync)
             .WithName(FunctionCatalog.QuotePrice)
