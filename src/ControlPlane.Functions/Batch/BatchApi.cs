@@ -97,8 +97,7 @@ public static class BatchApi
         {
             if (!EnumNames.TryParse<BatchRequestStatus>(status, out var s))
             {
-                return Problems.Of(StatusCodes.Status400BadRequest, BatchErrors.StatusInvalid, "Unknown status.",
-                    $"'{status}' is not one of pending, queued, submitted, completed, failed, cancelled.");
+                return Problems.Validation([new(BatchErrors.StatusInvalid, "status", $"status must be one of {EnumNames.Allowed<BatchRequestStatus>()}.")]);
             }
 
             parsed = s;

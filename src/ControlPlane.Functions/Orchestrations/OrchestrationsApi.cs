@@ -54,8 +54,7 @@ public static class OrchestrationsApi
         {
             if (!EnumNames.TryParse<OrchestrationStatus>(status, out var s))
             {
-                return Problems.Of(StatusCodes.Status400BadRequest, StatusInvalidCode, "Unknown status.",
-                    $"'{status}' is not one of running, waiting, completed, failed, terminated.");
+                return Problems.Validation([new(StatusInvalidCode, "status", $"status must be one of {EnumNames.Allowed<OrchestrationStatus>()}.")]);
             }
 
             parsed = s;
