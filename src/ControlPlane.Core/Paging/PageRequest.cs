@@ -12,9 +12,6 @@ public sealed record PageRequest(int Limit, IReadOnlyList<string>? After = null)
     /// <summary>Most items one page may hold. 1,000, as one Azure Tables query page.</summary>
     public const int MaxLimit = 1000;
 
-    /// <summary>The first page of <see cref="DefaultLimit"/> items.</summary>
-    public static PageRequest First { get; } = new(DefaultLimit);
-
     /// <summary>
     /// This page of a list already in memory, in the ordinal order of <paramref name="keyOf"/> (which must be unique):
     /// for lists that are small and loaded whole anyway (the price sheet, kill switches).
