@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using ControlPlane.Access;
 using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
@@ -48,7 +49,7 @@ public static class KeysApi
     }
 
     public static async Task<Results<Ok<KeyListResponse>, ProblemHttpResult>> ListKeysAsync(
-        int? limit, string? next, IApiKeyStore store, CancellationToken cancellationToken)
+        [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, IApiKeyStore store, CancellationToken cancellationToken)
     {
         var (request, problem) = PageQuery.Read(ListName, limit, next);
         if (problem is not null)

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using ControlPlane.Access;
 using ControlPlane.Azure.Storage;
@@ -81,7 +82,7 @@ public static class BatchApi
     }
 
     public static async Task<Results<Ok<BatchRequestList>, ProblemHttpResult>> ListAsync(
-        string? team, string? status, int? limit, string? next, HttpContext http, IBatchRequestStore store, CancellationToken cancellationToken)
+        string? team, string? status, [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, HttpContext http, IBatchRequestStore store, CancellationToken cancellationToken)
     {
         var caller = http.User.GetCaller();
         if (caller.Role == ApiRole.Ingest)

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.Hosting;
@@ -52,7 +53,7 @@ public static class BudgetsApi
     }
 
     public static async Task<Results<Ok<BudgetListResponse>, ProblemHttpResult>> ListBudgetsAsync(
-        int? limit, string? next, [AsParameters] BudgetServices services, CancellationToken cancellationToken)
+        [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, [AsParameters] BudgetServices services, CancellationToken cancellationToken)
     {
         var (request, problem) = PageQuery.Read(ListName, limit, next);
         if (problem is not null)

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using ControlPlane.Access;
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Access;
@@ -39,7 +40,7 @@ public static class KillSwitchesApi
     }
 
     public static async Task<Results<Ok<KillSwitchListResponse>, ProblemHttpResult>> ListAsync(
-        int? limit, string? next, HttpContext http, BudgetService budgets, CancellationToken cancellationToken)
+        [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, HttpContext http, BudgetService budgets, CancellationToken cancellationToken)
     {
         var (request, problem) = PageQuery.Read(ListName, limit, next);
         if (problem is not null)

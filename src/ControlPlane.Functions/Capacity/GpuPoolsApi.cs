@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using ControlPlane.Access;
 using ControlPlane.Capacity;
 using ControlPlane.Functions.Access;
@@ -57,7 +58,7 @@ public static class GpuPoolsApi
     }
 
     public static async Task<Results<Ok<GpuPoolListResponse>, ProblemHttpResult>> ListPoolsAsync(
-        int? limit, string? next, HttpContext http, IGpuPoolStore store, CancellationToken cancellationToken)
+        [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, HttpContext http, IGpuPoolStore store, CancellationToken cancellationToken)
     {
         var (request, problem) = PageQuery.Read(ListName, limit, next);
         if (problem is not null)
@@ -103,7 +104,7 @@ public static class GpuPoolsApi
     }
 
     public static async Task<Results<Ok<DecisionListResponse>, ProblemHttpResult>> GetDecisionsAsync(
-        string pool, int? limit, string? next, HttpContext http, IGpuPoolStore store, CancellationToken cancellationToken)
+        string pool, [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, HttpContext http, IGpuPoolStore store, CancellationToken cancellationToken)
     {
         if (await FindVisibleAsync(pool, http, store, cancellationToken) is null)
         {

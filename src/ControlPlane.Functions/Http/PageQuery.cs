@@ -15,6 +15,8 @@ public static class PageQuery
 {
     public const string LimitInvalid = "page_limit_invalid";
     public const string NextInvalid = "page_next_invalid";
+    public const string LimitDescription = "Items per page, 1 to 1,000 (default 100).";
+    public const string NextDescription = "The previous page's next token, unchanged (with the same filters); absent on the first page.";
 
     /// <summary>The page asked for, or the problem to answer with.</summary>
     /// <param name="list">The list's name, so a token from one list is refused by another.</param>

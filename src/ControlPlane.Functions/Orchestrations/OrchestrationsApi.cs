@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ControlPlane.Azure.Storage;
@@ -49,7 +50,7 @@ public static class OrchestrationsApi
     }
 
     public static async Task<Results<Ok<OrchestrationList>, ProblemHttpResult>> ListAsync(
-        string? kind, string? status, int? limit, string? next, IOrchestrationStore store, CancellationToken cancellationToken)
+        string? kind, string? status, [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, IOrchestrationStore store, CancellationToken cancellationToken)
     {
         var (request, problem) = PageQuery.Read(ListName, limit, next, 3, TablePages.IsNewestFirstPosition);
         if (problem is not null)

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -40,7 +41,7 @@ public static class PricesApi
     }
 
     public static async Task<Results<Ok<PriceListResponse>, ProblemHttpResult>> ListPricesAsync(
-        string? provider, string? model, int? limit, string? next, PriceCatalog catalog, CancellationToken cancellationToken)
+        string? provider, string? model, [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, PriceCatalog catalog, CancellationToken cancellationToken)
     {
         var (request, problem) = PageQuery.Read(ListName, limit, next);
         if (problem is not null)

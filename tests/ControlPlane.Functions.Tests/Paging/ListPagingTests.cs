@@ -249,4 +249,21 @@ public sealed class ListPagingTests : IAsyncLifetime
         await (await _admin.GetAsync($"/api/keys?next={Uri.EscapeDataString(next)}")).AssertProblemAsync(HttpStatusCode.BadRequest, "page_next_invalid");
         await (await _admin.GetAsync($"/api/batch/requests?next={Uri.EscapeDataString(next)}")).AssertProblemAsync(HttpStatusCode.BadRequest, "page_next_invalid");
     }
+
+    [Fact]
+    public async Task OpenApi_EveryList_DescribesLimitAndNext()
+    {
+        var document = await (await _h.App.Client(apiKey: null).GetAsync("/api/openapi.json")).JsonAsync();
+
+        foreach (var path in new[] { "/api/budgets", "/api/keys", "/api/prices", "/api/killswitches", "/api/gpu/pools", "/api/gpu/pools/{pool}/decisions", "/api/batch/requests", "/api/orchestrations" })
+        {
+            var parameters = document.GetProperty("paths").GetProperty(path).GetProperty("get").GetProperty("parameters").EnumerateArray().ToList();
+            foreach (var name in new[] { "limit", "next" })
+            {
+                var parameter = parameters.SingleOrDefault(p => p.GetProperty("name").GetString() == name);
+                Assert.True(parameter.ValueKind == JsonValueKind.Object, $"{path} does not declare ?{name}=.");
+                Assert.False(string.IsNullOrEmpty(parameter.GetProperty("description").GetString()), $"{path} ?{name}= has no description.");
+            }
+        }
+    }
 }
