@@ -3,6 +3,7 @@ using Azure;
 using Azure.Data.Tables;
 using ControlPlane.Access;
 using ControlPlane.Azure.Storage;
+using ControlPlane.Paging;
 
 namespace ControlPlane.Azure.Access;
 
@@ -25,16 +26,10 @@ public sealed class TableApiKeyStore(TableProvider tables) : IApiKeyStore
         return response.HasValue ? FromEntity(response.Value!) : null;
     }
 
-    public async Task<IReadOnlyList<ApiKey>> ListAsync(CancellationToken cancellationToken = default)
+    public async Task<ListPage<ApiKey>> ListAsync(PageRequest page, CancellationToken cancellationToken = default)
     {
         var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
-        var keys = new List<ApiKey>();
-        await foreach (var entity in table.QueryAsync<TableEntity>($"PartitionKey eq '{Partition}'", cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            keys.Add(FromEntity(entity));
-        }
-
-        return keys;
+        return await TablePages.InKeyOrderAsync(table, $"PartitionKey eq '{Partition}'", page, FromEntity, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<bool> RevokeAsync(string id, DateTimeOffset revokedAt, CancellationToken cancellationToken = default)

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Azure.Data.Tables;
 using ControlPlane.Azure.Storage;
 using ControlPlane.Budgets;
+using ControlPlane.Paging;
 
 namespace ControlPlane.Azure.Budgets;
 
@@ -30,6 +31,13 @@ public sealed class TableBudgetStore(TableProvider tables) : IBudgetStore
         }
 
         return budgets;
+    }
+
+    public async Task<ListPage<Budget>> ListPageAsync(PageRequest page, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
+        return await TablePages.InKeyOrderAsync(table, $"PartitionKey eq '{Partition}'", page,
+            row => JsonSerializer.Deserialize<Budget>(row.GetString("Budget"), Json), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task UpsertAsync(Budget budget, CancellationToken cancellationToken = default)

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Azure.Data.Tables;
 using ControlPlane.Azure.Storage;
 using ControlPlane.Capacity;
+using ControlPlane.Paging;
 
 namespace ControlPlane.Azure.Capacity;
 
@@ -36,6 +37,18 @@ public sealed class TableGpuPoolStore(TableProvider tables) : IGpuPoolStore
         }
 
         return list;
+    }
+
+    public async Task<ListPage<GpuPool>> ListPageAsync(IReadOnlyCollection<string>? teams, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        // The owner lives inside the pool's JSON, so a key's teams are matched here rather than in the query; pools
+        // are few, and reading stops as soon as the page is full.
+        var table = await tables.GetTableAsync(PoolsTable, cancellationToken).ConfigureAwait(false);
+        return await TablePages.InKeyOrderAsync(table, $"PartitionKey eq '{Definitions}'", page, row =>
+        {
+            var pool = JsonSerializer.Deserialize<GpuPool>(row.GetString("Pool"), Json)!;
+            return teams is null || teams.Contains(pool.Team) ? pool : null;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task UpsertAsync(GpuPool pool, CancellationToken cancellationToken = default)
@@ -83,21 +96,12 @@ public sealed class TableGpuPoolStore(TableProvider tables) : IGpuPoolStore
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<IReadOnlyList<CapacityDecision>> GetDecisionsAsync(string pool, int limit, CancellationToken cancellationToken = default)
+    public async Task<ListPage<CapacityDecision>> GetDecisionsAsync(string pool, PageRequest page, CancellationToken cancellationToken = default)
     {
         var table = await tables.GetTableAsync(HistoryTable, cancellationToken).ConfigureAwait(false);
         var filter = $"PartitionKey eq {TableKeys.Quote(TableKeys.Escape(pool))} and RowKey ge 'd|' and RowKey lt 'd}}'";
-        var decisions = new List<CapacityDecision>();
-        await foreach (var row in table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(limit, 1000), cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            decisions.Add(JsonSerializer.Deserialize<CapacityDecision>(row.GetString("Decision"), Json)!);
-            if (decisions.Count == limit)
-            {
-                break;
-            }
-        }
-
-        return decisions;
+        return await TablePages.InKeyOrderAsync(table, filter, page,
+            row => JsonSerializer.Deserialize<CapacityDecision>(row.GetString("Decision"), Json), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<PoolRuntime> GetRuntimeAsync(string pool, CancellationToken cancellationToken = default)

@@ -4,6 +4,7 @@ using Azure;
 using Azure.Data.Tables;
 using ControlPlane.Azure.Storage;
 using ControlPlane.Orchestrations;
+using ControlPlane.Paging;
 
 namespace ControlPlane.Azure.Orchestrations;
 
@@ -67,7 +68,7 @@ public sealed class TableOrchestrationStore(TableProvider tables) : IOrchestrati
         }
     }
 
-    public async Task<IReadOnlyList<OrchestrationInstance>> ListAsync(string? kind, OrchestrationStatus? status, int limit, CancellationToken cancellationToken = default)
+    public async Task<ListPage<OrchestrationInstance>> ListAsync(string? kind, OrchestrationStatus? status, PageRequest page, CancellationToken cancellationToken = default)
     {
         var filter = $"RowKey eq '{InstanceRow}'";
         if (kind is not null)
@@ -80,8 +81,9 @@ public sealed class TableOrchestrationStore(TableProvider tables) : IOrchestrati
             filter += $" and Status eq '{status}'";
         }
 
-        var list = await QueryInstancesAsync(filter, cancellationToken).ConfigureAwait(false);
-        return [.. list.OrderByDescending(i => i.CreatedAt).ThenBy(i => i.Id, StringComparer.Ordinal).Take(limit)];
+        // Newest first is not key order (instances are keyed by id): see TablePages.NewestFirstAsync for the bound.
+        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
+        return await TablePages.NewestFirstAsync(table, filter, "CreatedAt", page, FromEntity, cancellationToken).ConfigureAwait(false);
     }
 
     public Task<IReadOnlyList<OrchestrationInstance>> ListDueAsync(DateTimeOffset now, CancellationToken cancellationToken = default) =>

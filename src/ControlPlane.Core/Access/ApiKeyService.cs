@@ -91,7 +91,7 @@ public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time, string?
 
         if (!EnumNames.TryParse(request.Role, out role))
         {
-            errors.Add(new(AccessErrors.KeyRoleInvalid, "role", "role must be ingest, finance or admin."));
+            errors.Add(new(AccessErrors.KeyRoleInvalid, "role", $"role must be one of {EnumNames.Allowed<ApiRole>()}."));
             return errors;
         }
 

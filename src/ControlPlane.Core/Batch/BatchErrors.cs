@@ -18,6 +18,7 @@ public static class BatchErrors
     public const string AlreadyFinished = "batch_request_finished";
     public const string StatusInvalid = "batch_request_status_invalid";
     public const string IdConflict = "batch_request_id_conflict";
+    public const string TeamRequired = "batch_request_team_required";
 
     /// <summary>Per-request failure codes ControlPlane assigns when the provider's own is missing.</summary>
     public const string ResultMissing = "batch_result_missing";

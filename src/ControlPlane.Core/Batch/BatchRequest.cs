@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Serialization;
 using ControlPlane.Pricing;
 using ControlPlane.Usage;
 
@@ -30,8 +33,24 @@ public enum BatchRequestStatus
 /// </summary>
 public sealed record BatchRequest
 {
+    private readonly string? _key;
+
+    /// <summary>The id the client knows the request by: its own idempotency key, or a generated <c>breq_…</c>. Unique per team.</summary>
     public required string Id { get; init; }
+
     public required string Team { get; init; }
+
+    /// <summary>
+    /// Unique across teams, where the id need not be: names the request's blobs, its line (<c>custom_id</c>) in the
+    /// provider's files and its usage event. A generated id is its own key; a client's id is hashed with its team
+    /// (<see cref="KeyFor"/>). Requests stored before keys existed use their id. Stored beside the record, not in it.
+    /// </summary>
+    [JsonIgnore]
+    public string Key
+    {
+        get => _key ?? Id;
+        init => _key = value;
+    }
     public required string Feature { get; init; }
     public string? User { get; init; }
     public string? App { get; init; }
@@ -91,8 +110,18 @@ public sealed record BatchRequest
     public bool IsFinished => Status is BatchRequestStatus.Completed or BatchRequestStatus.Failed or BatchRequestStatus.Cancelled;
 
     /// <summary>The usage event id a completed request is recorded under: deterministic, so settling twice charges
-    /// once, and in the server's namespace (<c>cp:batch:{requestId}</c>), so no client can record it first.</summary>
-    public static string UsageEventIdFor(string requestId) => UsageEventIds.Server("batch", requestId);
+    /// once, and in the server's namespace (<c>cp:batch:{requestKey}</c>), so no client can record it first.</summary>
+    public static string UsageEventIdFor(string requestKey) => UsageEventIds.Server("batch", requestKey);
+
+    /// <summary>
+    /// The key of a request a client named: two teams may use the same id (neither can learn of the other's), so
+    /// the key is the team and id hashed, in the generated ids' shape and length.
+    /// </summary>
+    public static string KeyFor(string team, string clientId)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{team.Length}:{team}{clientId}"));
+        return "breq_" + Convert.ToHexStringLower(hash)[..24];
+    }
 }
 
 /// <summary>A provider's error for one request (or its batch).</summary>

@@ -23,7 +23,9 @@ public sealed class BatchRequestService(
     /// <summary>Accepts the request, or says why not: unpriced model, or a budget that cannot afford the ceiling.</summary>
     public async Task<SubmitOutcome> SubmitAsync(BatchSubmission submission, CancellationToken cancellationToken = default)
     {
-        if (submission.Id is { } clientId && await requests.GetAsync(clientId, cancellationToken).ConfigureAwait(false) is { } existing)
+        // Ids are the team's own: another team's request with this id is neither found nor in the way.
+        var team = submission.Attribution.Team;
+        if (submission.Id is { } clientId && await requests.GetAsync(clientId, team, cancellationToken).ConfigureAwait(false) is { } existing)
         {
             return SameRequest(existing, submission) ? new SubmitOutcome.Accepted(existing, Created: false) : new SubmitOutcome.IdConflict(existing);
         }
@@ -40,10 +42,11 @@ public sealed class BatchRequestService(
 
         // The batch ceiling is spend from now on: reserve it for as long as the request may wait and run. Only the
         // request's own usage event settles it, and no client can release it apart from the request.
-        var id = submission.Id ?? "breq_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        var generated = "breq_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        var key = submission.Id is { } named ? BatchRequest.KeyFor(team, named) : generated;
         var authorization = await budgets.AuthorizeAsync(
             new AuthorizeCall(submission.Attribution, batchContext, submission.EstimatedInputTokens, submission.WorstCaseOutputTokens, options.ReservationLifetime,
-                BatchRequest.UsageEventIdFor(id)),
+                BatchRequest.UsageEventIdFor(key)),
             sheet, cancellationToken).ConfigureAwait(false);
         if (!authorization.Allowed)
         {
@@ -52,8 +55,9 @@ public sealed class BatchRequestService(
 
         var request = new BatchRequest
         {
-            Id = id,
-            Team = submission.Attribution.Team,
+            Id = submission.Id ?? generated,
+            Key = key,
+            Team = team,
             Feature = submission.Attribution.Feature,
             User = submission.Attribution.User,
             App = submission.Attribution.App,
@@ -75,7 +79,7 @@ public sealed class BatchRequestService(
         try
         {
             // Body first: a request row never exists without its body.
-            await payloads.SaveRequestBodyAsync(request.Id, Encoding.UTF8.GetBytes(submission.Body.ToJsonString()), cancellationToken).ConfigureAwait(false);
+            await payloads.SaveRequestBodyAsync(request.Key, Encoding.UTF8.GetBytes(submission.Body.ToJsonString()), cancellationToken).ConfigureAwait(false);
             if (await requests.TryCreateAsync(request, cancellationToken).ConfigureAwait(false))
             {
                 return new SubmitOutcome.Accepted(request, Created: true);
@@ -90,16 +94,16 @@ public sealed class BatchRequestService(
 
         // A concurrent retry with the same id won the insert: answer with its request and give our money back.
         await ReleaseAsync(request.ReservationId, cancellationToken).ConfigureAwait(false);
-        var winner = await requests.GetAsync(request.Id, cancellationToken).ConfigureAwait(false);
+        var winner = await requests.GetAsync(request.Id, team, cancellationToken).ConfigureAwait(false);
         return winner is not null && SameRequest(winner, submission) ? new SubmitOutcome.Accepted(winner, Created: false) : new SubmitOutcome.IdConflict(winner ?? request);
     }
 
     /// <summary>Cancels a pending request and returns its reservation. A cancelled one stays cancelled (idempotent).</summary>
-    public async Task<CancelOutcome> CancelAsync(string id, CancellationToken cancellationToken = default)
+    public async Task<CancelOutcome> CancelAsync(string id, string team, CancellationToken cancellationToken = default)
     {
         while (true)
         {
-            var request = await requests.GetAsync(id, cancellationToken).ConfigureAwait(false);
+            var request = await requests.GetAsync(id, team, cancellationToken).ConfigureAwait(false);
             if (request is null)
             {
                 return new CancelOutcome(CancelResult.NotFound, null);
@@ -139,7 +143,7 @@ public sealed class BatchRequestService(
             var round = 0;
             foreach (var request in finished)
             {
-                await payloads.DeleteRequestAsync(request.Id, cancellationToken).ConfigureAwait(false);
+                await payloads.DeleteRequestAsync(request.Key, cancellationToken).ConfigureAwait(false);
                 round += await requests.TryDeleteAsync(request, cancellationToken).ConfigureAwait(false) ? 1 : 0;
             }
 
@@ -182,7 +186,7 @@ public abstract record SubmitOutcome
     /// <summary>The price sheet has no (batch) price for the model, so neither the ceiling nor the saving is known.</summary>
     public sealed record Unpriced(string Model) : SubmitOutcome;
 
-    /// <summary>The id is taken by a different request.</summary>
+    /// <summary>The id is taken by a different request of the same team.</summary>
     public sealed record IdConflict(BatchRequest Existing) : SubmitOutcome;
 }
 

@@ -1,18 +1,24 @@
+using ControlPlane.Paging;
+
 namespace ControlPlane.Batch;
 
 /// <summary>Deferrable requests' state (Table storage in Azure).</summary>
 public interface IBatchRequestStore
 {
-    /// <summary>False (nothing written) when a request with this id exists.</summary>
+    /// <summary>False (nothing written) when the team has a request with this id (another team's does not count).</summary>
     Task<bool> TryCreateAsync(BatchRequest request, CancellationToken cancellationToken = default);
 
-    Task<BatchRequest?> GetAsync(string id, CancellationToken cancellationToken = default);
+    /// <summary>The team's request with this id.</summary>
+    Task<BatchRequest?> GetAsync(string id, string team, CancellationToken cancellationToken = default);
+
+    /// <summary>Every team's request with this id (ids are unique per team only); the caller keeps those it may see.</summary>
+    Task<IReadOnlyList<BatchRequest>> FindAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>Replaces the request if it still has <paramref name="expected"/>'s ETag; null when it changed meanwhile.</summary>
     Task<BatchRequest?> TryReplaceAsync(BatchRequest expected, BatchRequest replacement, CancellationToken cancellationToken = default);
 
-    /// <summary>Requests, newest first, optionally for one team and one status.</summary>
-    Task<IReadOnlyList<BatchRequest>> ListAsync(string? team, BatchRequestStatus? status, int limit, CancellationToken cancellationToken = default);
+    /// <summary>One page of requests, newest first (by receipt, then key), optionally for one team and one status.</summary>
+    Task<ListPage<BatchRequest>> ListAsync(string? team, BatchRequestStatus? status, PageRequest page, CancellationToken cancellationToken = default);
 
     /// <summary>Every request a nightly run holds or last held (one query instead of a read per request).</summary>
     Task<IReadOnlyList<BatchRequest>> ListByRunAsync(string runId, CancellationToken cancellationToken = default);

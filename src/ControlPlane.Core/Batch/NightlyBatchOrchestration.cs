@@ -102,7 +102,7 @@ public sealed class NightlyBatchOrchestration(
                     Status = BatchRequestStatus.Queued, RunId = context.InstanceId, BatchId = null, UpdatedAt = now,
                 }, ct).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
-        var claimed = claims.OfType<BatchRequest>().OrderBy(r => r.Id, StringComparer.Ordinal).ToList();
+        var claimed = claims.OfType<BatchRequest>().OrderBy(r => r.Id, StringComparer.Ordinal).ThenBy(r => r.Team, StringComparer.Ordinal).ToList();
 
         if (claimed.Count == 0)
         {
@@ -111,9 +111,9 @@ public sealed class NightlyBatchOrchestration(
 
         var bodies = new ReadOnlyMemory<byte>[claimed.Count];
         await ForEachAsync(Enumerable.Range(0, claimed.Count), async (i, ct) =>
-            bodies[i] = await payloads.GetRequestBodyAsync(claimed[i].Id, ct).ConfigureAwait(false)
+            bodies[i] = await payloads.GetRequestBodyAsync(claimed[i].Key, ct).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"Batch request {claimed[i].Id} has no stored body."), cancellationToken).ConfigureAwait(false);
-        var bodyOf = claimed.Select((r, i) => (r.Id, Body: bodies[i])).ToDictionary(p => p.Id, p => p.Body, StringComparer.Ordinal);
+        var bodyOf = claimed.Select((r, i) => (r.Key, Body: bodies[i])).ToDictionary(p => p.Key, p => p.Body, StringComparer.Ordinal);
 
         state.Groups.Clear();
         foreach (var byDeployment in claimed.GroupBy(r => r.Deployment, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -122,7 +122,7 @@ public sealed class NightlyBatchOrchestration(
             var lines = 0;
             foreach (var request in byDeployment)
             {
-                var line = BatchJsonl.InputLine(request.Id, bodyOf[request.Id].Span);
+                var line = BatchJsonl.InputLine(request.Key, bodyOf[request.Key].Span);
                 if (lines > 0 && (lines >= options.MaxRequestsPerFile || file.Length + line.Length > options.MaxFileBytes))
                 {
                     await AddGroupAsync(context.InstanceId, state, byDeployment.Key, file, lines, cancellationToken).ConfigureAwait(false);
@@ -263,7 +263,7 @@ public sealed class NightlyBatchOrchestration(
 
             var now = time.GetUtcNow();
             var inGroup = BatchJsonl.CustomIds(input ?? await InputFileAsync(context.InstanceId, group, cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
-            await ForEachAsync(queued.Where(r => inGroup.Contains(r.Id)), async (request, ct) =>
+            await ForEachAsync(queued.Where(r => inGroup.Contains(r.Key)), async (request, ct) =>
                 await requests.TryReplaceAsync(request, request with { Status = BatchRequestStatus.Submitted, BatchId = group.BatchId, UpdatedAt = now }, ct).ConfigureAwait(false),
                 cancellationToken).ConfigureAwait(false);
         }
@@ -297,7 +297,7 @@ public sealed class NightlyBatchOrchestration(
     private async Task<StepOutcome> SettleAsync(StepContext context, NightlyBatchState state, CancellationToken cancellationToken)
     {
         var sheet = await prices.GetSheetAsync(cancellationToken).ConfigureAwait(false);
-        var held = (await requests.ListByRunAsync(context.InstanceId, cancellationToken).ConfigureAwait(false)).ToDictionary(r => r.Id, StringComparer.Ordinal);
+        var held = (await requests.ListByRunAsync(context.InstanceId, cancellationToken).ConfigureAwait(false)).ToDictionary(r => r.Key, StringComparer.Ordinal);
         foreach (var group in state.Groups.Where(g => !g.Settled))
         {
             var ids = BatchJsonl.CustomIds(await InputFileAsync(context.InstanceId, group, cancellationToken).ConfigureAwait(false));
@@ -331,7 +331,7 @@ public sealed class NightlyBatchOrchestration(
                 }
             }, cancellationToken).ConfigureAwait(false);
 
-            foreach (var chunk in pending.OrderBy(p => p.Request.Id, StringComparer.Ordinal).Chunk(IngestChunk))
+            foreach (var chunk in pending.OrderBy(p => p.Request.Key, StringComparer.Ordinal).Chunk(IngestChunk))
             {
                 // Usage first, with the request's reservation: it settles at the real batch cost. A replay finds the
                 // same event ids already recorded and gets back the cost first charged.
@@ -370,12 +370,12 @@ public sealed class NightlyBatchOrchestration(
 
     private async Task<UsageEvent> ResultEventAsync(BatchRequest request, BatchResultLine line, CancellationToken cancellationToken)
     {
-        await payloads.SaveResultAsync(request.Id, JsonSerializer.SerializeToUtf8Bytes(line.Body!.Value), cancellationToken).ConfigureAwait(false);
+        await payloads.SaveResultAsync(request.Key, JsonSerializer.SerializeToUtf8Bytes(line.Body!.Value), cancellationToken).ConfigureAwait(false);
         var (prompt, cached, completion, reasoning) = line.Usage()!.Value;
         var sheet = await prices.GetSheetAsync(cancellationToken).ConfigureAwait(false);
         var validated = validator.ValidateSingle(new UsageEventRequest
         {
-            Id = BatchRequest.UsageEventIdFor(request.Id),
+            Id = BatchRequest.UsageEventIdFor(request.Key),
             Timestamp = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture),
             Team = request.Team,
             Feature = request.Feature,

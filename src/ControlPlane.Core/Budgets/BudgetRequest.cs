@@ -31,7 +31,7 @@ public sealed class BudgetRequest
 
             if (!EnumNames.TryParse<BudgetScopeType>(scope.Type, out var type))
             {
-                errors.Add(new(BudgetErrors.ScopeTypeInvalid, "scope.type", "scope.type must be org, team, feature, user, environment, model or app."));
+                errors.Add(new(BudgetErrors.ScopeTypeInvalid, "scope.type", $"scope.type must be one of {EnumNames.Allowed<BudgetScopeType>()}."));
                 return null;
             }
 
@@ -69,7 +69,7 @@ public sealed class BudgetRequest
         var scope = ScopeRequest.Validate(Scope, errors);
         if (!EnumNames.TryParse<BudgetPeriod>(Period, out var period))
         {
-            errors.Add(new(BudgetErrors.PeriodInvalid, "period", "period must be daily, weekly, monthly or total."));
+            errors.Add(new(BudgetErrors.PeriodInvalid, "period", $"period must be one of {EnumNames.Allowed<BudgetPeriod>()}."));
         }
 
         if (LimitUsd is not { } limit || limit <= 0 || limit > MaxLimitUsd)
@@ -80,7 +80,7 @@ public sealed class BudgetRequest
         var mode = BudgetMode.Hard;
         if (Mode is not null && !EnumNames.TryParse(Mode, out mode))
         {
-            errors.Add(new(BudgetErrors.ModeInvalid, "mode", "mode must be hard or soft."));
+            errors.Add(new(BudgetErrors.ModeInvalid, "mode", $"mode must be one of {EnumNames.Allowed<BudgetMode>()}."));
         }
 
         var defaults = new BudgetThresholds();

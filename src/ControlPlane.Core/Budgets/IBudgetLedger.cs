@@ -1,3 +1,5 @@
+using ControlPlane.Paging;
+
 namespace ControlPlane.Budgets;
 
 /// <summary>Budget definitions.</summary>
@@ -5,6 +7,10 @@ public interface IBudgetStore
 {
     Task<Budget?> GetAsync(string id, CancellationToken cancellationToken = default);
     Task<IReadOnlyList<Budget>> ListAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>One page of budgets in id order, for the list endpoint.</summary>
+    Task<ListPage<Budget>> ListPageAsync(PageRequest page, CancellationToken cancellationToken = default);
+
     Task UpsertAsync(Budget budget, CancellationToken cancellationToken = default);
     Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default);
 }

@@ -83,7 +83,7 @@ public sealed partial class GpuPoolRequest
         var mode = PoolMode.Recommend;
         if (Mode is not null && !EnumNames.TryParse(Mode, out mode))
         {
-            errors.Add(new(CapacityErrors.ModeInvalid, "mode", "mode must be recommend or enforce."));
+            errors.Add(new(CapacityErrors.ModeInvalid, "mode", $"mode must be one of {EnumNames.Allowed<PoolMode>()}."));
         }
 
         return errors.Count > 0 ? new(null, errors) : new(new GpuPool

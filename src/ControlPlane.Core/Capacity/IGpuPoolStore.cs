@@ -1,3 +1,5 @@
+using ControlPlane.Paging;
+
 namespace ControlPlane.Capacity;
 
 /// <summary>What the policy remembers about a pool between evaluations.</summary>
@@ -10,13 +12,16 @@ public interface IGpuPoolStore
 {
     Task<GpuPool?> GetAsync(string name, CancellationToken cancellationToken = default);
     Task<IReadOnlyList<GpuPool>> ListAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>One page of pools in name order; with <paramref name="teams"/>, only pools those teams own.</summary>
+    Task<ListPage<GpuPool>> ListPageAsync(IReadOnlyCollection<string>? teams, PageRequest page, CancellationToken cancellationToken = default);
     Task UpsertAsync(GpuPool pool, CancellationToken cancellationToken = default);
     Task AddSamplesAsync(string pool, IReadOnlyList<UtilizationSample> samples, CancellationToken cancellationToken = default);
     Task<IReadOnlyList<UtilizationSample>> GetSamplesAsync(string pool, DateTimeOffset since, CancellationToken cancellationToken = default);
     Task AddDecisionAsync(CapacityDecision decision, CancellationToken cancellationToken = default);
 
-    /// <summary>Newest first.</summary>
-    Task<IReadOnlyList<CapacityDecision>> GetDecisionsAsync(string pool, int limit, CancellationToken cancellationToken = default);
+    /// <summary>One page of the pool's decisions, newest first.</summary>
+    Task<ListPage<CapacityDecision>> GetDecisionsAsync(string pool, PageRequest page, CancellationToken cancellationToken = default);
 
     Task<PoolRuntime> GetRuntimeAsync(string pool, CancellationToken cancellationToken = default);
     Task SetRuntimeAsync(string pool, PoolRuntime runtime, CancellationToken cancellationToken = default);

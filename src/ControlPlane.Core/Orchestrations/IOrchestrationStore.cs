@@ -1,3 +1,5 @@
+using ControlPlane.Paging;
+
 namespace ControlPlane.Orchestrations;
 
 /// <summary>Instances and their history (Table storage in Azure).</summary>
@@ -14,8 +16,8 @@ public interface IOrchestrationStore
     /// </summary>
     Task<OrchestrationInstance?> TryReplaceAsync(OrchestrationInstance expected, OrchestrationInstance replacement, OrchestrationHistoryEntry? history, CancellationToken cancellationToken = default);
 
-    /// <summary>Instances, newest first, optionally filtered.</summary>
-    Task<IReadOnlyList<OrchestrationInstance>> ListAsync(string? kind, OrchestrationStatus? status, int limit, CancellationToken cancellationToken = default);
+    /// <summary>One page of instances, newest first (by creation, then id), optionally filtered.</summary>
+    Task<ListPage<OrchestrationInstance>> ListAsync(string? kind, OrchestrationStatus? status, PageRequest page, CancellationToken cancellationToken = default);
 
     /// <summary>Unfinished instances whose <see cref="OrchestrationInstance.WakeAt"/> is at or before <paramref name="now"/>.</summary>
     Task<IReadOnlyList<OrchestrationInstance>> ListDueAsync(DateTimeOffset now, CancellationToken cancellationToken = default);

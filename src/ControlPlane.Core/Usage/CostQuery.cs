@@ -31,7 +31,7 @@ public sealed record CostQuery(DateTimeOffset From, DateTimeOffset To, CostGroup
         var grouping = CostGrouping.Feature;
         if (groupBy is not null && !EnumNames.TryParse(groupBy, out grouping))
         {
-            errors.Add(new(CostErrors.GroupByInvalid, "groupBy", "groupBy must be one of team, feature, model, user, environment, day."));
+            errors.Add(new(CostErrors.GroupByInvalid, "groupBy", $"groupBy must be exactly one of {EnumNames.Allowed<CostGrouping>()}."));
         }
 
         // Without "to", the range runs to the end of the current hour so that what was just recorded shows.

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using ControlPlane.Access;
 using ControlPlane.Functions.AuditLog;
 using ControlPlane.Functions.Hosting;
@@ -10,6 +11,7 @@ namespace ControlPlane.Functions.Access;
 public static class KeysApi
 {
     private const int MaxBodyBytes = 64 * 1024;
+    private const string ListName = "keys";
 
     public static IEndpointRouteBuilder MapKeysApi(this IEndpointRouteBuilder app)
     {
@@ -21,7 +23,7 @@ public static class KeysApi
             .Audited(AdminActions.KeyIssue);
         api.MapGet("/", ListKeysAsync)
             .WithName(FunctionCatalog.ListKeys)
-            .WithSummary("Every issued key, without secrets.");
+            .WithSummary("Issued keys in id order, without secrets. Pages with ?limit= (default 100, at most 1,000) and ?next=.");
         api.MapDelete("/{id}", RevokeKeyAsync)
             .WithName(FunctionCatalog.RevokeKey)
             .WithSummary("Revoke a key; other instances stop accepting it within 30 seconds.")
@@ -49,12 +51,19 @@ public static class KeysApi
             new IssuedKeyResponse(key.Id, issued.Value.Plaintext, key.Name, key.Role, key.Teams, key.CreatedAt));
     }
 
-    public static async Task<Ok<KeyListResponse>> ListKeysAsync(IApiKeyStore store, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<KeyListResponse>, ProblemHttpResult>> ListKeysAsync(
+        [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, IApiKeyStore store, CancellationToken cancellationToken)
     {
-        var keys = await store.ListAsync(cancellationToken);
-        return TypedResults.Ok(new KeyListResponse([.. keys
-            .OrderBy(k => k.CreatedAt)
-            .Select(k => new KeySummary(k.Id, k.Name, k.Role, k.Teams, k.CreatedAt, k.RevokedAt))]));
+        var (request, problem) = PageQuery.Read(ListName, limit, next);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var page = await store.ListAsync(request!, cancellationToken);
+        return TypedResults.Ok(new KeyListResponse(
+            [.. page.Items.Select(k => new KeySummary(k.Id, k.Name, k.Role, k.Teams, k.CreatedAt, k.RevokedAt))],
+            PageQuery.Token(ListName, page.Next)));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RevokeKeyAsync(
@@ -69,4 +78,5 @@ public sealed record IssuedKeyResponse(string Id, string Key, string Name, ApiRo
 
 public sealed record KeySummary(string Id, string Name, ApiRole Role, IReadOnlyList<string> Teams, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
 
-public sealed record KeyListResponse(IReadOnlyList<KeySummary> Keys);
+/// <summary>A page of keys; <c>next</c> is absent on the last page.</summary>
+public sealed record KeyListResponse(IReadOnlyList<KeySummary> Keys, string? Next = null);

@@ -1,5 +1,7 @@
+using System.ComponentModel;
 using System.Text.Json;
 using ControlPlane.Access;
+using ControlPlane.Azure.Storage;
 using ControlPlane.Batch;
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Access;
@@ -17,6 +19,7 @@ namespace ControlPlane.Functions.Batch;
 public static class BatchApi
 {
     public const string NotConfiguredCode = "batch_not_configured";
+    private const string ListName = "batch-requests";
 
     public static IEndpointRouteBuilder MapBatchApi(this IEndpointRouteBuilder app)
     {
@@ -28,15 +31,15 @@ public static class BatchApi
             .RequireAuthorization(Policies.Ingest);
         api.MapGet("/", ListAsync)
             .WithName(FunctionCatalog.ListBatchRequests)
-            .WithSummary("Deferrable requests, newest first; ?team= (required for a key bound to several teams), ?status=, ?limit=.")
+            .WithSummary("Deferrable requests, newest first; ?team= (required for a key bound to several teams), ?status=. Pages with ?limit= (default 100, at most 1,000) and ?next=.")
             .RequireAuthorization(Policies.AnyKey);
         api.MapGet("/{id}", GetAsync)
             .WithName(FunctionCatalog.GetBatchRequest)
-            .WithSummary("A deferrable request's status, cost and saving; when completed, the provider's answer as `result`.")
+            .WithSummary("A deferrable request's status, cost and saving; when completed, the provider's answer as `result`. Ids are unique per team: ?team= picks one when the caller sees several teams' requests with this id.")
             .RequireAuthorization(Policies.AnyKey);
         api.MapDelete("/{id}", CancelAsync)
             .WithName(FunctionCatalog.CancelBatchRequest)
-            .WithSummary("Cancel a request not yet sent to the provider; its reservation is released. 409 once submitted.")
+            .WithSummary("Cancel a request not yet sent to the provider; its reservation is released. 409 once submitted. ?team= as for GET.")
             .RequireAuthorization(Policies.Ingest);
         return app;
     }
@@ -74,13 +77,13 @@ public static class BatchApi
             SubmitOutcome.Denied denied => Denied(denied.Authorization),
             SubmitOutcome.Unpriced unpriced => Problems.Of(StatusCodes.Status400BadRequest, BatchErrors.ModelUnpriced, "The model has no price, so its batch cost cannot be reserved.",
                 $"No azure-openai price entry covers '{unpriced.Model}'. Add one with PUT /api/prices."),
-            SubmitOutcome.IdConflict conflict => Problems.Of(StatusCodes.Status409Conflict, BatchErrors.IdConflict, "Another request already has this id.", conflict.Existing.Id),
+            SubmitOutcome.IdConflict conflict => Problems.Of(StatusCodes.Status409Conflict, BatchErrors.IdConflict, "Another request of this team already has this id.", conflict.Existing.Id),
             _ => throw new InvalidOperationException("Unknown submit outcome."),
         };
     }
 
     public static async Task<Results<Ok<BatchRequestList>, ProblemHttpResult>> ListAsync(
-        string? team, string? status, int? limit, HttpContext http, IBatchRequestStore store, CancellationToken cancellationToken)
+        string? team, string? status, [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, HttpContext http, IBatchRequestStore store, CancellationToken cancellationToken)
     {
         var caller = http.User.GetCaller();
         if (caller.Role == ApiRole.Ingest)
@@ -98,28 +101,34 @@ public static class BatchApi
         {
             if (!EnumNames.TryParse<BatchRequestStatus>(status, out var s))
             {
-                return Problems.Of(StatusCodes.Status400BadRequest, BatchErrors.StatusInvalid, "Unknown status.",
-                    $"'{status}' is not one of pending, queued, submitted, completed, failed, cancelled.");
+                return Problems.Validation([new(BatchErrors.StatusInvalid, "status", $"status must be one of {EnumNames.Allowed<BatchRequestStatus>()}.")]);
             }
 
             parsed = s;
         }
 
-        var requests = await store.ListAsync(team, parsed, Math.Clamp(limit ?? 100, 1, 1000), cancellationToken);
-        return TypedResults.Ok(new BatchRequestList([.. requests.Select(r => BatchRequestView.From(r, null))]));
+        var (request, problem) = PageQuery.Read(ListName, limit, next, 3, TablePages.IsNewestFirstPosition);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var page = await store.ListAsync(team, parsed, request!, cancellationToken);
+        return TypedResults.Ok(new BatchRequestList([.. page.Items.Select(r => BatchRequestView.From(r, null))], PageQuery.Token(ListName, page.Next)));
     }
 
     public static async Task<Results<Ok<BatchRequestView>, ProblemHttpResult>> GetAsync(
-        string id, HttpContext http, IBatchRequestStore store, IBatchPayloadStore payloads, CancellationToken cancellationToken)
+        string id, string? team, HttpContext http, IBatchRequestStore store, IBatchPayloadStore payloads, CancellationToken cancellationToken)
     {
-        var request = await store.GetAsync(id, cancellationToken);
-        if (request is null || !http.User.GetCaller().MayReadTeam(request.Team))
+        var caller = http.User.GetCaller();
+        var (request, problem) = await FindAsync(id, team, caller.MayReadTeam, store, cancellationToken);
+        if (problem is not null)
         {
-            return Problems.NotFoundOf(BatchErrors.NotFound, $"Batch request '{id}'");
+            return problem;
         }
 
         JsonElement? result = null;
-        if (request.Status == BatchRequestStatus.Completed && await payloads.GetResultAsync(id, cancellationToken) is { } stored)
+        if (request!.Status == BatchRequestStatus.Completed && await payloads.GetResultAsync(request.Key, cancellationToken) is { } stored)
         {
             using var document = JsonDocument.Parse(stored);
             result = document.RootElement.Clone();
@@ -129,15 +138,16 @@ public static class BatchApi
     }
 
     public static async Task<Results<Ok<BatchRequestView>, ProblemHttpResult>> CancelAsync(
-        string id, HttpContext http, IBatchRequestStore store, BatchRequestService service, CancellationToken cancellationToken)
+        string id, string? team, HttpContext http, IBatchRequestStore store, BatchRequestService service, CancellationToken cancellationToken)
     {
-        var existing = await store.GetAsync(id, cancellationToken);
-        if (existing is null || !http.User.GetCaller().MayActForTeam(existing.Team))
+        var caller = http.User.GetCaller();
+        var (existing, problem) = await FindAsync(id, team, caller.MayActForTeam, store, cancellationToken);
+        if (problem is not null)
         {
-            return Problems.NotFoundOf(BatchErrors.NotFound, $"Batch request '{id}'");
+            return problem;
         }
 
-        var outcome = await service.CancelAsync(id, cancellationToken);
+        var outcome = await service.CancelAsync(id, existing!.Team, cancellationToken);
         return outcome.Result switch
         {
             CancelResult.Cancelled => TypedResults.Ok(BatchRequestView.From(outcome.Request!, null)),
@@ -146,6 +156,25 @@ public static class BatchApi
             CancelResult.AlreadyFinished => Problems.Of(StatusCodes.Status409Conflict, BatchErrors.AlreadyFinished,
                 "The request has already finished.", $"Its status is {outcome.Request!.Status.ToString().ToLowerInvariant()}."),
             _ => Problems.NotFoundOf(BatchErrors.NotFound, $"Batch request '{id}'"),
+        };
+    }
+
+    /// <summary>
+    /// The request with this id among the teams the caller may see (or the one <paramref name="team"/> names). Another
+    /// team's request answers exactly as a missing one, so no key learns which ids other teams use.
+    /// </summary>
+    private static async Task<(BatchRequest? Request, ProblemHttpResult? Problem)> FindAsync(
+        string id, string? team, Func<string, bool> mayUse, IBatchRequestStore store, CancellationToken cancellationToken)
+    {
+        var visible = (await store.FindAsync(id, cancellationToken))
+            .Where(r => mayUse(r.Team) && (team is null || r.Team == team))
+            .ToList();
+        return visible.Count switch
+        {
+            0 => (null, Problems.NotFoundOf(BatchErrors.NotFound, $"Batch request '{id}'")),
+            1 => (visible[0], null),
+            _ => (null, Problems.Validation([new(BatchErrors.TeamRequired, "team",
+                $"Several of the teams this key sees have a request '{id}': name one with ?team= ({string.Join(", ", visible.Select(r => r.Team).Order(StringComparer.Ordinal))}).")])),
         };
     }
 
@@ -171,7 +200,8 @@ public static class BatchApi
 /// <summary>Whether Azure OpenAI is configured; without it the batch endpoints answer 503 and the nightly run does nothing.</summary>
 public sealed record BatchAvailability(bool Configured);
 
-public sealed record BatchRequestList(IReadOnlyList<BatchRequestView> Requests);
+/// <summary>A page of requests, newest first; <c>next</c> is absent on the last page.</summary>
+public sealed record BatchRequestList(IReadOnlyList<BatchRequestView> Requests, string? Next = null);
 
 /// <summary>A deferrable request as the API shows it.</summary>
 public sealed record BatchRequestView(

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.AuditLog;
@@ -11,6 +12,7 @@ namespace ControlPlane.Functions.Budgets;
 public static class BudgetsApi
 {
     private const int MaxBodyBytes = 64 * 1024;
+    private const string ListName = "budgets";
 
     public static IEndpointRouteBuilder MapBudgetsApi(this IEndpointRouteBuilder app)
     {
@@ -23,7 +25,7 @@ public static class BudgetsApi
             .RequireAuthorization(Policies.Admin);
         api.MapGet("/", ListBudgetsAsync)
             .WithName(FunctionCatalog.ListBudgets)
-            .WithSummary("Every budget with its current period's spend, holds, remaining and state.")
+            .WithSummary("Budgets in id order, each with its current period's spend, holds, remaining and state. Pages with ?limit= (default 100, at most 1,000) and ?next=.")
             .RequireAuthorization(Policies.Finance);
         api.MapGet("/{id}", GetBudgetAsync)
             .WithName(FunctionCatalog.GetBudget)
@@ -53,16 +55,23 @@ public static class BudgetsApi
         return TypedResults.Ok(BudgetStatusResponse.From(await services.Service.StatusAsync(budget!, cancellationToken)));
     }
 
-    public static async Task<Ok<BudgetListResponse>> ListBudgetsAsync([AsParameters] BudgetServices services, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<BudgetListResponse>, ProblemHttpResult>> ListBudgetsAsync(
+        [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, [AsParameters] BudgetServices services, CancellationToken cancellationToken)
     {
-        var budgets = await services.Store.ListAsync(cancellationToken);
+        var (request, problem) = PageQuery.Read(ListName, limit, next);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var page = await services.Store.ListPageAsync(request!, cancellationToken);
         var statuses = new List<BudgetStatusResponse>();
-        foreach (var budget in budgets.OrderBy(b => b.Id, StringComparer.Ordinal))
+        foreach (var budget in page.Items)
         {
             statuses.Add(BudgetStatusResponse.From(await services.Service.StatusAsync(budget, cancellationToken)));
         }
 
-        return TypedResults.Ok(new BudgetListResponse(statuses));
+        return TypedResults.Ok(new BudgetListResponse(statuses, PageQuery.Token(ListName, page.Next)));
     }
 
     public static async Task<Results<Ok<BudgetStatusResponse>, ProblemHttpResult>> GetBudgetAsync(
@@ -96,4 +105,5 @@ public sealed record BudgetStatusResponse(
         s.Budget.Period == BudgetPeriod.Total ? null : s.Period.Start, s.Period.End, s.KillSwitch);
 }
 
-public sealed record BudgetListResponse(IReadOnlyList<BudgetStatusResponse> Budgets);
+/// <summary>A page of budgets; <c>next</c> is absent on the last page.</summary>
+public sealed record BudgetListResponse(IReadOnlyList<BudgetStatusResponse> Budgets, string? Next = null);

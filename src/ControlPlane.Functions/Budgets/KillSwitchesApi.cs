@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using ControlPlane.Access;
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.AuditLog;
@@ -12,17 +14,18 @@ namespace ControlPlane.Functions.Budgets;
 public static class KillSwitchesApi
 {
     private const int MaxBodyBytes = 16 * 1024;
+    private const string ListName = "killswitches";
 
     public static IEndpointRouteBuilder MapKillSwitchesApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/killswitches").WithTags("Kill switches");
         api.MapGet("/", ListAsync)
             .WithName(FunctionCatalog.ListKillSwitches)
-            .WithSummary("Every hard budget's kill switch (armed or tripped) and every isolated scope.")
+            .WithSummary("Hard budgets' kill switches (armed or tripped) by budget id, then isolated scopes. An ingest key sees the organisation's and its own teams' only. Pages with ?limit= (default 100, at most 1,000) and ?next=.")
             .RequireAuthorization(Policies.AnyKey);
         api.MapGet("/check", CheckAsync)
             .WithName(FunctionCatalog.CheckKillSwitches)
-            .WithSummary("Is a call with this attribution blocked? Cacheable for 5 seconds.")
+            .WithSummary("Is a call with this attribution blocked? Cacheable for 5 seconds. An ingest key asks for one of its own teams (?team= may be left out when it has one).")
             .RequireAuthorization(Policies.AnyKey);
         api.MapPost("/isolate", IsolateAsync)
             .WithName(FunctionCatalog.IsolateScope)
@@ -39,29 +42,72 @@ public static class KillSwitchesApi
         return app;
     }
 
-    public static async Task<Ok<KillSwitchListResponse>> ListAsync(BudgetService budgets, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<KillSwitchListResponse>, ProblemHttpResult>> ListAsync(
+        [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, HttpContext http, BudgetService budgets, CancellationToken cancellationToken)
     {
-        var (all, isolations) = await budgets.GetDefinitionsAsync(cancellationToken);
-        var switches = new List<KillSwitchStatus>();
-        foreach (var budget in all.Where(b => b.Mode == BudgetMode.Hard).OrderBy(b => b.Id, StringComparer.Ordinal))
+        var (request, problem) = PageQuery.Read(ListName, limit, next);
+        if (problem is not null)
         {
-            var status = await budgets.StatusAsync(budget, cancellationToken);
-            switches.Add(new KillSwitchStatus(budget.Scope, status.KillSwitch, budget.Id, status.KillSwitchSince));
+            return problem;
         }
 
-        switches.AddRange(isolations.Select(i => new KillSwitchStatus(i.Scope, KillSwitchState.Isolated, null, i.Since)));
-        return TypedResults.Ok(new KillSwitchListResponse(switches));
+        // Definitions are loaded whole (and cached) for every authorization anyway; only the page's budgets are read
+        // from the ledger for their state.
+        var caller = http.User.GetCaller();
+        var (all, isolations) = await budgets.GetDefinitionsAsync(cancellationToken);
+        var entries = all.Where(b => b.Mode == BudgetMode.Hard && IsVisible(b.Scope, caller)).Select(b => (Key: "b|" + b.Id, Budget: (Budget?)b, Isolation: (Isolation?)null))
+            .Concat(isolations.Where(i => IsVisible(i.Scope, caller)).Select(i => (Key: $"i|{i.Scope.Type}|{i.Scope.Value}", Budget: (Budget?)null, Isolation: (Isolation?)i)));
+        var page = request!.Slice(entries, e => e.Key);
+        var switches = new List<KillSwitchStatus>();
+        foreach (var (_, budget, isolation) in page.Items)
+        {
+            if (budget is not null)
+            {
+                var status = await budgets.StatusAsync(budget, cancellationToken);
+                switches.Add(new KillSwitchStatus(budget.Scope, status.KillSwitch, budget.Id, status.KillSwitchSince));
+            }
+            else
+            {
+                switches.Add(new KillSwitchStatus(isolation!.Scope, KillSwitchState.Isolated, null, isolation.Since));
+            }
+        }
+
+        return TypedResults.Ok(new KillSwitchListResponse(switches, PageQuery.Token(ListName, page.Next)));
     }
 
-    public static async Task<Ok<KillSwitchCheckResponse>> CheckAsync(
+    public static async Task<Results<Ok<KillSwitchCheckResponse>, ProblemHttpResult>> CheckAsync(
         string? team, string? feature, string? user, string? environment, string? model, string? app,
-        HttpResponse response, BudgetService budgets, CancellationToken cancellationToken)
+        HttpContext http, BudgetService budgets, CancellationToken cancellationToken)
     {
+        // An ingest key asks about its own calls only: another team's answer would tell it that team's budgets and
+        // their state. The 403 is the same whether or not the team has any budget.
+        var caller = http.User.GetCaller();
+        if (caller.Role == ApiRole.Ingest)
+        {
+            team ??= caller.Teams.Count == 1 ? caller.Teams[0] : null;
+            if (team is null || !caller.MayActForTeam(team))
+            {
+                return Problems.Of(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden,
+                    "Name one of this key's teams with ?team=.", string.Join(", ", caller.Teams));
+            }
+        }
+
         var call = new CallAttribution(team ?? string.Empty, feature ?? string.Empty, user, environment ?? ControlPlane.Usage.UsageDefaults.Environment, model ?? string.Empty, app);
         var by = await budgets.BlockedByAsync(call, cancellationToken);
-        response.Headers.CacheControl = "private, max-age=5";
+        http.Response.Headers.CacheControl = "private, max-age=5";
         return TypedResults.Ok(new KillSwitchCheckResponse(by.Count > 0, by));
     }
+
+    /// <summary>
+    /// What an ingest key may list: switches on its own teams, and the organisation's (which stop every call, its
+    /// own included, and name no team). Scopes on a feature, user, app, environment or model are not tied to a team
+    /// and may name another team's work, so they are left out; whether one stops the key's own call is answered by
+    /// <c>/check</c> for that call. Finance and admin keys see every switch.
+    /// </summary>
+    private static bool IsVisible(BudgetScope scope, Caller caller) =>
+        caller.Role != ApiRole.Ingest
+        || scope.Type == BudgetScopeType.Org
+        || (scope.Type == BudgetScopeType.Team && caller.MayActForTeam(scope.Value));
 
     public static async Task<Results<Ok<KillSwitchStatus>, ProblemHttpResult>> IsolateAsync(
         HttpRequest request, IIsolationStore isolations, BudgetService budgets, TimeProvider time, CancellationToken cancellationToken)
@@ -125,7 +171,8 @@ public sealed class ScopeBody
     public BudgetRequest.ScopeRequest? Scope { get; set; }
 }
 
-public sealed record KillSwitchListResponse(IReadOnlyList<KillSwitchStatus> KillSwitches);
+/// <summary>A page of kill switches; <c>next</c> is absent on the last page.</summary>
+public sealed record KillSwitchListResponse(IReadOnlyList<KillSwitchStatus> KillSwitches, string? Next = null);
 
 /// <summary><c>/check</c> answer: <c>{"blocked", "by": [...]}</c>.</summary>
 public sealed record KillSwitchCheckResponse(bool Blocked, IReadOnlyList<KillSwitchStatus> By);

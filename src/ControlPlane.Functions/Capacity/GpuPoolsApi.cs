@@ -1,9 +1,11 @@
+using System.ComponentModel;
 using ControlPlane.Access;
 using ControlPlane.Capacity;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.AuditLog;
 using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
+using ControlPlane.Paging;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ControlPlane.Functions.Capacity;
@@ -12,6 +14,8 @@ namespace ControlPlane.Functions.Capacity;
 public static class GpuPoolsApi
 {
     private const int MaxBodyBytes = 256 * 1024;
+    private const string ListName = "gpu-pools";
+    private const string DecisionsListName = "gpu-decisions";
 
     public static IEndpointRouteBuilder MapGpuPoolsApi(this IEndpointRouteBuilder app)
     {
@@ -24,11 +28,11 @@ public static class GpuPoolsApi
             .RequireAuthorization(Policies.Admin);
         api.MapGet("/", ListPoolsAsync)
             .WithName(FunctionCatalog.ListGpuPools)
-            .WithSummary("Every GPU pool with its last decision.")
+            .WithSummary("GPU pools in name order, each with its last decision; an ingest key sees its teams' pools only. Pages with ?limit= (default 100, at most 1,000) and ?next=.")
             .RequireAuthorization(Policies.AnyKey);
         api.MapGet("/{pool}", GetPoolAsync)
             .WithName(FunctionCatalog.GetGpuPool)
-            .WithSummary("One GPU pool with its last decision.")
+            .WithSummary("One GPU pool with its last decision; another team's pool answers 404 to an ingest key, as a missing one.")
             .RequireAuthorization(Policies.AnyKey);
         api.MapPost("/{pool}/samples", PostSamplesAsync)
             .WithName(FunctionCatalog.PostGpuSamples)
@@ -37,7 +41,7 @@ public static class GpuPoolsApi
             .RequireAuthorization(Policies.Ingest);
         api.MapGet("/{pool}/decisions", GetDecisionsAsync)
             .WithName(FunctionCatalog.GetGpuDecisions)
-            .WithSummary("The pool's rightsizing decisions, newest first, each with its reasons and whether it was applied.")
+            .WithSummary("The pool's rightsizing decisions, newest first, each with its reasons and whether it was applied. Pages with ?limit= (default 100, at most 1,000) and ?next=.")
             .RequireAuthorization(Policies.AnyKey);
         return app;
     }
@@ -55,33 +59,39 @@ public static class GpuPoolsApi
         return TypedResults.Ok(await ResponseAsync(valid!, store, cancellationToken));
     }
 
-    public static async Task<Ok<GpuPoolListResponse>> ListPoolsAsync(IGpuPoolStore store, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<GpuPoolListResponse>, ProblemHttpResult>> ListPoolsAsync(
+        [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, HttpContext http, IGpuPoolStore store, CancellationToken cancellationToken)
     {
+        var (request, problem) = PageQuery.Read(ListName, limit, next);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var caller = http.User.GetCaller();
+        var page = await store.ListPageAsync(caller.Role == ApiRole.Ingest ? caller.Teams : null, request!, cancellationToken);
         var list = new List<GpuPoolResponse>();
-        foreach (var pool in (await store.ListAsync(cancellationToken)).OrderBy(p => p.Name, StringComparer.Ordinal))
+        foreach (var pool in page.Items)
         {
             list.Add(await ResponseAsync(pool, store, cancellationToken));
         }
 
-        return TypedResults.Ok(new GpuPoolListResponse(list));
+        return TypedResults.Ok(new GpuPoolListResponse(list, PageQuery.Token(ListName, page.Next)));
     }
 
-    public static async Task<Results<Ok<GpuPoolResponse>, ProblemHttpResult>> GetPoolAsync(string pool, IGpuPoolStore store, CancellationToken cancellationToken) =>
-        await store.GetAsync(pool, cancellationToken) is { } found
+    public static async Task<Results<Ok<GpuPoolResponse>, ProblemHttpResult>> GetPoolAsync(
+        string pool, HttpContext http, IGpuPoolStore store, CancellationToken cancellationToken) =>
+        await FindVisibleAsync(pool, http, store, cancellationToken) is { } found
             ? TypedResults.Ok(await ResponseAsync(found, store, cancellationToken))
             : Problems.NotFoundOf(CapacityErrors.NotFound, $"GPU pool '{pool}'");
 
     public static async Task<Results<Accepted<SamplesResponse>, ProblemHttpResult>> PostSamplesAsync(
         string pool, HttpContext http, IGpuPoolStore store, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (await store.GetAsync(pool, cancellationToken) is not { } found)
+        // Another team's pool answers exactly as a missing one: a 403 would confirm the name exists.
+        if (await FindVisibleAsync(pool, http, store, cancellationToken) is not { } found || !http.User.GetCaller().MayActForTeam(found.Team))
         {
             return Problems.NotFoundOf(CapacityErrors.NotFound, $"GPU pool '{pool}'");
-        }
-
-        if (!http.User.GetCaller().MayActForTeam(found.Team))
-        {
-            return Problems.Of(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden, "This key may not report for this pool's team.", found.Team);
         }
 
         var (samples, problem) = await JsonBody.ReadValidAsync<SamplesRequest, IReadOnlyList<UtilizationSample>>(
@@ -96,27 +106,40 @@ public static class GpuPoolsApi
     }
 
     public static async Task<Results<Ok<DecisionListResponse>, ProblemHttpResult>> GetDecisionsAsync(
-        string pool, int? limit, IGpuPoolStore store, CancellationToken cancellationToken)
+        string pool, [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, HttpContext http, IGpuPoolStore store, CancellationToken cancellationToken)
     {
-        if (await store.GetAsync(pool, cancellationToken) is null)
+        if (await FindVisibleAsync(pool, http, store, cancellationToken) is null)
         {
             return Problems.NotFoundOf(CapacityErrors.NotFound, $"GPU pool '{pool}'");
         }
 
-        return TypedResults.Ok(new DecisionListResponse(await store.GetDecisionsAsync(pool, Math.Clamp(limit ?? 50, 1, 1000), cancellationToken)));
+        var (request, problem) = PageQuery.Read(DecisionsListName, limit, next);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var page = await store.GetDecisionsAsync(pool, request!, cancellationToken);
+        return TypedResults.Ok(new DecisionListResponse(page.Items, PageQuery.Token(DecisionsListName, page.Next)));
     }
+
+    /// <summary>The pool, when it exists and the caller may see it: an ingest key sees only its teams' pools.</summary>
+    private static async Task<GpuPool?> FindVisibleAsync(string pool, HttpContext http, IGpuPoolStore store, CancellationToken cancellationToken) =>
+        await store.GetAsync(pool, cancellationToken) is { } found && http.User.GetCaller().MayReadTeam(found.Team) ? found : null;
 
     private static async Task<GpuPoolResponse> ResponseAsync(GpuPool pool, IGpuPoolStore store, CancellationToken cancellationToken)
     {
-        var last = await store.GetDecisionsAsync(pool.Name, 1, cancellationToken);
-        return new GpuPoolResponse(pool, last.Count > 0 ? last[0] : null);
+        var last = await store.GetDecisionsAsync(pool.Name, new PageRequest(1), cancellationToken);
+        return new GpuPoolResponse(pool, last.Items.Count > 0 ? last.Items[0] : null);
     }
 }
 
 public sealed record GpuPoolResponse(GpuPool Pool, CapacityDecision? LastDecision);
 
-public sealed record GpuPoolListResponse(IReadOnlyList<GpuPoolResponse> Pools);
+/// <summary>A page of pools; <c>next</c> is absent on the last page.</summary>
+public sealed record GpuPoolListResponse(IReadOnlyList<GpuPoolResponse> Pools, string? Next = null);
 
 public sealed record SamplesResponse(int Accepted);
 
-public sealed record DecisionListResponse(IReadOnlyList<CapacityDecision> Decisions);
+/// <summary>A page of decisions, newest first; <c>next</c> is absent on the last page.</summary>
+public sealed record DecisionListResponse(IReadOnlyList<CapacityDecision> Decisions, string? Next = null);

@@ -20,6 +20,9 @@ public static class JsonBody
         // The web defaults accept "12" for a number; a token count sent as a string is a client bug worth naming.
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict,
         MaxDepth = 16,
+
+        // Enum fields take exactly one documented name: no numbers, no "a,b" combinations.
+        Converters = { new StrictEnumConverter() },
     };
 
     /// <summary>The parsed body, or the problem to answer with.</summary>

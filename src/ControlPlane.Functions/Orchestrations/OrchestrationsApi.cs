@@ -1,5 +1,7 @@
+using System.ComponentModel;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ControlPlane.Azure.Storage;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.AuditLog;
 using ControlPlane.Functions.Hosting;
@@ -20,13 +22,14 @@ public static class OrchestrationsApi
     public const string StatusInvalidCode = "orchestration_status_invalid";
     public const string IdInvalidCode = "orchestration_id_invalid";
     private const int MaxBodyBytes = 64 * 1024;
+    private const string ListName = "orchestrations";
 
     public static IEndpointRouteBuilder MapOrchestrationsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/orchestrations").WithTags("Orchestrations");
         api.MapGet("/", ListAsync)
             .WithName(FunctionCatalog.ListOrchestrations)
-            .WithSummary("Orchestration instances, newest first; filter with ?kind= and ?status= (running, waiting, completed, failed, terminated).")
+            .WithSummary("Orchestration instances, newest first; filter with ?kind= and ?status= (running, waiting, completed, failed, terminated). Pages with ?limit= (default 100, at most 1,000) and ?next=.")
             .RequireAuthorization(Policies.Finance);
         api.MapGet("/{id}", GetAsync)
             .WithName(FunctionCatalog.GetOrchestration)
@@ -51,22 +54,27 @@ public static class OrchestrationsApi
     }
 
     public static async Task<Results<Ok<OrchestrationList>, ProblemHttpResult>> ListAsync(
-        string? kind, string? status, int? limit, IOrchestrationStore store, CancellationToken cancellationToken)
+        string? kind, string? status, [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, IOrchestrationStore store, CancellationToken cancellationToken)
     {
+        var (request, problem) = PageQuery.Read(ListName, limit, next, 3, TablePages.IsNewestFirstPosition);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
         OrchestrationStatus? parsed = null;
         if (status is not null)
         {
             if (!EnumNames.TryParse<OrchestrationStatus>(status, out var s))
             {
-                return Problems.Of(StatusCodes.Status400BadRequest, StatusInvalidCode, "Unknown status.",
-                    $"'{status}' is not one of running, waiting, completed, failed, terminated.");
+                return Problems.Validation([new(StatusInvalidCode, "status", $"status must be one of {EnumNames.Allowed<OrchestrationStatus>()}.")]);
             }
 
             parsed = s;
         }
 
-        var instances = await store.ListAsync(kind, parsed, Math.Clamp(limit ?? 100, 1, 1000), cancellationToken);
-        return TypedResults.Ok(new OrchestrationList([.. instances.Select(i => OrchestrationView.From(i, null))]));
+        var page = await store.ListAsync(kind, parsed, request!, cancellationToken);
+        return TypedResults.Ok(new OrchestrationList([.. page.Items.Select(i => OrchestrationView.From(i, null))], PageQuery.Token(ListName, page.Next)));
     }
 
     public static async Task<Results<Ok<OrchestrationView>, ProblemHttpResult>> GetAsync(string id, IOrchestrationStore store, CancellationToken cancellationToken)
@@ -160,7 +168,8 @@ public static class OrchestrationsApi
     }
 }
 
-public sealed record OrchestrationList(IReadOnlyList<OrchestrationView> Instances);
+/// <summary>A page of instances, newest first; <c>next</c> is absent on the last page.</summary>
+public sealed record OrchestrationList(IReadOnlyList<OrchestrationView> Instances, string? Next = null);
 
 /// <summary>An instance as the API shows it; state and output are the orchestration's own JSON.</summary>
 public sealed record OrchestrationView(

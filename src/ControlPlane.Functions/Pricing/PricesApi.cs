@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -6,6 +7,7 @@ using ControlPlane.Functions.Access;
 using ControlPlane.Functions.AuditLog;
 using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
+using ControlPlane.Paging;
 using ControlPlane.Pricing;
 using ControlPlane.Usage;
 using ControlPlane.Validation;
@@ -17,13 +19,14 @@ namespace ControlPlane.Functions.Pricing;
 public static class PricesApi
 {
     private const int MaxBodyBytes = 1024 * 1024;
+    private const string ListName = "prices";
 
     public static IEndpointRouteBuilder MapPricesApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/prices").WithTags("Prices");
         api.MapGet("/", ListPricesAsync)
             .WithName(FunctionCatalog.ListPrices)
-            .WithSummary("Every price entry in force: the shipped defaults (with sources) and admin overrides.")
+            .WithSummary("Price entries in force, by provider, model, deployment type and date: the shipped defaults (with sources) and admin overrides. Pages with ?limit= (default 100, at most 1,000) and ?next=.")
             .RequireAuthorization(Policies.AnyKey);
         api.MapPut("/", UpsertPricesAsync)
             .WithName(FunctionCatalog.UpsertPrices)
@@ -39,13 +42,23 @@ public static class PricesApi
         return app;
     }
 
-    public static async Task<Ok<PriceListResponse>> ListPricesAsync(
-        string? provider, string? model, PriceCatalog catalog, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<PriceListResponse>, ProblemHttpResult>> ListPricesAsync(
+        string? provider, string? model, [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, PriceCatalog catalog, CancellationToken cancellationToken)
     {
+        var (request, problem) = PageQuery.Read(ListName, limit, next);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        // The sheet is in memory already (every priced call needs it whole), so it is paged there.
         var sheet = await catalog.GetSheetAsync(cancellationToken);
-        var entries = sheet.Entries
-            .Where(e => provider is null || string.Equals(e.Provider, provider, StringComparison.OrdinalIgnoreCase))
-            .Where(e => model is null || string.Equals(e.Model, model, StringComparison.OrdinalIgnoreCase))
+        var page = request!.Slice(
+            sheet.Entries
+                .Where(e => provider is null || string.Equals(e.Provider, provider, StringComparison.OrdinalIgnoreCase))
+                .Where(e => model is null || string.Equals(e.Model, model, StringComparison.OrdinalIgnoreCase)),
+            e => SortKey(e, sheet.IsOverride(e)));
+        var entries = page.Items
             .Select(e =>
             {
                 // The entry's own contract shape, plus where it came from.
@@ -54,8 +67,13 @@ public static class PricesApi
                 return node;
             })
             .ToList();
-        return TypedResults.Ok(new PriceListResponse(entries));
+        return TypedResults.Ok(new PriceListResponse(entries, PageQuery.Token(ListName, page.Next)));
     }
+
+    /// <summary>The entry's identity (as <see cref="PriceEntryKey"/> compares it) and origin: unique on the sheet, so pages neither skip nor repeat.</summary>
+    private static string SortKey(PriceEntry e, bool isOverride) => string.Join('\u001f',
+        e.Provider.ToLowerInvariant(), e.Model.ToLowerInvariant(), e.DeploymentType?.ToLowerInvariant() ?? string.Empty,
+        e.EffectiveFrom?.UtcTicks.ToString("D19", System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty, isOverride ? "override" : "default");
 
     public static async Task<Results<Ok<PriceUpsertResponse>, ProblemHttpResult>> UpsertPricesAsync(
         HttpRequest request, PriceCatalog catalog, IPriceStore store, CancellationToken cancellationToken)
@@ -135,7 +153,7 @@ public static class PricesApi
 public sealed record PriceSheetRequest(IReadOnlyList<PriceEntry?>? Prices);
 
 /// <summary><c>GET /api/prices</c> answer: price entries, each with <c>origin</c> = <c>default</c> or <c>override</c>.</summary>
-public sealed record PriceListResponse(IReadOnlyList<JsonObject> Prices);
+public sealed record PriceListResponse(IReadOnlyList<JsonObject> Prices, string? Next = null);
 
 public sealed record PriceUpsertResponse(int Upserted);
 

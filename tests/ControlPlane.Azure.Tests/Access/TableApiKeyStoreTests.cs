@@ -27,7 +27,7 @@ public sealed class TableApiKeyStoreTests
         Assert.Equal(ApiRole.Ingest, stored.Role);
         Assert.True(revoked);
         Assert.Equal(key.CreatedAt.AddHours(1), (await _store.GetAsync(key.Id))!.RevokedAt);
-        Assert.Single(await _store.ListAsync());
+        Assert.Single((await _store.ListAsync(new ControlPlane.Paging.PageRequest(10))).Items);
         Assert.False(await _store.RevokeAsync("ffffffffffffffff", key.CreatedAt));
         Assert.Null(await _store.GetAsync("ffffffffffffffff"));
     }

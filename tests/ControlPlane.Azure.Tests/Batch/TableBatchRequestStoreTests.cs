@@ -28,7 +28,7 @@ public sealed class TableBatchRequestStoreTests
         Assert.True(await _store.TryCreateAsync(completed));
         Assert.False(await _store.TryCreateAsync(completed));
 
-        var read = await _store.GetAsync("a");
+        var read = await _store.GetAsync("a", "search");
 
         Assert.Equal(completed with { ETag = read!.ETag, Metadata = read.Metadata }, read);
         Assert.Equal("42", read.Metadata!["ticket"]);
@@ -52,11 +52,11 @@ public sealed class TableBatchRequestStoreTests
     public async Task TryReplace_AfterSomeoneElseChangedIt_ReturnsNull()
     {
         await _store.TryCreateAsync(Request("a"));
-        var read = (await _store.GetAsync("a"))!;
+        var read = (await _store.GetAsync("a", "search"))!;
         Assert.NotNull(await _store.TryReplaceAsync(read, read with { Status = BatchRequestStatus.Cancelled }));
 
         Assert.Null(await _store.TryReplaceAsync(read, read with { Status = BatchRequestStatus.Queued, RunId = "run-1" }));
-        Assert.Equal(BatchRequestStatus.Cancelled, (await _store.GetAsync("a"))!.Status);
+        Assert.Equal(BatchRequestStatus.Cancelled, (await _store.GetAsync("a", "search"))!.Status);
     }
 
     [Fact]

@@ -52,7 +52,7 @@ public sealed class TableOrchestrationStoreTests
         var due = await _store.ListDueAsync(Now.AddMinutes(1));
 
         Assert.Equal(["due"], due.Select(i => i.Id));
-        Assert.Equal(["done"], (await _store.ListAsync(null, OrchestrationStatus.Completed, 10)).Select(i => i.Id));
+        Assert.Equal(["done"], (await _store.ListAsync(null, OrchestrationStatus.Completed, new ControlPlane.Paging.PageRequest(10))).Items.Select(i => i.Id));
     }
 
     [Fact]

@@ -87,8 +87,8 @@ public sealed class ApiKeyServiceTests
         public Task<ApiKey?> GetAsync(string id, CancellationToken cancellationToken = default) =>
             Task.FromResult(Keys.GetValueOrDefault(id));
 
-        public Task<IReadOnlyList<ApiKey>> ListAsync(CancellationToken cancellationToken = default) =>
-            Task.FromResult<IReadOnlyList<ApiKey>>([.. Keys.Values]);
+        public Task<ControlPlane.Paging.ListPage<ApiKey>> ListAsync(ControlPlane.Paging.PageRequest page, CancellationToken cancellationToken = default) =>
+            Task.FromResult(page.Slice(Keys.Values, k => k.Id));
 
         public Task<bool> RevokeAsync(string id, DateTimeOffset revokedAt, CancellationToken cancellationToken = default)
         {

@@ -89,6 +89,7 @@ public sealed class BudgetServiceFailureTests
             Down ? throw new StorageDownException() : Task.FromResult<IReadOnlyList<Isolation>>([]);
 
         public Task<Budget?> GetAsync(string id, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<ControlPlane.Paging.ListPage<Budget>> ListPageAsync(ControlPlane.Paging.PageRequest page, CancellationToken cancellationToken = default) => throw new NotSupportedException();
         public Task UpsertAsync(Budget budget, CancellationToken cancellationToken = default) => throw new NotSupportedException();
         public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default) => throw new NotSupportedException();
         public Task IsolateAsync(Isolation isolation, CancellationToken cancellationToken = default) => throw new NotSupportedException();

@@ -156,6 +156,9 @@ public sealed class BatchHarness : IAsyncDisposable
         return await Admin.GetBudgetAsync(id);
     }
 
+    /// <summary>Where a request submitted with a client's id keeps its blobs and usage: ids are per team, keys are not.</summary>
+    public static string KeyOf(string clientId, string team = "search") => BatchRequest.KeyFor(team, clientId);
+
     public async Task<JsonElement> GetRequestAsync(string id) => await (await Admin.GetAsync($"/api/batch/requests/{id}")).JsonAsync();
 
     public async ValueTask DisposeAsync()

@@ -121,7 +121,7 @@ public sealed class BatchOutcomeTests
     public async Task NightlyRun_OneLineRefusedByContentFilter_FailsThatRequestAtOnceAndSettlesTheOthers()
     {
         await using var h = await StartWithRequestsAsync();
-        h.OpenAI.ScriptNextBatch(FakeBatchOutcome.WithFailedLines("req-b"));
+        h.OpenAI.ScriptNextBatch(FakeBatchOutcome.WithFailedLines(BatchHarness.KeyOf("req-b")));
 
         var run = await h.RunToEndAsync(await h.StartNightlyAsync());
 

@@ -208,7 +208,7 @@ public sealed class BatchRequestsApiTests : IAsyncLifetime
         foreach (var id in ids)
         {
             var request = await _h.GetRequestAsync(id);
-            var usage = await _h.Admin.GetAsync($"/api/usage/cp:batch:{id}");
+            var usage = await _h.Admin.GetAsync($"/api/usage/cp:batch:{BatchHarness.KeyOf(id)}");
             if (request.GetProperty("status").GetString() == "cancelled")
             {
                 cancelled++;
@@ -237,7 +237,7 @@ public sealed class BatchRequestsApiTests : IAsyncLifetime
         await _h.RunToEndAsync(runId);
         var waiting = await _h.SubmitOkAsync("still-pending");
         var payloads = _h.App.Services.GetRequiredService<IBatchPayloadStore>();
-        Assert.NotNull(await payloads.GetResultAsync(done));
+        Assert.NotNull(await payloads.GetResultAsync(BatchHarness.KeyOf(done)));
 
         _h.Clock.Advance(TimeSpan.FromDays(29));
         var early = await (await _h.Admin.PostJsonAsync("/BatchRetentionSweep", "{}")).JsonAsync();
@@ -249,13 +249,13 @@ public sealed class BatchRequestsApiTests : IAsyncLifetime
         Assert.Equal(0, early.GetProperty("ReturnValue").GetProperty("requests").GetInt32());
         Assert.Equal(1, swept.GetProperty("ReturnValue").GetProperty("requests").GetInt32());
         Assert.Equal(HttpStatusCode.NotFound, (await _h.Admin.GetAsync($"/api/batch/requests/{done}")).StatusCode);
-        Assert.Null(await payloads.GetResultAsync(done));
-        Assert.Null(await payloads.GetRequestBodyAsync(done));
+        Assert.Null(await payloads.GetResultAsync(BatchHarness.KeyOf(done)));
+        Assert.Null(await payloads.GetRequestBodyAsync(BatchHarness.KeyOf(done)));
         Assert.Equal("pending", (await _h.GetRequestAsync(waiting)).GetProperty("status").GetString());
-        Assert.NotNull(await payloads.GetRequestBodyAsync(waiting));
+        Assert.NotNull(await payloads.GetRequestBodyAsync(BatchHarness.KeyOf(waiting)));
         Assert.Equal(1, runsSwept.GetProperty("ReturnValue").GetProperty("deleted").GetInt32());
         Assert.Equal(HttpStatusCode.NotFound, (await _h.Admin.GetAsync($"/api/orchestrations/{runId}")).StatusCode);
         // The usage it recorded is ledger data, kept by the ledger's own retention.
-        Assert.Equal(HttpStatusCode.OK, (await _h.Admin.GetAsync($"/api/usage/cp:batch:{done}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _h.Admin.GetAsync($"/api/usage/cp:batch:{BatchHarness.KeyOf(done)}")).StatusCode);
     }
 }

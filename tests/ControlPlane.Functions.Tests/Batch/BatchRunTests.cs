@@ -92,7 +92,7 @@ public sealed class BatchRunTests
         Assert.Equal(expected, costs.Money("totalCostUsd"));
         Assert.Equal(lines.Sum(u => u.GetProperty("prompt_tokens").GetInt64()), group.GetProperty("inputTokens").GetInt64());
         Assert.Equal(lines.Sum(u => u.GetProperty("completion_tokens").GetInt64()), group.GetProperty("outputTokens").GetInt64());
-        var recorded = await (await h.Admin.GetAsync("/api/usage/cp:batch:rec-0")).JsonAsync();
+        var recorded = await (await h.Admin.GetAsync($"/api/usage/cp:batch:{BatchHarness.KeyOf("rec-0")}")).JsonAsync();
         Assert.Equal(1024, recorded.GetProperty("cachedInputTokens").GetInt64());
         Assert.True(recorded.GetProperty("batch").GetBoolean());
         Assert.Equal("batch", recorded.GetProperty("deploymentType").GetString());

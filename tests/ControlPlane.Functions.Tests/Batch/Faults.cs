@@ -31,8 +31,8 @@ public sealed class CrashingOrchestrationStore(IOrchestrationStore inner, int cr
         return inner.TryReplaceAsync(expected, replacement, history, cancellationToken);
     }
 
-    public Task<IReadOnlyList<OrchestrationInstance>> ListAsync(string? kind, OrchestrationStatus? status, int limit, CancellationToken cancellationToken = default) =>
-        inner.ListAsync(kind, status, limit, cancellationToken);
+    public Task<ControlPlane.Paging.ListPage<OrchestrationInstance>> ListAsync(string? kind, OrchestrationStatus? status, ControlPlane.Paging.PageRequest page, CancellationToken cancellationToken = default) =>
+        inner.ListAsync(kind, status, page, cancellationToken);
 
     public Task<IReadOnlyList<OrchestrationInstance>> ListDueAsync(DateTimeOffset now, CancellationToken cancellationToken = default) => inner.ListDueAsync(now, cancellationToken);
 
