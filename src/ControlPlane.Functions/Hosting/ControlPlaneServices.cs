@@ -90,6 +90,7 @@ public static class ControlPlaneServices
         services.AddSingleton(sp => new UsageEventValidator(sp.GetRequiredService<IOptions<UsageOptions>>().Value));
         services.AddSingleton<UsageIngestService>();
         services.AddScoped<LedgerRetentionSweepFunction>();
+        services.AddScoped<ControlPlane.Functions.Usage.FoldUsageRollupsFunction>();
         return services;
     }
 
