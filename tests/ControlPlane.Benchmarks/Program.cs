@@ -1,8 +1,8 @@
 using BenchmarkDotNet.Running;
 using ControlPlane.Benchmarks.Usage;
 
-// `ingest [events] [clients]`, `authorize [seconds] [clients]` and `batch [requests] [clients]` run load drivers
-// against their own Azurite;
+// `ingest [events] [clients]`, `authorize [seconds] [clients]`, `batch [requests] [clients]` and
+// `rollups [events] [groups] [clients]` run load drivers against their own Azurite;
 // anything else goes to BenchmarkDotNet.
 if (args.Length > 0 && args[0] == "ingest")
 {
@@ -19,6 +19,12 @@ if (args.Length > 0 && args[0] == "authorize")
 if (args.Length > 0 && args[0] == "batch")
 {
     await ControlPlane.Benchmarks.Batch.BatchLoadDriver.RunAsync(args.Skip(1).ToArray());
+    return;
+}
+
+if (args.Length > 0 && args[0] == "rollups")
+{
+    await RollupFoldLoadDriver.RunAsync(args.Skip(1).ToArray());
     return;
 }
 
