@@ -9,6 +9,7 @@ namespace ControlPlane.Azure.Usage;
 /// partial folds (a fold stopped after a few transactions is what a crash between steps leaves), racing folds and
 /// reads, every read answers exactly the ledger's totals per hour and group.
 /// </summary>
+[Collection(AzuriteBatchesAlone.Name)]
 public sealed class TableUsageStoreFoldProperties
 {
     private static readonly DateTimeOffset Noon = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);

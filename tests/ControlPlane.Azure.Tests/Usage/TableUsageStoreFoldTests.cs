@@ -5,6 +5,7 @@ using ControlPlane.Usage;
 
 namespace ControlPlane.Azure.Usage;
 
+[Collection(AzuriteBatchesAlone.Name)]
 public sealed class TableUsageStoreFoldTests : IDisposable
 {
     private static readonly DateTimeOffset Noon = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
