@@ -46,7 +46,8 @@ public sealed partial class TableUsageStore
     private const int DeltaPageSize = 1000;
     private const int MaxReadAttempts = 20;
     private const int MaxFoldConflictsPerPartition = 20;
-    private const int FoldParallelism = 4;
+    /// <summary>Partitions a fold or retention sweep works on at once.</summary>
+    private const int PartitionParallelism = 4;
 
     private static readonly Meter UsageMeter = new(MeterName);
     private static readonly Counter<long> RollupRowsRead = UsageMeter.CreateCounter<long>(
@@ -60,7 +61,7 @@ public sealed partial class TableUsageStore
         // Each partition gets its share, so one partition's backlog cannot starve the others' folds.
         var share = Math.Max(1, maxTransactions / BucketCount);
         int folded = 0, transactions = 0;
-        await Parallel.ForEachAsync(Partitions(), new ParallelOptions { MaxDegreeOfParallelism = FoldParallelism, CancellationToken = cancellationToken },
+        await Parallel.ForEachAsync(Partitions(), new ParallelOptions { MaxDegreeOfParallelism = PartitionParallelism, CancellationToken = cancellationToken },
             async (partition, ct) =>
             {
                 var (f, t) = await FoldPartitionAsync(table, partition, share, ct).ConfigureAwait(false);

@@ -192,16 +192,17 @@ public sealed partial class TableUsageStore(TableProvider tables) : IUsageStore
     {
         var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
         int events = 0, rollups = 0;
-        foreach (var partition in Partitions())
-        {
-            // Events first: if the sweep stops half way, the next run finishes it; until then old hours only
-            // ever show less in rollups than was spent, never phantom spend.
-            events += await DeleteAsync(table, TableClient.CreateQueryFilter(
-                $"PartitionKey eq {partition} and RowKey ge {"e|"} and RowKey lt {"e}"} and EventTime lt {cutoffHour.UtcDateTime}"), cancellationToken).ConfigureAwait(false);
-            rollups += await DeleteAsync(table,
-                $"PartitionKey eq '{partition}' and RowKey ge 'r|' and RowKey lt '{RollupRowKeyPrefix(cutoffHour)}'", cancellationToken).ConfigureAwait(false);
-            rollups += await DeleteFoldedBeforeAsync(table, partition, cutoffHour, cancellationToken).ConfigureAwait(false);
-        }
+        await Parallel.ForEachAsync(Partitions(), new ParallelOptions { MaxDegreeOfParallelism = PartitionParallelism, CancellationToken = cancellationToken },
+            async (partition, ct) =>
+            {
+                // Events first: if the sweep stops half way, the next run finishes it; until then old hours only
+                // ever show less in rollups than was spent, never phantom spend.
+                Interlocked.Add(ref events, await DeleteAsync(table, TableClient.CreateQueryFilter(
+                    $"PartitionKey eq {partition} and RowKey ge {"e|"} and RowKey lt {"e}"} and EventTime lt {cutoffHour.UtcDateTime}"), ct).ConfigureAwait(false));
+                Interlocked.Add(ref rollups, await DeleteAsync(table,
+                    $"PartitionKey eq '{partition}' and RowKey ge 'r|' and RowKey lt '{RollupRowKeyPrefix(cutoffHour)}'", ct).ConfigureAwait(false));
+                Interlocked.Add(ref rollups, await DeleteFoldedBeforeAsync(table, partition, cutoffHour, ct).ConfigureAwait(false));
+            }).ConfigureAwait(false);
 
         return new RetentionSweepResult(events, rollups);
     }
