@@ -1,9 +1,8 @@
 using BenchmarkDotNet.Running;
 using ControlPlane.Benchmarks.Usage;
 
-// `ingest [events] [clients]`, `authorize [seconds] [clients]`, `posthoc [seconds] [clients]`, `sweep [reservations]`
-// and `batch [requests] [clients]` run load drivers
-// against their own Azurite;
+// `ingest [events] [clients]`, `authorize [seconds] [clients]`, `posthoc [seconds] [clients]`, `sweep [reservations]`,
+// `batch [requests] [clients]` and `rollups [events] [groups] [clients]` run load drivers against their own Azurite;
 // anything else goes to BenchmarkDotNet.
 if (args.Length > 0 && args[0] == "ingest")
 {
@@ -32,6 +31,12 @@ if (args.Length > 0 && args[0] == "sweep")
 if (args.Length > 0 && args[0] == "batch")
 {
     await ControlPlane.Benchmarks.Batch.BatchLoadDriver.RunAsync(args.Skip(1).ToArray());
+    return;
+}
+
+if (args.Length > 0 && args[0] == "rollups")
+{
+    await RollupFoldLoadDriver.RunAsync(args.Skip(1).ToArray());
     return;
 }
 

@@ -13,18 +13,21 @@ namespace ControlPlane.Azure.Usage;
 /// <para>
 /// Layout: partition <c>bNN</c> is a hash bucket of the event id (16 buckets), so idempotency depends only on the
 /// id, never on a timestamp, and ingest spreads over partitions instead of heating one (a partition serves about
-/// 2,000 entities/s). Each partition holds the events (<c>e|{id}</c>), the rollup rows that count them
-/// (<c>r|{yyyyMMddHH}|{writeId}</c>) and, until budgets have been charged with a write's events, one marker per
-/// write (<c>u|{writeId}</c>, listing its event ids): the index a crashed request is finished from.
+/// 2,000 entities/s). Each partition holds the events (<c>e|{id}</c>), the rollup deltas that count them
+/// (<c>r|{yyyyMMddHH}|{writeId}</c>), the folded rollups (<c>s|{yyyyMMdd}|{chunk}</c>), its fold epoch
+/// (<c>v|fold</c>) and, until budgets have been charged with a write's events, one marker per write
+/// (<c>u|{writeId}</c>, listing its event ids): the index a crashed request is finished from.
 /// </para>
 /// <para>
-/// Events and their rollup rows are written in one entity group transaction, so the rollups can never disagree
+/// Events and their rollup deltas are written in one entity group transaction, so the rollups can never disagree
 /// with the ledger: either both land or neither does. A duplicate id fails the whole transaction; we then look up
-/// which ids exist, report those as duplicates and retry with the rest. Rollup rows are insert-only (one per write)
-/// and are summed on read, so concurrent writers never contend on a counter row.
+/// which ids exist, report those as duplicates and retry with the rest. Deltas are insert-only (one per write), so
+/// concurrent writers never contend on a counter row; the fold (<c>TableUsageStore.Folding.cs</c>) later moves them
+/// into the folded rows of the same partition, so a query reads a few rows per partition and day instead of one
+/// per write.
 /// </para>
 /// </summary>
-public sealed class TableUsageStore(TableProvider tables) : IUsageStore
+public sealed partial class TableUsageStore(TableProvider tables) : IUsageStore
 {
     public const string TableName = "Usage";
     internal const int BucketCount = 16;
@@ -248,17 +251,7 @@ public sealed class TableUsageStore(TableProvider tables) : IUsageStore
     public async Task<IReadOnlyList<UsageRollup>> GetRollupsAsync(DateTimeOffset fromHour, DateTimeOffset toHour, CancellationToken cancellationToken = default)
     {
         var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
-        var perBucket = await Task.WhenAll(Partitions().Select(async partition =>
-        {
-            var filter = $"PartitionKey eq '{partition}' and RowKey ge '{RollupRowKeyPrefix(fromHour)}' and RowKey lt '{RollupRowKeyPrefix(toHour)}'";
-            var rows = new List<UsageRollup>();
-            await foreach (var entity in table.QueryAsync<TableEntity>(filter, select: ["Groups"], cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                rows.AddRange(JsonSerializer.Deserialize<List<UsageRollup>>(entity.GetString("Groups"), Json)!);
-            }
-
-            return rows;
-        })).ConfigureAwait(false);
+        var perBucket = await Task.WhenAll(Partitions().Select(partition => ReadRollupsAsync(table, partition, fromHour, toHour, cancellationToken))).ConfigureAwait(false);
         return [.. perBucket.SelectMany(r => r)];
     }
 
@@ -280,15 +273,17 @@ public sealed class TableUsageStore(TableProvider tables) : IUsageStore
     {
         var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
         int events = 0, rollups = 0;
-        foreach (var partition in Partitions())
-        {
-            // Events first: if the sweep stops half way, the next run finishes it; until then old hours only
-            // ever show less in rollups than was spent, never phantom spend.
-            events += await DeleteAsync(table, TableClient.CreateQueryFilter(
-                $"PartitionKey eq {partition} and RowKey ge {"e|"} and RowKey lt {"e}"} and EventTime lt {cutoffHour.UtcDateTime}"), cancellationToken).ConfigureAwait(false);
-            rollups += await DeleteAsync(table,
-                $"PartitionKey eq '{partition}' and RowKey ge 'r|' and RowKey lt '{RollupRowKeyPrefix(cutoffHour)}'", cancellationToken).ConfigureAwait(false);
-        }
+        await Parallel.ForEachAsync(Partitions(), new ParallelOptions { MaxDegreeOfParallelism = PartitionParallelism, CancellationToken = cancellationToken },
+            async (partition, ct) =>
+            {
+                // Events first: if the sweep stops half way, the next run finishes it; until then old hours only
+                // ever show less in rollups than was spent, never phantom spend.
+                Interlocked.Add(ref events, await DeleteAsync(table, TableClient.CreateQueryFilter(
+                    $"PartitionKey eq {partition} and RowKey ge {"e|"} and RowKey lt {"e}"} and EventTime lt {cutoffHour.UtcDateTime}"), ct).ConfigureAwait(false));
+                Interlocked.Add(ref rollups, await DeleteAsync(table,
+                    $"PartitionKey eq '{partition}' and RowKey ge 'r|' and RowKey lt '{RollupRowKeyPrefix(cutoffHour)}'", ct).ConfigureAwait(false));
+                Interlocked.Add(ref rollups, await DeleteFoldedBeforeAsync(table, partition, cutoffHour, ct).ConfigureAwait(false));
+            }).ConfigureAwait(false);
 
         return new RetentionSweepResult(events, rollups);
     }

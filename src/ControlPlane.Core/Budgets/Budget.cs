@@ -74,6 +74,13 @@ public sealed record Budget
     /// limit). Default true; an admin opts out with <c>denyUnpriced: false</c>.</summary>
     public bool DenyUnpriced { get; init; } = true;
 
+    /// <summary>
+    /// When the budget's scope and period took effect: its creation, or the last change of either. Set by the server,
+    /// never by a client; a budget taking effect mid-period opens with its scope's spend in the ledger for that
+    /// period (<see cref="BudgetOpeningService"/>). Null for budgets stored before openings existed.
+    /// </summary>
+    public DateTimeOffset? EffectiveFrom { get; init; }
+
     /// <summary>The spend at which the kill switch trips (hard) or the block alert fires (soft).</summary>
     public decimal BlockAtUsd => LimitUsd * Thresholds.Block;
 

@@ -3,6 +3,7 @@ namespace ControlPlane.Usage;
 /// <summary>
 /// The usage ledger (source of truth) and its hourly rollups. Implementations must write the events and the rollup
 /// rows that count them atomically, so the rollups always equal the ledger, and must be idempotent by event id.
+/// Folding compacts rollup rows without changing any total, whatever writes, folds and reads run alongside it.
 /// </summary>
 public interface IUsageStore
 {
@@ -31,6 +32,13 @@ public interface IUsageStore
     /// <summary>Rollup rows for the hours in [<paramref name="fromHour"/>, <paramref name="toHour"/>).</summary>
     Task<IReadOnlyList<UsageRollup>> GetRollupsAsync(DateTimeOffset fromHour, DateTimeOffset toHour, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Folds the rollup rows written since the last fold into one row set per partition and day, at most
+    /// <paramref name="maxTransactions"/> storage transactions in all; a later call carries on where this one stopped.
+    /// Every total <see cref="GetRollupsAsync"/> answers is the same before, during and after a fold.
+    /// </summary>
+    Task<RollupFoldResult> FoldRollupsAsync(int maxTransactions, CancellationToken cancellationToken = default);
+
     /// <summary>Every ledger event whose timestamp lies in [<paramref name="fromInclusive"/>, <paramref name="toExclusive"/>). A scan: for audits and reconciliation, not hot paths.</summary>
     IAsyncEnumerable<PricedUsageEvent> ReadLedgerAsync(DateTimeOffset fromInclusive, DateTimeOffset toExclusive, CancellationToken cancellationToken = default);
 
@@ -54,3 +62,6 @@ public enum RecordStatus
 
 /// <summary>What a retention sweep removed.</summary>
 public sealed record RetentionSweepResult(int EventsDeleted, int RollupRowsDeleted);
+
+/// <summary>What one fold did: rollup rows written at ingest that were folded away, and transactions it took.</summary>
+public sealed record RollupFoldResult(int DeltasFolded, int Transactions);

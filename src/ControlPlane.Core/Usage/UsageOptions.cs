@@ -34,4 +34,11 @@ public sealed record UsageOptions
     /// <summary>How long the ledger keeps events before the retention sweep deletes them. Default 400 days.</summary>
     [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
     public TimeSpan Retention { get; init; } = TimeSpan.FromDays(400);
+
+    /// <summary>
+    /// Most storage transactions one run of the rollup fold (<c>FoldUsageRollups</c>, every minute) makes; each folds
+    /// up to ~95 rollup rows written at ingest, and the next run carries on. Default 2,000.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MaxFoldTransactionsPerRun { get; init; } = 2000;
 }

@@ -1,8 +1,9 @@
 namespace ControlPlane.Usage;
 
 /// <summary>
-/// The totals of one hour for one combination of team, feature, model, user and environment. Several rows may
-/// exist for the same key (one per write); readers add them up.
+/// The totals of one hour for one combination of team, feature, model, user, environment and app — every dimension a
+/// budget scope can name, so a scope's spend can be answered from rollups. Several rows may exist for the same key
+/// (one per write until they are folded); readers add them up.
 /// </summary>
 public sealed record UsageRollup
 {
@@ -12,6 +13,7 @@ public sealed record UsageRollup
     public required string Model { get; init; }
     public string? User { get; init; }
     public required string Environment { get; init; }
+    public string? App { get; init; }
     public long Requests { get; init; }
     public long UnpricedRequests { get; init; }
     public long InputTokens { get; init; }
@@ -30,14 +32,14 @@ public sealed record UsageRollup
     /// <summary>Folds events into one rollup row per hour and dimension combination.</summary>
     public static IReadOnlyList<UsageRollup> Aggregate(IEnumerable<PricedUsageEvent> events)
     {
-        var rows = new Dictionary<(DateTimeOffset, string, string, string, string?, string), UsageRollup>();
+        var rows = new Dictionary<(DateTimeOffset, string, string, string, string?, string, string?), UsageRollup>();
         foreach (var (e, cost) in events)
         {
-            var key = (HourOf(e.Timestamp), e.Team, e.Feature, e.Model, e.User, e.Environment);
+            var key = (HourOf(e.Timestamp), e.Team, e.Feature, e.Model, e.User, e.Environment, e.App);
             rows.TryGetValue(key, out var row);
             row ??= new UsageRollup
             {
-                Hour = key.Item1, Team = e.Team, Feature = e.Feature, Model = e.Model, User = e.User, Environment = e.Environment,
+                Hour = key.Item1, Team = e.Team, Feature = e.Feature, Model = e.Model, User = e.User, Environment = e.Environment, App = e.App,
             };
             rows[key] = row with
             {
@@ -52,5 +54,42 @@ public sealed record UsageRollup
         }
 
         return [.. rows.Values];
+    }
+
+    /// <summary>
+    /// Adds up rows of the same hour and dimensions into one row each, in a stable order (hour, then dimensions), so
+    /// that folding the same rows always produces the same output. Exact: counts and decimal money are only added.
+    /// </summary>
+    public static IReadOnlyList<UsageRollup> Fold(IEnumerable<UsageRollup> rows)
+    {
+        var folded = new Dictionary<(DateTimeOffset, string, string, string, string?, string, string?), UsageRollup>();
+        foreach (var row in rows)
+        {
+            var key = (row.Hour, row.Team, row.Feature, row.Model, row.User, row.Environment, row.App);
+            folded[key] = folded.TryGetValue(key, out var sum)
+                ? sum with
+                {
+                    Requests = sum.Requests + row.Requests,
+                    UnpricedRequests = sum.UnpricedRequests + row.UnpricedRequests,
+                    InputTokens = sum.InputTokens + row.InputTokens,
+                    CachedInputTokens = sum.CachedInputTokens + row.CachedInputTokens,
+                    OutputTokens = sum.OutputTokens + row.OutputTokens,
+                    ReasoningTokens = sum.ReasoningTokens + row.ReasoningTokens,
+                    CostUsd = sum.CostUsd + row.CostUsd,
+                }
+                : row;
+        }
+
+        return
+        [
+            .. folded.Values
+                .OrderBy(r => r.Hour)
+                .ThenBy(r => r.Team, StringComparer.Ordinal)
+                .ThenBy(r => r.Feature, StringComparer.Ordinal)
+                .ThenBy(r => r.Model, StringComparer.Ordinal)
+                .ThenBy(r => r.User, StringComparer.Ordinal)
+                .ThenBy(r => r.Environment, StringComparer.Ordinal)
+                .ThenBy(r => r.App, StringComparer.Ordinal),
+        ];
     }
 }

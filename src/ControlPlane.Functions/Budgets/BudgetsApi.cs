@@ -19,7 +19,7 @@ public static class BudgetsApi
         var api = app.MapGroup("/api/budgets").WithTags("Budgets");
         api.MapPut("/{id}", UpsertBudgetAsync)
             .WithName(FunctionCatalog.UpsertBudget)
-            .WithSummary("Create or replace a budget. Raising the limit re-arms a tripped kill switch.")
+            .WithSummary("Create or replace a budget. Raising the limit re-arms a tripped kill switch; a new budget, scope or period opens the current period with the scope's spend in the ledger.")
             .AcceptsJson<BudgetRequest>()
             .Audited(AdminActions.BudgetUpsert)
             .RequireAuthorization(Policies.Admin);
@@ -39,7 +39,7 @@ public static class BudgetsApi
         return app;
     }
 
-    public sealed record BudgetServices(BudgetService Service, IBudgetStore Store);
+    public sealed record BudgetServices(BudgetService Service, IBudgetStore Store, BudgetOpeningService Opening);
 
     public static async Task<Results<Ok<BudgetStatusResponse>, ProblemHttpResult>> UpsertBudgetAsync(
         string id, HttpRequest request, [AsParameters] BudgetServices services, CancellationToken cancellationToken)
@@ -50,9 +50,8 @@ public static class BudgetsApi
             return problem;
         }
 
-        await services.Store.UpsertAsync(budget!, cancellationToken);
-        services.Service.Invalidate();
-        return TypedResults.Ok(BudgetStatusResponse.From(await services.Service.StatusAsync(budget!, cancellationToken)));
+        var stored = await services.Opening.UpsertAsync(budget!, cancellationToken);
+        return TypedResults.Ok(await StatusAsync(stored, services, cancellationToken));
     }
 
     public static async Task<Results<Ok<BudgetListResponse>, ProblemHttpResult>> ListBudgetsAsync(
@@ -68,7 +67,7 @@ public static class BudgetsApi
         var statuses = new List<BudgetStatusResponse>();
         foreach (var budget in page.Items)
         {
-            statuses.Add(BudgetStatusResponse.From(await services.Service.StatusAsync(budget, cancellationToken)));
+            statuses.Add(await StatusAsync(budget, services, cancellationToken));
         }
 
         return TypedResults.Ok(new BudgetListResponse(statuses, PageQuery.Token(ListName, page.Next)));
@@ -77,8 +76,12 @@ public static class BudgetsApi
     public static async Task<Results<Ok<BudgetStatusResponse>, ProblemHttpResult>> GetBudgetAsync(
         string id, [AsParameters] BudgetServices services, CancellationToken cancellationToken) =>
         await services.Store.GetAsync(id, cancellationToken) is { } budget
-            ? TypedResults.Ok(BudgetStatusResponse.From(await services.Service.StatusAsync(budget, cancellationToken)))
+            ? TypedResults.Ok(await StatusAsync(budget, services, cancellationToken))
             : Problems.NotFoundOf(BudgetErrors.NotFound, $"Budget '{id}'");
+
+    private static async Task<BudgetStatusResponse> StatusAsync(Budget budget, BudgetServices services, CancellationToken cancellationToken) =>
+        BudgetStatusResponse.From(
+            await services.Service.StatusAsync(budget, cancellationToken), await services.Opening.GetAsync(budget, cancellationToken));
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteBudgetAsync(
         string id, [AsParameters] BudgetServices services, CancellationToken cancellationToken)
@@ -93,16 +96,20 @@ public static class BudgetsApi
     }
 }
 
-/// <summary>Budget JSON plus its current period: the contract shape of the budgets endpoints.</summary>
+/// <summary>
+/// Budget JSON plus its current period: the contract shape of the budgets endpoints. <c>openingSpendUsd</c> and
+/// <c>openingSpendAsOf</c> appear when the budget took effect during the current period: the spend of its scope the
+/// ledger already held then, which the period started from.
+/// </summary>
 public sealed record BudgetStatusResponse(
     string Id, BudgetScope Scope, BudgetPeriod Period, decimal LimitUsd, BudgetMode Mode, BudgetThresholds Thresholds, bool FailClosed,
     bool DenyUnpriced, decimal SpentUsd, decimal ReservedUsd, decimal RemainingUsd, BudgetState State, DateTimeOffset? PeriodStart,
-    DateTimeOffset? PeriodEnd, KillSwitchState KillSwitch)
+    DateTimeOffset? PeriodEnd, KillSwitchState KillSwitch, decimal? OpeningSpendUsd = null, DateTimeOffset? OpeningSpendAsOf = null)
 {
-    public static BudgetStatusResponse From(BudgetStatus s) => new(
+    public static BudgetStatusResponse From(BudgetStatus s, BudgetOpening? opening = null) => new(
         s.Budget.Id, s.Budget.Scope, s.Budget.Period, s.Budget.LimitUsd, s.Budget.Mode, s.Budget.Thresholds, s.Budget.FailClosed,
         s.Budget.DenyUnpriced, s.SpentUsd, s.ReservedUsd, s.RemainingUsd, s.State,
-        s.Budget.Period == BudgetPeriod.Total ? null : s.Period.Start, s.Period.End, s.KillSwitch);
+        s.Budget.Period == BudgetPeriod.Total ? null : s.Period.Start, s.Period.End, s.KillSwitch, opening?.SpentUsd, opening?.AsOf);
 }
 
 /// <summary>A page of budgets; <c>next</c> is absent on the last page.</summary>

@@ -92,6 +92,7 @@ public static class ControlPlaneServices
             sp.GetRequiredService<IUsageStore>(), sp.GetRequiredService<PriceCatalog>(), sp.GetRequiredService<BudgetService>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<UsageOptions>>().Value));
         services.AddScoped<LedgerRetentionSweepFunction>();
+        services.AddScoped<ControlPlane.Functions.Usage.FoldUsageRollupsFunction>();
         return services;
     }
 
@@ -110,6 +111,10 @@ public static class ControlPlaneServices
             sp.GetRequiredService<IBudgetStore>(), sp.GetRequiredService<IBudgetLedger>(), sp.GetRequiredService<IReservationStore>(),
             sp.GetRequiredService<IIsolationStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BudgetOptions>>().Value,
             UnhandledExceptionHandler.IsStorageOutage));
+        services.AddSingleton<IBudgetOpeningLedger>(sp => sp.GetRequiredService<TableBudgetLedger>());
+        services.AddSingleton(sp => new BudgetOpeningService(
+            sp.GetRequiredService<IBudgetStore>(), sp.GetRequiredService<IBudgetOpeningLedger>(), sp.GetRequiredService<IUsageStore>(),
+            sp.GetRequiredService<BudgetService>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<UsageOptions>>().Value));
         services.AddScoped<ReservationExpirySweepFunction>();
         services.AddHostedService<LeaseReturnOnShutdown>();
         services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName);

@@ -50,6 +50,7 @@ public static class FunctionCatalog
     public const string ListKeys = "ListKeys";
     public const string RevokeKey = "RevokeKey";
     public const string LedgerRetentionSweep = "LedgerRetentionSweep";
+    public const string FoldUsageRollups = "FoldUsageRollups";
     public const string UpsertBudget = "UpsertBudget";
     public const string ListBudgets = "ListBudgets";
     public const string GetBudget = "GetBudget";
@@ -116,6 +117,7 @@ public static class FunctionCatalog
         new(PostGpuSamples, new HttpTrigger("gpu/pools/{pool}/samples", ["POST"])),
         new(GetGpuDecisions, new HttpTrigger("gpu/pools/{pool}/decisions", ["GET"])),
         new(LedgerRetentionSweep, new TimerTrigger("0 30 3 * * *"), typeof(Retention.LedgerRetentionSweepFunction)),
+        new(FoldUsageRollups, new TimerTrigger("40 * * * * *"), typeof(Usage.FoldUsageRollupsFunction)),
         new(ReservationExpirySweep, new TimerTrigger("0 * * * * *"), typeof(Budgets.ReservationExpirySweepFunction)),
         new(PublishBudgetEvents, new TimerTrigger("*/30 * * * * *"), typeof(Budgets.PublishBudgetEventsFunction)),
         new(GpuPoolRightsizing, new TimerTrigger("0 */5 * * * *"), typeof(Capacity.GpuPoolRightsizingFunction)),
