@@ -16,6 +16,4 @@ public static class BudgetErrors
     public const string ReservationSettled = "reservation_already_settled";
     public const string MaxOutputTokensRequired = "authorize_max_output_tokens_required";
     public const string ReservationOwned = "reservation_owned_by_batch_request";
-    public const string EventsLimitInvalid = "events_limit_invalid";
-    public const string EventsNextInvalid = "events_next_invalid";
 }

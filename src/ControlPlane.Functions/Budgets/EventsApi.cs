@@ -1,5 +1,4 @@
-using System.Buffers.Text;
-using System.Text;
+using System.ComponentModel;
 using ControlPlane.Azure.Budgets;
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Access;
@@ -12,56 +11,31 @@ namespace ControlPlane.Functions.Budgets;
 /// <summary>The budget event outbox (threshold crossings, kill switch trips and resets), a page at a time.</summary>
 public static class EventsApi
 {
-    public const int DefaultLimit = 100;
-    public const int MaxLimit = 1000;
+    private const string List = "events";
 
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/events", ListAsync)
             .WithName(FunctionCatalog.ListEvents)
             .WithTags("Events")
-            .WithSummary("Budget events from the outbox, each once per budget, threshold and period; paged with limit and next (one budget's newest period last, or all budgets in key order).")
+            .WithSummary("Budget events from the outbox, each once per budget, threshold and period; paged with limit and next (one budget's in period order, or every budget's in key order).")
             .RequireAuthorization(Policies.Admin);
         return app;
     }
 
     public static async Task<Results<Ok<EventListResponse>, ProblemHttpResult>> ListAsync(
-        string? budgetId, int? limit, string? next, TableBudgetLedger ledger, CancellationToken cancellationToken)
+        [Description("Only this budget's events.")] string? budgetId, [Description(PageQuery.LimitDescription)] int? limit,
+        [Description(PageQuery.NextDescription)] string? next, TableBudgetLedger ledger, CancellationToken cancellationToken)
     {
-        if (limit is < 1 or > MaxLimit)
+        var (page, problem) = PageQuery.Read(List, limit, next);
+        if (problem is not null)
         {
-            return Problems.Validation([new(BudgetErrors.EventsLimitInvalid, "limit", $"limit must lie between 1 and {MaxLimit}.")]);
+            return problem;
         }
 
-        string? continuation = null;
-        if (next is not null && !TryDecode(next, out continuation))
-        {
-            return Problems.Validation([new(BudgetErrors.EventsNextInvalid, "next", "next is not a token this endpoint returned.")]);
-        }
-
-        var (events, token) = await ledger.ListEventsAsync(budgetId, limit ?? DefaultLimit, continuation, cancellationToken);
-        return TypedResults.Ok(new EventListResponse(events, token is null ? null : Encode(token)));
-    }
-
-    /// <summary>Storage's continuation token, wrapped so a client cannot hand storage a key of its own making unchecked.</summary>
-    private static string Encode(string token) => "ev1." + Base64Url.EncodeToString(Encoding.UTF8.GetBytes(token));
-
-    private static bool TryDecode(string next, out string? token)
-    {
-        token = null;
-        if (!next.StartsWith("ev1.", StringComparison.Ordinal) || next.Length > 4096)
-        {
-            return false;
-        }
-
-        var bytes = new byte[Base64Url.GetMaxDecodedLength(next.Length - 4)];
-        if (Base64Url.DecodeFromChars(next.AsSpan(4), bytes, out _, out var written) != System.Buffers.OperationStatus.Done)
-        {
-            return false;
-        }
-
-        token = Encoding.UTF8.GetString(bytes, 0, written);
-        return token.Length > 0;
+        // The position is storage's own continuation token, wrapped in the list's opaque token.
+        var (events, token) = await ledger.ListEventsAsync(budgetId, page!.Limit, page.After?[0], cancellationToken);
+        return TypedResults.Ok(new EventListResponse(events, PageQuery.Token(List, token is null ? null : [token])));
     }
 }
 

@@ -255,7 +255,7 @@ public sealed class ListPagingTests : IAsyncLifetime
     {
         var document = await (await _h.App.Client(apiKey: null).GetAsync("/api/openapi.json")).JsonAsync();
 
-        foreach (var path in new[] { "/api/budgets", "/api/keys", "/api/prices", "/api/killswitches", "/api/gpu/pools", "/api/gpu/pools/{pool}/decisions", "/api/batch/requests", "/api/orchestrations" })
+        foreach (var path in new[] { "/api/budgets", "/api/keys", "/api/prices", "/api/killswitches", "/api/gpu/pools", "/api/gpu/pools/{pool}/decisions", "/api/batch/requests", "/api/orchestrations", "/api/events" })
         {
             var parameters = document.GetProperty("paths").GetProperty(path).GetProperty("get").GetProperty("parameters").EnumerateArray().ToList();
             foreach (var name in new[] { "limit", "next" })
