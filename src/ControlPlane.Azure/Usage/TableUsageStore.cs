@@ -72,12 +72,12 @@ public sealed partial class TableUsageStore(TableProvider tables) : IUsageStore
             var batch = new List<TableTransactionAction>(MaxEntitiesPerTransaction);
             batch.AddRange(pending.Select(i =>
             {
-                var entity = UsageEntityMapper.ToEntity(partition, EventRowKey(events[i].Event.Id), events[i]);
+                var entity = UsageEntityMapper.ToEntity(partition, EventRowKey(events[i].Event), events[i]);
                 entity["WriteId"] = writeId;
                 return new TableTransactionAction(TableTransactionActionType.Add, entity);
             }));
             batch.AddRange(RollupEntities(partition, pending.Select(i => events[i])).Select(r => new TableTransactionAction(TableTransactionActionType.Add, r)));
-            var marker = new TableEntity(partition, PendingRowKey(writeId)) { ["Ids"] = JsonSerializer.Serialize(pending.Select(i => events[i].Event.Id), Json) };
+            var marker = new TableEntity(partition, PendingRowKey(writeId)) { ["Ids"] = JsonSerializer.Serialize(pending.Select(i => new[] { events[i].Event.Team, events[i].Event.Id }), Json) };
             if (events[pending[0]].Event.RecordedAt is { } recordedAt)
             {
                 marker["RecordedAt"] = recordedAt.UtcDateTime;
@@ -131,7 +131,7 @@ public sealed partial class TableUsageStore(TableProvider tables) : IUsageStore
     {
         var found = await Task.WhenAll(candidates.Select(async i =>
         {
-            var response = await table.GetEntityIfExistsAsync<TableEntity>(partition, EventRowKey(events[i].Event.Id), cancellationToken: ct).ConfigureAwait(false);
+            var response = await table.GetEntityIfExistsAsync<TableEntity>(partition, EventRowKey(events[i].Event), cancellationToken: ct).ConfigureAwait(false);
             if (!response.HasValue)
             {
                 return (Index: i, Stored: (PricedUsageEvent?)null, BudgetsPending: (string?)null);
@@ -181,9 +181,9 @@ public sealed partial class TableUsageStore(TableProvider tables) : IUsageStore
             return [];
         }
 
-        var ids = JsonSerializer.Deserialize<List<string>>(marker.Value!.GetString("Ids"), Json) ?? [];
-        var found = await Task.WhenAll(ids.Select(async id =>
-            await table.GetEntityIfExistsAsync<TableEntity>(partition, EventRowKey(id), cancellationToken: cancellationToken).ConfigureAwait(false))).ConfigureAwait(false);
+        var ids = JsonSerializer.Deserialize<List<string[]>>(marker.Value!.GetString("Ids"), Json) ?? [];
+        var found = await Task.WhenAll(ids.Select(async teamAndId =>
+            await table.GetEntityIfExistsAsync<TableEntity>(partition, EventRowKey(teamAndId[0], teamAndId[1]), cancellationToken: cancellationToken).ConfigureAwait(false))).ConfigureAwait(false);
         return [.. found.Where(f => f.HasValue).Select(f => UsageEntityMapper.FromEntity(f.Value!))];
     }
 
@@ -241,11 +241,19 @@ public sealed partial class TableUsageStore(TableProvider tables) : IUsageStore
         }
     }
 
-    public async Task<PricedUsageEvent?> GetAsync(string id, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<PricedUsageEvent>> FindAsync(string id, CancellationToken cancellationToken = default)
     {
+        // Every team's event with this id: one key range in the id's partition (ids are per team).
         var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
-        var response = await table.GetEntityIfExistsAsync<TableEntity>(PartitionFor(id), EventRowKey(id), cancellationToken: cancellationToken).ConfigureAwait(false);
-        return response.HasValue ? UsageEntityMapper.FromEntity(response.Value!) : null;
+        var prefix = $"e|{KeyPart(id)}|";
+        var found = new List<PricedUsageEvent>();
+        await foreach (var entity in table.QueryAsync<TableEntity>(
+            $"PartitionKey eq '{PartitionFor(id)}' and RowKey ge {TableKeys.Quote(prefix)} and RowKey lt {TableKeys.Quote(prefix[..^1] + "}")}", cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            found.Add(UsageEntityMapper.FromEntity(entity));
+        }
+
+        return found;
     }
 
     public async Task<IReadOnlyList<UsageRollup>> GetRollupsAsync(DateTimeOffset fromHour, DateTimeOffset toHour, CancellationToken cancellationToken = default)
@@ -324,7 +332,16 @@ public sealed partial class TableUsageStore(TableProvider tables) : IUsageStore
     private static IEnumerable<string> Partitions() =>
         Enumerable.Range(0, BucketCount).Select(b => "b" + b.ToString("D2", CultureInfo.InvariantCulture));
 
-    private static string EventRowKey(string id) => "e|" + TableKeys.Escape(id);
+    /// <summary>
+    /// An event's row: its id, then its team. Ids are per team — two teams may use the same id and neither can learn
+    /// of the other's — and all teams' events of one id sit in one key range.
+    /// </summary>
+    private static string EventRowKey(UsageEvent e) => EventRowKey(e.Team, e.Id);
+
+    private static string EventRowKey(string team, string id) => $"e|{KeyPart(id)}|{KeyPart(team)}";
+
+    /// <summary>Escaped for a key, with the separator escaped too, so distinct (id, team) pairs stay distinct rows.</summary>
+    private static string KeyPart(string value) => TableKeys.Escape(value).Replace("|", "%007C", StringComparison.Ordinal);
 
     private static string RollupRowKeyPrefix(DateTimeOffset hour) =>
         "r|" + hour.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture);

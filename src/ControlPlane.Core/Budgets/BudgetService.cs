@@ -158,14 +158,14 @@ public sealed class BudgetService(
             async (priced, ct) =>
             {
                 var (outcome, settled, breach) = await SettleReservationAsync(priced, all, now, ct).ConfigureAwait(false);
-                charges[priced.Event.Id] = new UsageCharge(breach, outcome);
-                settledBy[priced.Event.Id] = settled;
+                charges[priced.Event.Key] = new UsageCharge(breach, outcome);
+                settledBy[priced.Event.Key] = settled;
             }).ConfigureAwait(false);
 
         var postHoc = new Dictionary<(string BudgetId, string PeriodKey), (Budget Budget, PeriodWindow Window, List<BudgetCharge> Charges)>();
         foreach (var (e, cost) in events)
         {
-            var settled = settledBy.GetValueOrDefault(e.Id);
+            var settled = settledBy.GetValueOrDefault(e.Key);
             foreach (var budget in all.Where(b => b.Covers(e.Attribution) && settled?.Contains(b.Id) != true))
             {
                 // Enforcement on arrival: a late event counts in the period it arrived in, not the one it names.
@@ -176,7 +176,8 @@ public sealed class BudgetService(
                     postHoc[key] = group = (budget, window, []);
                 }
 
-                group.Charges.Add(new BudgetCharge(e.Id, cost.TotalUsd, e.ChargeTime));
+                // Marked by team and id: two teams' calls with one id are two charges.
+                group.Charges.Add(new BudgetCharge(e.Key, cost.TotalUsd, e.ChargeTime));
             }
         }
 

@@ -2,7 +2,8 @@ namespace ControlPlane.Usage;
 
 /// <summary>
 /// The usage ledger (source of truth) and its hourly rollups. Implementations must write the events and the rollup
-/// rows that count them atomically, so the rollups always equal the ledger, and must be idempotent by event id.
+/// rows that count them atomically, so the rollups always equal the ledger, and must be idempotent by event id within
+/// a team: an event is identified by its team and id (two teams' ids never collide, nor reveal each other).
 /// Folding compacts rollup rows without changing any total, whatever writes, folds and reads run alongside it.
 /// </summary>
 public interface IUsageStore
@@ -26,8 +27,8 @@ public interface IUsageStore
     /// <summary>Marks writes as charged to budgets; idempotent.</summary>
     Task CompleteBudgetsPendingAsync(IEnumerable<string> pendingWrites, CancellationToken cancellationToken = default);
 
-    /// <summary>The recorded event with this id, or null.</summary>
-    Task<PricedUsageEvent?> GetAsync(string id, CancellationToken cancellationToken = default);
+    /// <summary>The recorded events with this id, one per team that used it (ids are per team).</summary>
+    Task<IReadOnlyList<PricedUsageEvent>> FindAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>Rollup rows for the hours in [<paramref name="fromHour"/>, <paramref name="toHour"/>).</summary>
     Task<IReadOnlyList<UsageRollup>> GetRollupsAsync(DateTimeOffset fromHour, DateTimeOffset toHour, CancellationToken cancellationToken = default);

@@ -41,4 +41,5 @@ public static class UsageErrors
 
     /// <summary>The model is priced, but not under the provider named; the message lists the providers that price it.</summary>
     public const string ProviderModelMismatch = "usage_provider_model_mismatch";
+    public const string TeamRequired = "usage_team_required";
 }

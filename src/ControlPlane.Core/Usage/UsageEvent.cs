@@ -8,7 +8,7 @@ namespace ControlPlane.Usage;
 /// </summary>
 public sealed record UsageEvent
 {
-    /// <summary>Client-chosen idempotency key (≤ 128 characters). The same id is never charged twice.</summary>
+    /// <summary>Client-chosen idempotency key (≤ 128 characters), per team. The same id of a team is never charged twice.</summary>
     public required string Id { get; init; }
 
     /// <summary>When the call happened (UTC); defaults to the time ControlPlane received it.</summary>
@@ -54,6 +54,12 @@ public sealed record UsageEvent
 
     /// <summary>The moment whose budget period this event is charged to: its arrival when late, else its own time.</summary>
     public DateTimeOffset ChargeTime => Late && RecordedAt is { } arrived ? arrived : Timestamp;
+
+    /// <summary>
+    /// The event's identity: its team and id (ids are per team, so two teams' ids never collide nor reveal each
+    /// other). Length-prefixed, so no (team, id) pair can spell another's.
+    /// </summary>
+    public string Key => $"{Team.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)}:{Team}:{Id}";
 
     /// <summary>Who a budget or kill switch sees this call as.</summary>
     public Budgets.CallAttribution Attribution => new(Team, Feature, User, Environment, Model, App);

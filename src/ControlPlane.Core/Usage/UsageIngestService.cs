@@ -36,7 +36,7 @@ public sealed class UsageIngestService(IUsageStore store, PriceCatalog prices, B
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var priced in events)
         {
-            if (seen.Add(priced.Event.Id))
+            if (seen.Add(priced.Event.Key))
             {
                 var e = priced.Event with { RecordedAt = now, Late = now - priced.Event.Timestamp > options.LateGrace };
                 unique.Add(priced with { Event = e });
@@ -66,16 +66,16 @@ public sealed class UsageIngestService(IUsageStore store, PriceCatalog prices, B
             }
         }
 
-        var charged = await budgets.ApplyUsageAsync(toCharge.DistinctBy(p => p.Event.Id).ToList(), cancellationToken).ConfigureAwait(false);
+        var charged = await budgets.ApplyUsageAsync(toCharge.DistinctBy(p => p.Event.Key).ToList(), cancellationToken).ConfigureAwait(false);
         await store.CompleteBudgetsPendingAsync(pendingWrites, cancellationToken).ConfigureAwait(false);
 
-        var byId = stored.ToDictionary(o => o.Id, StringComparer.Ordinal);
+        var byKey = unique.Select((p, i) => (p.Event.Key, Outcome: stored[i])).ToDictionary(p => p.Key, p => p.Outcome, StringComparer.Ordinal);
         var outcomes = new List<RecordOutcome>(events.Count);
         var firstSeen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var priced in events)
         {
-            var outcome = byId[priced.Event.Id];
-            outcomes.Add(firstSeen.Add(priced.Event.Id) ? outcome : outcome with { Status = RecordStatus.Duplicate });
+            var outcome = byKey[priced.Event.Key];
+            outcomes.Add(firstSeen.Add(priced.Event.Key) ? outcome : outcome with { Status = RecordStatus.Duplicate });
         }
 
         return new IngestResult(outcomes, charged);
@@ -101,7 +101,7 @@ public sealed class UsageIngestService(IUsageStore store, PriceCatalog prices, B
 }
 
 /// <summary>The answer to one ingest request.</summary>
-/// <param name="Budgets">What budgets made of each event charged now (ceiling breaches, reservation outcomes), by id.</param>
+/// <param name="Budgets">What budgets made of each event charged now (ceiling breaches, reservation outcomes), by <see cref="UsageEvent.Key"/>.</param>
 public sealed record IngestResult(IReadOnlyList<RecordOutcome> Events, IReadOnlyDictionary<string, UsageCharge> Budgets)
 {
     public int Recorded => Events.Count(e => e.Status == RecordStatus.Recorded);
@@ -110,6 +110,6 @@ public sealed record IngestResult(IReadOnlyList<RecordOutcome> Events, IReadOnly
     /// <summary>Cost newly charged by this request; duplicates add nothing.</summary>
     public decimal CostUsd => Events.Where(e => e.Status == RecordStatus.Recorded).Sum(e => e.CostUsd);
 
-    /// <summary>Ids of events whose actual cost exceeded their reservation's ceiling (the input estimate was low).</summary>
+    /// <summary>Keys (<see cref="UsageEvent.Key"/>) of events whose actual cost exceeded their reservation's ceiling (the input estimate was low).</summary>
     public IReadOnlySet<string> CeilingBreaches => Budgets.Where(b => b.Value.CeilingBreach).Select(b => b.Key).ToHashSet(StringComparer.Ordinal);
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using ControlPlane.Access;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.Hosting;
@@ -23,7 +24,7 @@ public static class UsageApi
             .RequireAuthorization(Policies.Ingest);
         api.MapGet("/usage/{id}", GetUsageEventAsync)
             .WithName(FunctionCatalog.GetUsageEvent)
-            .WithSummary("A recorded event with the cost it was charged and the price it was charged at.")
+            .WithSummary("A recorded event with the cost it was charged and the price it was charged at. Ids are per team: ?team= picks one when several teams the caller sees used the id.")
             .RequireAuthorization(Policies.AnyKey);
         api.MapGet("/costs", GetCostsAsync)
             .WithName(FunctionCatalog.GetCosts)
@@ -66,25 +67,29 @@ public static class UsageApi
             result.CostUsd,
             [.. result.Events.Select(e =>
             {
-                var charge = result.Budgets.GetValueOrDefault(e.Id);
+                var charge = e.Stored is { } stored ? result.Budgets.GetValueOrDefault(stored.Event.Key) : null;
                 return new IngestEventResponse(e.Id, e.Status, e.CostUsd, e.Unpriced, charge?.CeilingBreach == true ? true : null,
                     e.Status == RecordStatus.Recorded ? charge?.Reservation : null, e.Stored?.Event.Late == true && e.Status == RecordStatus.Recorded ? true : null);
             })]));
     }
 
     public static async Task<Results<Ok<UsageEventResponse>, ProblemHttpResult>> GetUsageEventAsync(
-        string id, HttpContext http, [AsParameters] UsageServices services, CancellationToken cancellationToken)
+        string id, [Description("The team whose event this is, when the caller sees several teams that used the id.")] string? team,
+        HttpContext http, [AsParameters] UsageServices services, CancellationToken cancellationToken)
     {
-        var stored = await services.Store.GetAsync(id, cancellationToken);
+        // Ids are per team. An ingest key sees only its own teams' events; another team's answers 404 (not 403),
+        // exactly like an id nobody used, so no answer reveals that it exists.
         var caller = http.User.GetCaller();
-
-        // An ingest key sees only its own teams' events; answering 404 (not 403) does not reveal that an id exists.
-        if (stored is null || !caller.MayReadTeam(stored.Event.Team))
+        var visible = (await services.Store.FindAsync(id, cancellationToken))
+            .Where(e => caller.MayReadTeam(e.Event.Team) && (team is null || e.Event.Team == team))
+            .ToList();
+        return visible.Count switch
         {
-            return Problems.NotFoundOf(UsageErrors.NotFound, $"Usage event '{id}'");
-        }
-
-        return TypedResults.Ok(UsageEventResponse.From(stored));
+            0 => Problems.NotFoundOf(UsageErrors.NotFound, $"Usage event '{id}'"),
+            1 => TypedResults.Ok(UsageEventResponse.From(visible[0])),
+            _ => Problems.Validation([new(UsageErrors.TeamRequired, "team",
+                $"Teams {string.Join(", ", visible.Select(e => e.Event.Team).Order(StringComparer.Ordinal))} each recorded an event '{id}': name one with ?team=.")]),
+        };
     }
 
     public static async Task<Results<Ok<CostSummary>, ProblemHttpResult>> GetCostsAsync(

@@ -43,7 +43,7 @@ public sealed class TableUsageStoreTests
         };
 
         var outcome = Assert.Single(await _store.RecordAsync([original]));
-        var stored = await _store.GetAsync(original.Event.Id);
+        var stored = Assert.Single(await _store.FindAsync(original.Event.Id));
 
         Assert.Equal(RecordStatus.Recorded, outcome.Status);
         Assert.NotNull(stored);
@@ -148,6 +148,21 @@ public sealed class TableUsageStoreTests
     }
 
     [Fact]
+    public async Task Record_SameIdInTwoTeams_IsTwoEventsAndEachTeamsRetryIsADuplicate()
+    {
+        var a = Priced("shared-id", Noon);
+        var b = a with { Event = a.Event with { Team = "other-team" } };
+
+        var first = await _store.RecordAsync([a, b]);
+        var again = await _store.RecordAsync([b, a]);
+
+        Assert.All(first, o => Assert.Equal(RecordStatus.Recorded, o.Status));
+        Assert.All(again, o => Assert.Equal(RecordStatus.Duplicate, o.Status));
+        Assert.Equal(["other-team", a.Event.Team], (await _store.FindAsync("shared-id")).Select(e => e.Event.Team).Order(StringComparer.Ordinal));
+        Assert.Equal(2, (await _store.GetRollupsAsync(Noon.AddHours(-1), Noon.AddHours(1))).Sum(r => r.Requests));
+    }
+
+    [Fact]
     public async Task DeleteBefore_RemovesOldEventsAndTheirRollupsOnly()
     {
         await _store.RecordAsync([Priced("old", Noon.AddDays(-3)), Priced("new", Noon)]);
@@ -156,8 +171,8 @@ public sealed class TableUsageStoreTests
 
         Assert.Equal(1, result.EventsDeleted);
         Assert.True(result.RollupRowsDeleted >= 1);
-        Assert.Null(await _store.GetAsync("old"));
-        Assert.NotNull(await _store.GetAsync("new"));
+        Assert.Empty(await _store.FindAsync("old"));
+        Assert.Single(await _store.FindAsync("new"));
         var rollups = await _store.GetRollupsAsync(Noon.AddDays(-5), Noon.AddDays(1));
         Assert.Equal(1, rollups.Sum(r => r.Requests));
         Assert.Equal(new RetentionSweepResult(0, 0), await _store.DeleteBeforeAsync(Noon.AddDays(-1)));

@@ -169,14 +169,15 @@ public sealed class BudgetChargingAttackTests : IAsyncLifetime
     public async Task DuplicateId_RepostedTodayWithAnotherAttributionAndTenMillionTokens_ChargesNothing()
     {
         await _admin.PutBudgetAsync("org", new { scope = new { type = "org", value = "contoso" }, period = "daily", limitUsd = 100m, mode = "hard" });
-        var keyB = _app.Client(await _app.IssueKeyAsync("ingest", "team-b", "team-a"));
+        var keyB = _app.Client(await _app.IssueKeyAsync("ingest", "team-b"));
         var first = await keyB.PostUsageAsync("tiny", 10, 10, team: "team-b");
         var spent = (await _admin.GetBudgetAsync("org")).Money("spentUsd");
         _app.Clock.Advance(TimeSpan.FromDays(1));
 
+        // Same team, same id: another feature, user, model and ten million tokens each way.
         var replay = await keyB.PostAsJsonAsync("/api/usage", new
         {
-            id = "tiny", team = "team-a", feature = "other", provider = "azure-openai", model = "o1", inputTokens = 10_000_000, outputTokens = 10_000_000,
+            id = "tiny", team = "team-b", feature = "other", user = "mallory", provider = "azure-openai", model = "o1", inputTokens = 10_000_000, outputTokens = 10_000_000,
         });
 
         var body = await replay.JsonAsync();
@@ -187,6 +188,31 @@ public sealed class BudgetChargingAttackTests : IAsyncLifetime
         Assert.Equal("armed", org.GetProperty("killSwitch").GetString());
         Assert.Equal(0.000125m, spent);
         Assert.True((await _admin.AuthorizeAsync(team: "team-a")).GetProperty("allowed").GetBoolean());
+        var costs = await (await _admin.GetAsync("/api/costs?groupBy=team&from=2026-11-24T00:00:00Z")).JsonAsync();
+        Assert.Equal(0m, costs.Money("totalCostUsd"));
+    }
+
+    [Fact]
+    public async Task UsageId_AnotherTeamAlreadyUsed_IsRecordedAsItsOwnAndRevealsNothing()
+    {
+        await _admin.PutBudgetAsync("org", new { scope = new { type = "org", value = "contoso" }, period = "daily", limitUsd = 100m, mode = "hard" });
+        var keyA = _app.Client(await _app.IssueKeyAsync("ingest", "team-a"));
+        var keyB = _app.Client(await _app.IssueKeyAsync("ingest", "team-b"));
+        await keyA.PostUsageAsync("req-1", 1000, 200, team: "team-a");
+
+        // B's own call with the same id is B's own event: recorded, charged, and nothing about A's shows.
+        var b = (await keyB.PostUsageAsync("req-1", 1000, 100, team: "team-b")).GetProperty("events")[0];
+
+        Assert.Equal("recorded", b.GetProperty("status").GetString());
+        Assert.Equal(0.0035m, b.Money("costUsd"));
+        Assert.Equal(0.0035m, (await (await keyB.GetAsync("/api/usage/req-1")).JsonAsync()).Money("costUsd"));
+        Assert.Equal(0.0045m, (await (await keyA.GetAsync("/api/usage/req-1")).JsonAsync()).Money("costUsd"));
+        Assert.Equal(0.0080m, (await _admin.GetBudgetAsync("org")).Money("spentUsd"));
+        await (await _admin.GetAsync("/api/usage/req-1")).AssertProblemAsync(HttpStatusCode.BadRequest, "usage_team_required");
+        Assert.Equal(0.0045m, (await (await _admin.GetAsync("/api/usage/req-1?team=team-a")).JsonAsync()).Money("costUsd"));
+        var retry = (await keyB.PostUsageAsync("req-1", 1000, 100, team: "team-b")).GetProperty("events")[0];
+        Assert.Equal("duplicate", retry.GetProperty("status").GetString());
+        Assert.Equal(0.0080m, (await _admin.GetBudgetAsync("org")).Money("spentUsd"));
     }
 
     [Fact]
