@@ -28,4 +28,15 @@ public sealed record Caller(string KeyId, ApiRole Role, IReadOnlyList<string> Te
 
     /// <summary>Finance and admins read every team's records; ingest keys only their own teams'.</summary>
     public bool MayReadTeam(string team) => Role != ApiRole.Ingest || MayActForTeam(team);
+
+    /// <summary>
+    /// The team a query is about. An ingest key asks about its own teams only: it may leave the team out when it has
+    /// one, and any other name (real or not) is refused the same way, so the answer reveals nothing of other teams.
+    /// Other roles get the team they named (or none).
+    /// </summary>
+    public bool TryOwnTeam(string? team, out string? resolved)
+    {
+        resolved = Role == ApiRole.Ingest ? team ?? (Teams.Count == 1 ? Teams[0] : null) : team;
+        return Role != ApiRole.Ingest || (resolved is not null && MayActForTeam(resolved));
+    }
 }

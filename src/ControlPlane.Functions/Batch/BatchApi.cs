@@ -86,14 +86,10 @@ public static class BatchApi
         string? team, string? status, [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, HttpContext http, IBatchRequestStore store, CancellationToken cancellationToken)
     {
         var caller = http.User.GetCaller();
-        if (caller.Role == ApiRole.Ingest)
+        if (!caller.TryOwnTeam(team, out team))
         {
-            team ??= caller.Teams.Count == 1 ? caller.Teams[0] : null;
-            if (team is null || !caller.MayActForTeam(team))
-            {
-                return Problems.Of(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden,
-                    "Name one of this key's teams with ?team=.", string.Join(", ", caller.Teams));
-            }
+            return Problems.Of(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden,
+                "Name one of this key's teams with ?team=.", string.Join(", ", caller.Teams));
         }
 
         BatchRequestStatus? parsed = null;

@@ -82,14 +82,10 @@ public static class KillSwitchesApi
         // An ingest key asks about its own calls only: another team's answer would tell it that team's budgets and
         // their state. The 403 is the same whether or not the team has any budget.
         var caller = http.User.GetCaller();
-        if (caller.Role == ApiRole.Ingest)
+        if (!caller.TryOwnTeam(team, out team))
         {
-            team ??= caller.Teams.Count == 1 ? caller.Teams[0] : null;
-            if (team is null || !caller.MayActForTeam(team))
-            {
-                return Problems.Of(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden,
-                    "Name one of this key's teams with ?team=.", string.Join(", ", caller.Teams));
-            }
+            return Problems.Of(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden,
+                "Name one of this key's teams with ?team=.", string.Join(", ", caller.Teams));
         }
 
         var call = new CallAttribution(team ?? string.Empty, feature ?? string.Empty, user, environment ?? ControlPlane.Usage.UsageDefaults.Environment, model ?? string.Empty, app);

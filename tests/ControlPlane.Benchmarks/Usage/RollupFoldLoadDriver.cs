@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Globalization;
 using ControlPlane.Azure.Usage;
 using ControlPlane.Pricing;
@@ -62,7 +61,7 @@ public static class RollupFoldLoadDriver
         await Parallel.ForEachAsync(posts, new ParallelOptions { MaxDegreeOfParallelism = clients }, async (post, ct) => await store.RecordAsync([post], ct));
         Console.WriteLine($"Ingested in {ingest.Elapsed.TotalSeconds:N1} s");
 
-        using var rows = new RowsRead(prefix + TableUsageStore.TableName);
+        using var rows = new RollupRowsRead(prefix + TableUsageStore.TableName);
         var query = $"/api/costs?groupBy=team&from={start.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}&to={end.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}";
         var (previousBody, previousRows, previousMs) = await QueryAsync(client, query, rows);
 
@@ -86,7 +85,7 @@ public static class RollupFoldLoadDriver
     }
 
     /// <summary>Five runs of the query: the answer, rows read per query and the median latency.</summary>
-    private static async Task<(string Body, long Rows, double MedianMs)> QueryAsync(HttpClient client, string query, RowsRead rows)
+    private static async Task<(string Body, long Rows, double MedianMs)> QueryAsync(HttpClient client, string query, RollupRowsRead rows)
     {
         var body = string.Empty;
         var times = new List<double>();
@@ -101,38 +100,5 @@ public static class RollupFoldLoadDriver
         }
 
         return (body, rows.Take() / 5, times.Order().ElementAt(2));
-    }
-
-    /// <summary>Counts the rows rollup queries read from one table through the store's meter.</summary>
-    private sealed class RowsRead : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private long _rows;
-
-        public RowsRead(string tableName)
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == TableUsageStore.MeterName && instrument.Name == TableUsageStore.RollupRowsReadInstrument)
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-            {
-                foreach (var tag in tags)
-                {
-                    if (tag.Key == "table" && Equals(tag.Value, tableName))
-                    {
-                        Interlocked.Add(ref _rows, value);
-                    }
-                }
-            });
-            _listener.Start();
-        }
-
-        public long Take() => Interlocked.Exchange(ref _rows, 0);
-
-        public void Dispose() => _listener.Dispose();
     }
 }

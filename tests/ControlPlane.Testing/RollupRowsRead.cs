@@ -1,9 +1,9 @@
 using System.Diagnostics.Metrics;
 using ControlPlane.Azure.Usage;
 
-namespace ControlPlane.Azure.Usage;
+namespace ControlPlane.Testing;
 
-/// <summary>Counts the rows rollup queries read from one usage table, through the store's own meter.</summary>
+/// <summary>Counts the rows rollup queries read from one usage table, through the store's own meter (tests and the benchmark).</summary>
 public sealed class RollupRowsRead : IDisposable
 {
     private readonly MeterListener _listener = new();
