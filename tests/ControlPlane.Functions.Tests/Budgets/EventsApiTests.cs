@@ -12,9 +12,9 @@ public sealed class EventsApiTests : IAsyncLifetime
     {
         _admin = _app.Client();
         await _admin.PutBudgetAsync("small", new { scope = new { type = "team", value = "search" }, period = "daily", limitUsd = 1m, mode = "soft" });
-        await _admin.PutBudgetAsync("other", new { scope = new { type = "team", value = "search" }, period = "daily", limitUsd = 2m, mode = "soft" });
+        await _admin.PutBudgetAsync("other", new { scope = new { type = "team", value = "search" }, period = "daily", limitUsd = 1.6m, mode = "soft" });
 
-        // $1.25 crosses warn, review and block on "small" and warn on "other".
+        // $1.25 crosses warn, review and block on "small" ($1) and only warn on "other" ($1.20 of $1.60).
         await _admin.PostUsageAsync("big", 500_000, 0);
     }
 
