@@ -297,10 +297,8 @@ public sealed partial class TableBudgetLedger
                             break;
                     }
 
-                    var reservationId = hold.RowKey[(hold.RowKey.IndexOf('|', 2) + 1)..];
                     actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateReplace, hold, hold.ETag));
-                    actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace,
-                        new TableEntity(Key(budget.Id), $"x|{due.UtcTicks.ToString("D19", CultureInfo.InvariantCulture)}|{leaseId}|{reservationId}") { ["HoldRowKey"] = hold.RowKey }));
+                    actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, DueIndex(budget.Id, due, hold.RowKey)));
                 }
 
                 period.LeasedUsd -= folded;
@@ -344,7 +342,7 @@ public sealed partial class TableBudgetLedger
             released += await FoldLeaseAsync(budget, new PeriodWindow(periodKey, default, null), leaseId, now, cancellationToken).ConfigureAwait(false);
         }
 
-        var due = $"PartitionKey eq {TableKeys.Quote(Key(budget.Id))} and RowKey ge 'x|' and RowKey le {TableKeys.Quote($"x|{now.UtcTicks.ToString("D19", CultureInfo.InvariantCulture)}|~")}";
+        var due = KeyRange(budget.Id, "x|", DuePrefix(now) + "}");
         var entries = new List<TableEntity>();
         await foreach (var entry in table.QueryAsync<TableEntity>(due, maxPerPage: MaxSweepPerRun, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
@@ -383,7 +381,7 @@ public sealed partial class TableBudgetLedger
         var row = hold.Value!;
         var expiresAt = row.GetDateTimeOffset("ExpiresAt") ?? now;
         var parts = row.RowKey.Split('|', 3);
-        var moved = new TableEntity(entry.PartitionKey, DueKey(expiresAt + _retention.HoldRetention, parts[1], Unescape(parts[2]))) { ["HoldRowKey"] = row.RowKey };
+        var moved = DueIndex(budget.Id, expiresAt + _retention.HoldRetention, row.RowKey);
         if (row.GetString("Status") == nameof(ReservationStatus.Active))
         {
             var window = new PeriodWindow(row.GetString("PeriodKey"), default, null);
@@ -438,13 +436,13 @@ public sealed partial class TableBudgetLedger
         var outbox = PeriodWindow.For(budget.Period, now - _retention.OutboxRetention).Key;
         var old = new List<TableEntity>();
         await foreach (var row in table.QueryAsync<TableEntity>(
-            $"PartitionKey eq {TableKeys.Quote(Key(budget.Id))} and RowKey ge 'c|' and RowKey lt {TableKeys.Quote("c|" + markers)}", select: ["PartitionKey", "RowKey"], cancellationToken: ct).ConfigureAwait(false))
+            KeyRange(budget.Id, "c|", "c|" + markers), select: ["PartitionKey", "RowKey"], cancellationToken: ct).ConfigureAwait(false))
         {
             old.Add(row);
         }
 
         await foreach (var row in table.QueryAsync<TableEntity>(
-            $"PartitionKey eq {TableKeys.Quote(Key(budget.Id))} and RowKey ge 'o|' and RowKey lt {TableKeys.Quote("o|" + outbox)}", select: ["PartitionKey", "RowKey", "PublishedAt"], cancellationToken: ct).ConfigureAwait(false))
+            KeyRange(budget.Id, "o|", "o|" + outbox), select: ["PartitionKey", "RowKey", "PublishedAt"], cancellationToken: ct).ConfigureAwait(false))
         {
             // An event never delivered stays (its publish index still points at it).
             if (row.GetDateTimeOffset("PublishedAt") is not null)

@@ -106,7 +106,7 @@ public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider
             return Task.FromResult((new ReserveResult(ReserveDenial.None, remaining - ceilingUsd, DirectHold), new List<TableTransactionAction>
             {
                 new(TableTransactionActionType.Add, hold),
-                new(TableTransactionActionType.Add, DueIndex(budget.Id, expiresAt, DirectHold, reservationId)),
+                new(TableTransactionActionType.Add, DueIndex(budget.Id, expiresAt, hold.RowKey)),
             }));
         }, cancellationToken);
 
@@ -124,8 +124,12 @@ public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider
     /// The index row that brings a hold back to the sweep at <paramref name="due"/>: when an active hold expires,
     /// or when a finished one's retention ends. Holds inside a lease get theirs when the lease is folded.
     /// </summary>
-    private static TableEntity DueIndex(string budgetId, DateTimeOffset due, string holdRef, string reservationId) =>
-        new(Key(budgetId), DueKey(due, holdRef, reservationId)) { ["HoldRowKey"] = HoldKey(holdRef, reservationId) };
+    /// <remarks>Keyed <c>x|{ticks}|{holdRef}|{reservationId}</c>: the hold's own key after its <c>h|</c>, behind the due time.</remarks>
+    private static TableEntity DueIndex(string budgetId, DateTimeOffset due, string holdRowKey) =>
+        new(Key(budgetId), $"{DuePrefix(due)}|{holdRowKey[2..]}") { ["HoldRowKey"] = holdRowKey };
+
+    /// <summary>Where the due index's entries for <paramref name="due"/> begin; every entry due by then sorts below <c>{prefix}}</c>.</summary>
+    private static string DuePrefix(DateTimeOffset due) => "x|" + due.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
 
     public async Task<SettleResult> SettleAsync(Budget budget, PeriodWindow window, string holdRef, string reservationId, string eventId, decimal actualUsd, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
@@ -394,8 +398,11 @@ public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider
     private static string HoldKey(string holdRef, string reservationId) => $"h|{holdRef}|{TableKeys.Escape(reservationId)}";
 
     /// <summary>Rows of one partition whose key starts with <paramref name="prefix"/>: [prefix, prefix with its last character incremented).</summary>
-    private static string RangeFilter(string budgetId, string prefix) =>
-        $"PartitionKey eq {TableKeys.Quote(Key(budgetId))} and RowKey ge {TableKeys.Quote(prefix)} and RowKey lt {TableKeys.Quote(prefix[..^1] + (char)(prefix[^1] + 1))}";
+    private static string RangeFilter(string budgetId, string prefix) => KeyRange(budgetId, prefix, prefix[..^1] + (char)(prefix[^1] + 1));
+
+    /// <summary>Rows of one budget's partition with keys in [<paramref name="from"/>, <paramref name="toExclusive"/>): a range read, never a scan.</summary>
+    private static string KeyRange(string budgetId, string from, string toExclusive) =>
+        $"PartitionKey eq {TableKeys.Quote(Key(budgetId))} and RowKey ge {TableKeys.Quote(from)} and RowKey lt {TableKeys.Quote(toExclusive)}";
 
     private static decimal Money(TableEntity entity, string property) =>
         entity.GetString(property) is { } value ? UsageEntityMapper.ParseMoney(value) : 0m;
@@ -403,9 +410,6 @@ public sealed partial class TableBudgetLedger(TableProvider tables, TimeProvider
     /// <summary>By the day of the event's fixed charge time, so retention deletes old markers by key range.</summary>
     private static string ChargeKey(BudgetCharge charge) =>
         $"c|{charge.ChargeTime.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture)}|{TableKeys.Escape(charge.EventId)}";
-
-    private static string DueKey(DateTimeOffset due, string holdRef, string reservationId) =>
-        $"x|{due.UtcTicks.ToString("D19", CultureInfo.InvariantCulture)}|{holdRef}|{TableKeys.Escape(reservationId)}";
 
     /// <summary>The period row as read, with the changes a decision makes to it.</summary>
     private sealed class PeriodRow
