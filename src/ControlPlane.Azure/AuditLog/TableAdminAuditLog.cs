@@ -32,7 +32,6 @@ public sealed class TableAdminAuditLog(TableProvider tables, TimeProvider time) 
     /// <summary>Azure's entity size limit.</summary>
     internal const int MaxEntityBytes = 1024 * 1024;
 
-    private const int MaxEntitiesPerTransaction = 100;
     private const string Before = "Before";
     private const string After = "After";
 
@@ -117,20 +116,7 @@ public sealed class TableAdminAuditLog(TableProvider tables, TimeProvider time) 
         var deleted = 0;
         foreach (var filter in filters)
         {
-            var rows = new List<TableEntity>();
-            await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                rows.Add(row);
-            }
-
-            foreach (var partition in rows.GroupBy(r => r.PartitionKey, StringComparer.Ordinal))
-            {
-                foreach (var chunk in partition.Chunk(MaxEntitiesPerTransaction))
-                {
-                    await table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken).ConfigureAwait(false);
-                    deleted += chunk.Length;
-                }
-            }
+            deleted += await TableDeletes.DeleteMatchingAsync(table, filter, cancellationToken).ConfigureAwait(false);
         }
 
         return deleted;

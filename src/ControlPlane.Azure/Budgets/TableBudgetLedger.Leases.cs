@@ -451,11 +451,7 @@ public sealed partial class TableBudgetLedger
             }
         }
 
-        foreach (var chunk in old.Chunk(100))
-        {
-            await table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), ct).ConfigureAwait(false);
-        }
-
+        await TableDeletes.DeleteAsync(table, old, ct).ConfigureAwait(false);
         _retentionRuns[budget.Id] = now;
     }
 

@@ -102,24 +102,7 @@ public sealed class TableReservationStore(TableProvider tables) : IReservationSt
         // only the rows it returns, so the cost is what is deleted, however many live reservations there are.
         var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
         var lastHour = cutoff.UtcDateTime.AddHours(-1).ToString(HourFormat, CultureInfo.InvariantCulture);
-        var filter = $"PartitionKey ge 'x' and PartitionKey lt 'x{lastHour}'";
-        var deleted = 0;
-        var rows = new List<TableEntity>();
-        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            rows.Add(row);
-        }
-
-        foreach (var partition in rows.GroupBy(r => r.PartitionKey))
-        {
-            foreach (var chunk in partition.Chunk(100))
-            {
-                await table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken).ConfigureAwait(false);
-                deleted += chunk.Length;
-            }
-        }
-
-        return deleted;
+        return await TableDeletes.DeleteMatchingAsync(table, $"PartitionKey ge 'x' and PartitionKey lt 'x{lastHour}'", cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<TableEntity?> ReadAsync(string id, CancellationToken ct)

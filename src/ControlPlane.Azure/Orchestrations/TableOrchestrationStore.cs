@@ -136,10 +136,7 @@ public sealed class TableOrchestrationStore(TableProvider tables) : IOrchestrati
                 rows.Add(row);
             }
 
-            foreach (var chunk in rows.OrderBy(r => r.RowKey == InstanceRow).Chunk(100))
-            {
-                await table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken).ConfigureAwait(false);
-            }
+            await TableDeletes.DeleteAsync(table, rows.OrderBy(r => r.RowKey == InstanceRow), cancellationToken).ConfigureAwait(false);
         }
 
         return partitions.Count;

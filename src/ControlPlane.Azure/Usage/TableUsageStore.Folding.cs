@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using ControlPlane.Azure.Storage;
 using ControlPlane.Usage;
 
 namespace ControlPlane.Azure.Usage;
@@ -277,7 +278,7 @@ public sealed partial class TableUsageStore
     /// </summary>
     private static async Task<int> DeleteFoldedBeforeAsync(TableClient table, string partition, DateTimeOffset cutoffHour, CancellationToken ct)
     {
-        var deleted = await DeleteAsync(table,
+        var deleted = await TableDeletes.DeleteMatchingAsync(table,
             $"PartitionKey eq '{partition}' and RowKey ge 's|' and RowKey lt '{FoldedRowKeyPrefix(cutoffHour)}'", ct).ConfigureAwait(false);
         if (cutoffHour.UtcDateTime.TimeOfDay == TimeSpan.Zero)
         {

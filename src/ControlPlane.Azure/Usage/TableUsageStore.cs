@@ -286,44 +286,14 @@ public sealed partial class TableUsageStore(TableProvider tables) : IUsageStore
             {
                 // Events first: if the sweep stops half way, the next run finishes it; until then old hours only
                 // ever show less in rollups than was spent, never phantom spend.
-                Interlocked.Add(ref events, await DeleteAsync(table, TableClient.CreateQueryFilter(
+                Interlocked.Add(ref events, await TableDeletes.DeleteMatchingAsync(table, TableClient.CreateQueryFilter(
                     $"PartitionKey eq {partition} and RowKey ge {"e|"} and RowKey lt {"e}"} and EventTime lt {cutoffHour.UtcDateTime}"), ct).ConfigureAwait(false));
-                Interlocked.Add(ref rollups, await DeleteAsync(table,
+                Interlocked.Add(ref rollups, await TableDeletes.DeleteMatchingAsync(table,
                     $"PartitionKey eq '{partition}' and RowKey ge 'r|' and RowKey lt '{RollupRowKeyPrefix(cutoffHour)}'", ct).ConfigureAwait(false));
                 Interlocked.Add(ref rollups, await DeleteFoldedBeforeAsync(table, partition, cutoffHour, ct).ConfigureAwait(false));
             }).ConfigureAwait(false);
 
         return new RetentionSweepResult(events, rollups);
-    }
-
-    private static async Task<int> DeleteAsync(TableClient table, string filter, CancellationToken ct)
-    {
-        var deleted = 0;
-        var keys = new List<TableEntity>();
-        await foreach (var entity in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: ct).ConfigureAwait(false))
-        {
-            keys.Add(entity);
-        }
-
-        foreach (var chunk in keys.Chunk(MaxEntitiesPerTransaction))
-        {
-            try
-            {
-                await table.SubmitTransactionAsync(chunk.Select(e => new TableTransactionAction(TableTransactionActionType.Delete, e, ETag.All)), ct).ConfigureAwait(false);
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status == 404)
-            {
-                // Another sweep got there first: delete one by one, ignoring what is already gone.
-                foreach (var entity in chunk)
-                {
-                    await table.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, ETag.All, ct).ConfigureAwait(false);
-                }
-            }
-
-            deleted += chunk.Length;
-        }
-
-        return deleted;
     }
 
     internal static string PartitionFor(string id) =>
