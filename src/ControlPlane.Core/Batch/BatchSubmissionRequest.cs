@@ -84,7 +84,7 @@ public sealed class BatchSubmissionRequest
         var e = asEvent.Value!;
         return new(new BatchSubmission(
             Id,
-            new CallAttribution(e.Team, e.Feature, e.User, e.Environment, e.Model, e.App),
+            e.Attribution,
             deployment!,
             MaxOutputTokens!.Value,
             Metadata,

@@ -68,7 +68,7 @@ public sealed class AuthorizeRequest
 
         var e = asEvent.Value!;
         return new(new AuthorizeCall(
-            new CallAttribution(e.Team, e.Feature, e.User, e.Environment, e.Model, e.App),
+            e.Attribution,
             e.PricingContext, e.Tokens.InputTokens, MaxOutputTokens!.Value), errors);
     }
 }

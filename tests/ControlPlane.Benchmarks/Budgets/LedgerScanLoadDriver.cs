@@ -104,7 +104,6 @@ public static class LedgerScanLoadDriver
     private static async Task SeedSettledAsync(TableProvider tables, Budget budget, int count, DateTimeOffset now)
     {
         var ledgerTable = await tables.GetTableAsync(TableBudgetLedger.TableName);
-        var reservationTable = await tables.GetTableAsync(TableReservationStore.TableName);
         var reservations = new TableReservationStore(tables);
         var expiresAt = now.AddMinutes(-5);
         await Parallel.ForEachAsync(Enumerable.Range(0, count).Chunk(50), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (chunk, ct) =>
@@ -131,8 +130,6 @@ public static class LedgerScanLoadDriver
                 Status = ReservationStatus.Settled, SettledByEventId = $"e{n}",
             })));
         }
-
-        _ = reservationTable;
     }
 
     private static async Task<int> CountAsync(TableClient table, string filter)
