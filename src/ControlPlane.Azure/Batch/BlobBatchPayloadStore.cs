@@ -9,7 +9,7 @@ namespace ControlPlane.Azure.Batch;
 
 /// <summary>
 /// Request bodies, input files and results in the <c>batch</c> container:
-/// <c>requests/{id}/request.json</c>, <c>requests/{id}/result.json</c>, <c>runs/{runId}/{group}.jsonl</c>.
+/// <c>requests/{id}/request.json</c>, <c>requests/{id}/result.json</c>, <c>runs/{runId}/{group}.jsonl</c>, <c>runs/{runId}/state.json</c>.
 /// Names are deterministic, so a replayed step overwrites the same blob with the same content.
 /// </summary>
 public sealed class BlobBatchPayloadStore(BlobProvider blobs) : IBatchPayloadStore
@@ -27,6 +27,12 @@ public sealed class BlobBatchPayloadStore(BlobProvider blobs) : IBatchPayloadSto
 
     public Task<ReadOnlyMemory<byte>?> GetInputFileAsync(string runId, int group, CancellationToken cancellationToken = default) =>
         GetAsync(RunBlob(runId, group), cancellationToken);
+
+    public Task SaveRunStateAsync(string runId, ReadOnlyMemory<byte> state, CancellationToken cancellationToken = default) =>
+        SaveAsync($"runs/{Uri.EscapeDataString(runId)}/state.json", state, cancellationToken);
+
+    public Task<ReadOnlyMemory<byte>?> GetRunStateAsync(string runId, CancellationToken cancellationToken = default) =>
+        GetAsync($"runs/{Uri.EscapeDataString(runId)}/state.json", cancellationToken);
 
     public Task SaveResultAsync(string requestId, ReadOnlyMemory<byte> result, CancellationToken cancellationToken = default) =>
         SaveAsync(RequestBlob(requestId, "result.json"), result, cancellationToken);

@@ -44,6 +44,11 @@ public interface IBatchPayloadStore
 
     Task<ReadOnlyMemory<byte>?> GetInputFileAsync(string runId, int group, CancellationToken cancellationToken = default);
 
+    /// <summary>A run's state after its last finished step, so a retried run resumes there (kept with the run's files).</summary>
+    Task SaveRunStateAsync(string runId, ReadOnlyMemory<byte> state, CancellationToken cancellationToken = default);
+
+    Task<ReadOnlyMemory<byte>?> GetRunStateAsync(string runId, CancellationToken cancellationToken = default);
+
     /// <summary>The provider's answer for one request (the output line's <c>response.body</c>).</summary>
     Task SaveResultAsync(string requestId, ReadOnlyMemory<byte> result, CancellationToken cancellationToken = default);
 

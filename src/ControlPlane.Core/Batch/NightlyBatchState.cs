@@ -1,7 +1,7 @@
 namespace ControlPlane.Batch;
 
 /// <summary>
-/// The nightly run's checkpointed state: one entry per provider batch. Request ids are not kept here (a run may hold
+/// The nightly run's state, passed from step to step (activity inputs and outputs, kept in the orchestration's history): one entry per provider batch. Request ids are not kept here (a run may hold
 /// 100,000 of them); each group's input file, kept in blob storage, is its list of requests.
 /// </summary>
 public sealed class NightlyBatchState
@@ -10,6 +10,23 @@ public sealed class NightlyBatchState
 
     /// <summary>Pending requests left for a later night because a kill switch covers them.</summary>
     public int HeldBack { get; set; }
+
+    /// <summary>After submit: input files the service is still processing (their batches are not created yet).</summary>
+    public int FilesProcessing { get; set; }
+
+    /// <summary>After poll: batches not finished yet.</summary>
+    public int BatchesRunning { get; set; }
+
+    /// <summary>What the last step did, in a line: the run's custom status shows it.</summary>
+    public string? Detail { get; set; }
+
+    /// <summary>A group has neither its batch nor a reason it will never get one: submit (again).</summary>
+    public bool NeedsSubmit() => Groups.Any(g => g.BatchId is null && g.Error is null);
+
+    /// <summary>A batch the provider has not finished.</summary>
+    public bool NeedsPoll() => Groups.Any(g => g.BatchId is not null && !new BatchJobStatus(g.Status ?? string.Empty).IsTerminal);
+
+    public bool NeedsSettle() => Groups.Any(g => !g.Settled);
 }
 
 /// <summary>One input file and the provider batch made from it: the requests for one deployment (split to fit the file limits).</summary>

@@ -1,38 +1,23 @@
-using System.ComponentModel;
 using ControlPlane.Access;
 using ControlPlane.Functions.AuditLog;
-using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ControlPlane.Functions.Access;
 
 /// <summary>Key management (admin): issue, list, revoke. Secrets are shown once, at issue.</summary>
-public static class KeysApi
+[Tags("Keys")]
+public sealed class KeysApi(ApiKeyService keys, IApiKeyStore store)
 {
     private const int MaxBodyBytes = 64 * 1024;
     private const string ListName = "keys";
 
-    public static IEndpointRouteBuilder MapKeysApi(this IEndpointRouteBuilder app)
-    {
-        var api = app.MapGroup("/api/keys").WithTags("Keys").RequireAuthorization(Policies.Admin);
-        api.MapPost("/", IssueKeyAsync)
-            .WithName(FunctionCatalog.IssueKey)
-            .WithSummary("Issue an ingest key bound to teams, or a finance or admin key. The secret is in this answer only.")
-            .AcceptsJson<IssueKeyRequest>()
-            .Audited(AdminActions.KeyIssue);
-        api.MapGet("/", ListKeysAsync)
-            .WithName(FunctionCatalog.ListKeys)
-            .WithSummary("Issued keys in id order, without secrets. Pages with ?limit= (default 100, at most 1,000) and ?next=.");
-        api.MapDelete("/{id}", RevokeKeyAsync)
-            .WithName(FunctionCatalog.RevokeKey)
-            .WithSummary("Revoke a key; other instances stop accepting it within 30 seconds.")
-            .Audited(AdminActions.KeyRevoke);
-        return app;
-    }
-
-    public static async Task<Results<Created<IssuedKeyResponse>, ProblemHttpResult>> IssueKeyAsync(
-        HttpRequest request, ApiKeyService keys, CancellationToken cancellationToken)
+    [Function(nameof(IssueKey))]
+    [Authorize(Policies.Admin)]
+    [Audited(nameof(AdminActions.KeyIssue))]
+    [AcceptsJson(typeof(IssueKeyRequest))]
+    [EndpointSummary("Issue an ingest key bound to teams, or a finance or admin key. The secret is in this answer only.")]
+    public async Task<Results<Created<IssuedKeyResponse>, ProblemHttpResult>> IssueKey(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "keys")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<IssueKeyRequest>(request, MaxBodyBytes, cancellationToken);
         if (problem is not null)
@@ -51,23 +36,32 @@ public static class KeysApi
             new IssuedKeyResponse(key.Id, issued.Value.Plaintext, key.Name, key.Role, key.Teams, key.CreatedAt));
     }
 
-    public static async Task<Results<Ok<KeyListResponse>, ProblemHttpResult>> ListKeysAsync(
-        [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, IApiKeyStore store, CancellationToken cancellationToken)
+    [Function(nameof(ListKeys))]
+    [Authorize(Policies.Admin)]
+    [QueryParameter("limit", PageQuery.LimitDescription, Type = typeof(int))]
+    [QueryParameter("next", PageQuery.NextDescription)]
+    [EndpointSummary("Issued keys in id order, without secrets. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
+    public async Task<Results<Ok<KeyListResponse>, ProblemHttpResult>> ListKeys(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "keys")] HttpRequest request, CancellationToken cancellationToken)
     {
-        var (request, problem) = PageQuery.Read(ListName, limit, next);
+        var (page, problem) = PageQuery.Read(ListName, request);
         if (problem is not null)
         {
             return problem;
         }
 
-        var page = await store.ListAsync(request!, cancellationToken);
+        var listed = await store.ListAsync(page!, cancellationToken);
         return TypedResults.Ok(new KeyListResponse(
-            [.. page.Items.Select(k => new KeySummary(k.Id, k.Name, k.Role, k.Teams, k.CreatedAt, k.RevokedAt))],
-            PageQuery.Token(ListName, page.Next)));
+            [.. listed.Items.Select(k => new KeySummary(k.Id, k.Name, k.Role, k.Teams, k.CreatedAt, k.RevokedAt))],
+            PageQuery.Token(ListName, listed.Next)));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeKeyAsync(
-        string id, ApiKeyService keys, CancellationToken cancellationToken) =>
+    [Function(nameof(RevokeKey))]
+    [Authorize(Policies.Admin)]
+    [Audited(nameof(AdminActions.KeyRevoke))]
+    [EndpointSummary("Revoke a key; other instances stop accepting it within 30 seconds.")]
+    public async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "keys/{id}")] HttpRequest request, string id, CancellationToken cancellationToken) =>
         await keys.RevokeAsync(id, cancellationToken)
             ? TypedResults.NoContent()
             : Problems.NotFoundOf(AccessErrors.KeyNotFound, $"Key '{id}'");

@@ -8,7 +8,6 @@ using ControlPlane.Functions.Budgets;
 using ControlPlane.Functions.Http;
 using ControlPlane.Functions.Orchestrations;
 using ControlPlane.Functions.Pricing;
-using ControlPlane.Orchestrations;
 using ControlPlane.Pricing;
 using ControlPlane.Validation;
 
@@ -42,6 +41,11 @@ public static class AdminActions
     public static AdminAction OrchestrationTerminate { get; } = new(AdminActionKind.OrchestrationTerminate, RouteValue("id"), OrchestrationAsync);
     public static AdminAction OrchestrationRetry { get; } = new(AdminActionKind.OrchestrationRetry, RouteValue("id"), OrchestrationAsync);
 
+    /// <summary>The action declared here under <paramref name="name"/> (a property of this class).</summary>
+    public static AdminAction Named(string name) =>
+        typeof(AdminActions).GetProperty(name, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)?.GetValue(null) as AdminAction
+            ?? throw new ArgumentOutOfRangeException(nameof(name), name, "No audited admin action of this name.");
+
     private static Func<HttpContext, CancellationToken, ValueTask<AuditTarget?>> RouteValue(string name) =>
         (http, _) => ValueTask.FromResult(http.Request.RouteValues[name] is string id ? new AuditTarget(id) : null);
 
@@ -58,8 +62,8 @@ public static class AdminActions
 
     /// <summary>The run's control state; its (possibly large, orchestration-specific) state and output stay in its own record.</summary>
     private static async Task<object?> OrchestrationAsync(HttpContext http, AuditTarget target, CancellationToken cancellationToken) =>
-        await Service<IOrchestrationStore>(http).GetAsync(target.Id, cancellationToken) is { } run
-            ? new { run.Id, run.Kind, run.Status, run.Step, run.Attempt, run.StartedBy, run.LastError }
+        await OrchestrationsApi.ViewAsync(Service<DurableClientAccessor>(http).Required, target.Id, cancellationToken) is { } run
+            ? new { run.Id, run.Kind, run.Status, run.Step, run.StartedBy, run.LastError }
             : null;
 
     private static async ValueTask<AuditTarget?> StartInstanceIdAsync(HttpContext http, CancellationToken cancellationToken) =>

@@ -1,43 +1,33 @@
-using System.ComponentModel;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ControlPlane.AuditLog;
 using ControlPlane.Functions.Access;
-using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace ControlPlane.Functions.AuditLog;
 
 /// <summary>The admin audit log: every admin change with who, when, what, before and after.</summary>
-public static class AuditLogApi
+[Tags("Audit log")]
+public sealed class AuditLogApi(AdminAuditService audit)
 {
-    public static IEndpointRouteBuilder MapAuditLogApi(this IEndpointRouteBuilder app)
-    {
-        app.MapGroup("/api/audit-log").WithTags("Audit log")
-            .MapGet("/", ListAsync)
-            .WithName(FunctionCatalog.ListAuditLog)
-            .WithSummary("Admin changes, newest first: who (key id and name), when, what (kind, target), outcome, and the target before and after.")
-            .WithDescription("Budgets, prices, keys, kill switches, GPU pools and orchestrations changed by an admin. Page with ?limit= and the answer's next; "
-                + "filter with ?kind= (budget.upsert, or a family such as budget.) and ?from= / ?to= (from inclusive, to exclusive). "
-                + "An entry whose outcome is pending was written before its change and never completed (the change may or may not have happened).")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .RequireAuthorization(Policies.Admin);
-        return app;
-    }
 
-    public static async Task<Results<Ok<AuditLogPage>, ProblemHttpResult>> ListAsync(
-        [Description("A kind (budget.upsert, budget.delete, price.upsert, key.issue, key.revoke, killswitch.isolate, killswitch.reset, gpu_pool.upsert, orchestration.start, orchestration.terminate, orchestration.retry) or a family ending in '.' (budget.).")] string? kind,
-        [Description("Entries at or after this time: a date (2026-11-23) or an RFC 3339 time with an offset.")] string? from,
-        [Description("Entries before this time: a date or an RFC 3339 time with an offset.")] string? to,
-        [Description("Entries per page, 1-1000. Default 100.")] string? limit,
-        [Description("The next token of the previous page, unchanged.")] string? next,
-        AdminAuditService audit,
-        CancellationToken cancellationToken)
+    [Function(nameof(ListAuditLog))]
+    [Authorize(Policies.Admin)]
+    [QueryParameter("kind", "A kind (budget.upsert, budget.delete, price.upsert, key.issue, key.revoke, killswitch.isolate, killswitch.reset, gpu_pool.upsert, orchestration.start, orchestration.terminate, orchestration.retry) or a family ending in '.' (budget.).")]
+    [QueryParameter("from", "Entries at or after this time: a date (2026-11-23) or an RFC 3339 time with an offset.")]
+    [QueryParameter("to", "Entries before this time: a date or an RFC 3339 time with an offset.")]
+    [QueryParameter("limit", "Entries per page, 1-1000. Default 100.", Type = typeof(int))]
+    [QueryParameter("next", "The next token of the previous page, unchanged.")]
+    [EndpointSummary("Admin changes, newest first: who (key id and name), when, what (kind, target), outcome, and the target before and after.")]
+    [EndpointDescription("Budgets, prices, keys, kill switches, GPU pools and orchestrations changed by an admin. Page with ?limit= and the answer's next; "
+        + "filter with ?kind= (budget.upsert, or a family such as budget.) and ?from= / ?to= (from inclusive, to exclusive). "
+        + "An entry whose outcome is pending was written before its change and never completed (the change may or may not have happened).")]
+    [ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status400BadRequest, "application/problem+json")]
+    public async Task<Results<Ok<AuditLogPage>, ProblemHttpResult>> ListAuditLog(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "audit-log")] HttpRequest request, CancellationToken cancellationToken)
     {
-        var query = AdminAuditQuery.Parse(kind, from, to, limit, next);
+        var query = AdminAuditQuery.Parse(request.Text("kind"), request.Text("from"), request.Text("to"), request.Text("limit"), request.Text("next"));
         if (!query.IsValid)
         {
             return Problems.Validation(query.Errors);

@@ -1,5 +1,4 @@
 using ControlPlane.AuditLog;
-using ControlPlane.Functions.Hosting;
 
 namespace ControlPlane.Functions.AuditLog;
 
@@ -7,11 +6,12 @@ namespace ControlPlane.Functions.AuditLog;
 /// Daily: deletes audit entries older than <c>ControlPlane:AuditLog:Retention</c>. It reads only the rows it deletes
 /// (whole months, then a range of one), so its cost follows what expired, not the size of the log.
 /// </summary>
-public sealed class AuditLogRetentionSweepFunction(AdminAuditService audit) : IFunctionHandler
+public sealed class AuditLogRetentionSweepFunction(AdminAuditService audit, ILogger<AuditLogRetentionSweepFunction> logger)
 {
-    public async Task<FunctionResult> InvokeAsync(FunctionInvocation invocation, CancellationToken cancellationToken)
+    [Function(nameof(AuditLogRetentionSweep))]
+    public async Task AuditLogRetentionSweep([TimerTrigger("0 55 3 * * *")] TimerInfo timer, CancellationToken cancellationToken)
     {
         var (cutoff, deleted) = await audit.PurgeAsync(cancellationToken).ConfigureAwait(false);
-        return FunctionResult.Completed(new { cutoff, deleted }, $"Audit log retention sweep before {cutoff:O}: {deleted} entries deleted.");
+        logger.FunctionRan(nameof(AuditLogRetentionSweep), $"Audit log retention sweep before {cutoff:O}: {deleted} entries deleted.");
     }
 }

@@ -1,64 +1,43 @@
-using System.ComponentModel;
 using System.Text.Json;
 using ControlPlane.Access;
 using ControlPlane.Azure.Storage;
 using ControlPlane.Batch;
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Access;
-using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
 using ControlPlane.Pricing;
 using ControlPlane.Usage;
 using ControlPlane.Validation;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace ControlPlane.Functions.Batch;
 
 /// <summary>Deferrable work: post a chat-completions request now, get the answer after tonight's batch at half the price.</summary>
-public static class BatchApi
+[Tags("Batch")]
+public sealed class BatchApi(
+    BatchRequestService service, IBatchRequestStore store, IBatchPayloadStore payloads, UsageEventValidator validator, PriceCatalog prices, TimeProvider time,
+    IOptions<BudgetOptions> budgets, IOptions<BatchOptions> options, BatchAvailability availability)
 {
     public const string NotConfiguredCode = "batch_not_configured";
     private const string ListName = "batch-requests";
 
-    public static IEndpointRouteBuilder MapBatchApi(this IEndpointRouteBuilder app)
+    [Function(nameof(SubmitBatchRequest))]
+    [Authorize(Policies.Ingest)]
+    [AcceptsJson(typeof(BatchSubmissionRequest))]
+    [EndpointSummary("Submit a deferrable chat-completions request: 202 with its id, the estimated real-time and batch cost and the saving. The batch ceiling is reserved against budgets now; 402 when a budget cannot afford it.")]
+    public async Task<Results<Accepted<BatchRequestView>, Ok<BatchRequestView>, ProblemHttpResult>> SubmitBatchRequest(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "batch/requests")] HttpRequest request, CancellationToken cancellationToken)
     {
-        var api = app.MapGroup("/api/batch/requests").WithTags("Batch");
-        api.MapPost("/", SubmitAsync)
-            .WithName(FunctionCatalog.SubmitBatchRequest)
-            .WithSummary("Submit a deferrable chat-completions request: 202 with its id, the estimated real-time and batch cost and the saving. The batch ceiling is reserved against budgets now; 402 when a budget cannot afford it.")
-            .AcceptsJson<BatchSubmissionRequest>()
-            .RequireAuthorization(Policies.Ingest);
-        api.MapGet("/", ListAsync)
-            .WithName(FunctionCatalog.ListBatchRequests)
-            .WithSummary("Deferrable requests, newest first; ?team= (required for a key bound to several teams), ?status=. Pages with ?limit= (default 100, at most 1,000) and ?next=.")
-            .RequireAuthorization(Policies.AnyKey);
-        api.MapGet("/{id}", GetAsync)
-            .WithName(FunctionCatalog.GetBatchRequest)
-            .WithSummary("A deferrable request's status, cost and saving; when completed, the provider's answer as `result`. Ids are unique per team: ?team= picks one when the caller sees several teams' requests with this id.")
-            .RequireAuthorization(Policies.AnyKey);
-        api.MapDelete("/{id}", CancelAsync)
-            .WithName(FunctionCatalog.CancelBatchRequest)
-            .WithSummary("Cancel a request not yet sent to the provider; its reservation is released. 409 once submitted. ?team= as for GET.")
-            .RequireAuthorization(Policies.Ingest);
-        return app;
-    }
-
-    public sealed record SubmitServices(
-        BatchRequestService Service, UsageEventValidator Validator, PriceCatalog Prices, TimeProvider Time, IOptions<BudgetOptions> Budgets, IOptions<BatchOptions> Options, BatchAvailability Availability);
-
-    public static async Task<Results<Accepted<BatchRequestView>, Ok<BatchRequestView>, ProblemHttpResult>> SubmitAsync(
-        HttpContext http, [AsParameters] SubmitServices services, CancellationToken cancellationToken)
-    {
-        if (!services.Availability.Configured)
+        if (!availability.Configured)
         {
             return NotConfigured();
         }
 
-        var maxBytes = services.Options.Value.MaxBodyBytes + (64 * 1024);
-        var sheet = await services.Prices.GetSheetAsync(cancellationToken);
+        var http = request.HttpContext;
+        var maxBytes = options.Value.MaxBodyBytes + (64 * 1024);
+        var sheet = await prices.GetSheetAsync(cancellationToken);
         var (submission, problem) = await JsonBody.ReadValidAsync<BatchSubmissionRequest, BatchSubmission?>(http.Request, maxBytes,
-            body => body.Validate(services.Validator, sheet, services.Budgets.Value, services.Options.Value, services.Time.GetUtcNow()), cancellationToken);
+            body => body.Validate(validator, sheet, budgets.Value, options.Value, time.GetUtcNow()), cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -69,7 +48,7 @@ public static class BatchApi
             return Problems.Of(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden, "This key may not submit work for this team.", submission.Attribution.Team);
         }
 
-        return await services.Service.SubmitAsync(submission, cancellationToken) switch
+        return await service.SubmitAsync(submission, cancellationToken) switch
         {
             SubmitOutcome.Accepted { Created: true } accepted =>
                 TypedResults.Accepted($"/api/batch/requests/{Uri.EscapeDataString(accepted.Request.Id)}", BatchRequestView.From(accepted.Request, null)),
@@ -82,10 +61,18 @@ public static class BatchApi
         };
     }
 
-    public static async Task<Results<Ok<BatchRequestList>, ProblemHttpResult>> ListAsync(
-        string? team, string? status, [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, HttpContext http, IBatchRequestStore store, CancellationToken cancellationToken)
+    [Function(nameof(ListBatchRequests))]
+    [Authorize(Policies.AnyKey)]
+    [QueryParameter("team", "Only this team's requests; required for a key bound to several teams.")]
+    [QueryParameter("status", "Only requests in this status.")]
+    [QueryParameter("limit", PageQuery.LimitDescription, Type = typeof(int))]
+    [QueryParameter("next", PageQuery.NextDescription)]
+    [EndpointSummary("Deferrable requests, newest first; ?team= (required for a key bound to several teams), ?status=. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
+    public async Task<Results<Ok<BatchRequestList>, ProblemHttpResult>> ListBatchRequests(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "batch/requests")] HttpRequest http, CancellationToken cancellationToken)
     {
-        var caller = http.User.GetCaller();
+        var (team, status) = (http.Text("team"), http.Text("status"));
+        var caller = http.HttpContext.User.GetCaller();
         if (!caller.TryOwnTeam(team, out team))
         {
             return Problems.Of(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden,
@@ -103,7 +90,7 @@ public static class BatchApi
             parsed = s;
         }
 
-        var (request, problem) = PageQuery.Read(ListName, limit, next, 3, TablePages.IsNewestFirstPosition);
+        var (request, problem) = PageQuery.Read(ListName, http, 3, TablePages.IsNewestFirstPosition);
         if (problem is not null)
         {
             return problem;
@@ -113,11 +100,15 @@ public static class BatchApi
         return TypedResults.Ok(new BatchRequestList([.. page.Items.Select(r => BatchRequestView.From(r, null))], PageQuery.Token(ListName, page.Next)));
     }
 
-    public static async Task<Results<Ok<BatchRequestView>, ProblemHttpResult>> GetAsync(
-        string id, string? team, HttpContext http, IBatchRequestStore store, IBatchPayloadStore payloads, CancellationToken cancellationToken)
+    [Function(nameof(GetBatchRequest))]
+    [Authorize(Policies.AnyKey)]
+    [QueryParameter("team", "The team whose request this is, when the caller sees several teams' requests with this id.")]
+    [EndpointSummary("A deferrable request's status, cost and saving; when completed, the provider's answer as `result`. Ids are unique per team: ?team= picks one when the caller sees several teams' requests with this id.")]
+    public async Task<Results<Ok<BatchRequestView>, ProblemHttpResult>> GetBatchRequest(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "batch/requests/{id}")] HttpRequest http, string id, CancellationToken cancellationToken)
     {
-        var caller = http.User.GetCaller();
-        var (request, problem) = await FindAsync(id, team, caller.MayReadTeam, store, cancellationToken);
+        var caller = http.HttpContext.User.GetCaller();
+        var (request, problem) = await FindAsync(id, http.Text("team"), caller.MayReadTeam, store, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -133,11 +124,15 @@ public static class BatchApi
         return TypedResults.Ok(BatchRequestView.From(request, result));
     }
 
-    public static async Task<Results<Ok<BatchRequestView>, ProblemHttpResult>> CancelAsync(
-        string id, string? team, HttpContext http, IBatchRequestStore store, BatchRequestService service, CancellationToken cancellationToken)
+    [Function(nameof(CancelBatchRequest))]
+    [Authorize(Policies.Ingest)]
+    [QueryParameter("team", "The team whose request this is, when the caller may act for several teams' requests with this id.")]
+    [EndpointSummary("Cancel a request not yet sent to the provider; its reservation is released. 409 once submitted. ?team= as for GET.")]
+    public async Task<Results<Ok<BatchRequestView>, ProblemHttpResult>> CancelBatchRequest(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "batch/requests/{id}")] HttpRequest http, string id, CancellationToken cancellationToken)
     {
-        var caller = http.User.GetCaller();
-        var (existing, problem) = await FindAsync(id, team, caller.MayActForTeam, store, cancellationToken);
+        var caller = http.HttpContext.User.GetCaller();
+        var (existing, problem) = await FindAsync(id, http.Text("team"), caller.MayActForTeam, store, cancellationToken);
         if (problem is not null)
         {
             return problem;

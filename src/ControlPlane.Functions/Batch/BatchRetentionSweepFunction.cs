@@ -1,14 +1,14 @@
 using ControlPlane.Batch;
-using ControlPlane.Functions.Hosting;
 
 namespace ControlPlane.Functions.Batch;
 
 /// <summary>Daily: deletes finished deferrable requests (with their prompts and answers) and input files past their retention.</summary>
-public sealed class BatchRetentionSweepFunction(BatchRequestService service) : IFunctionHandler
+public sealed class BatchRetentionSweepFunction(BatchRequestService service, ILogger<BatchRetentionSweepFunction> logger)
 {
-    public async Task<FunctionResult> InvokeAsync(FunctionInvocation invocation, CancellationToken cancellationToken)
+    [Function(nameof(BatchRetentionSweep))]
+    public async Task BatchRetentionSweep([TimerTrigger("0 45 3 * * *")] TimerInfo timer, CancellationToken cancellationToken)
     {
         var (requests, runFiles) = await service.PurgeAsync(cancellationToken).ConfigureAwait(false);
-        return FunctionResult.Completed(new { requests, runFiles }, $"Deleted {requests} finished batch requests and {runFiles} input files past retention.");
+        logger.FunctionRan(nameof(BatchRetentionSweep), $"Deleted {requests} finished batch requests and {runFiles} input files past retention.");
     }
 }

@@ -1,43 +1,30 @@
 using ControlPlane.Access;
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Access;
-using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
 using ControlPlane.Pricing;
 using ControlPlane.Usage;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace ControlPlane.Functions.Budgets;
 
 /// <summary>Ask before spending: reserve the worst case on every matching hard budget, or be told no and why.</summary>
-public static class AuthorizeApi
+[Tags("Authorize")]
+public sealed class AuthorizeApi(BudgetService budgets, PriceCatalog prices, UsageEventValidator validator, TimeProvider time, IOptions<BudgetOptions> options, IReservationStore reservations)
 {
     private const int MaxBodyBytes = 16 * 1024;
 
-    public static IEndpointRouteBuilder MapAuthorizeApi(this IEndpointRouteBuilder app)
+    [Function(nameof(Authorize))]
+    [Authorize(Policies.Ingest)]
+    [AcceptsJson(typeof(AuthorizeRequest))]
+    [EndpointSummary("Reserve a call's worst-case cost on every matching hard budget, or deny naming the budget. Denial is a 200.")]
+    public async Task<Results<Ok<AuthorizeResult>, ProblemHttpResult>> Authorize(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "authorize")] HttpRequest request, CancellationToken cancellationToken)
     {
-        var api = app.MapGroup("/api").WithTags("Authorize");
-        api.MapPost("/authorize", AuthorizeAsync)
-            .WithName(FunctionCatalog.Authorize)
-            .WithSummary("Reserve a call's worst-case cost on every matching hard budget, or deny naming the budget. Denial is a 200.")
-            .AcceptsJson<AuthorizeRequest>()
-            .RequireAuthorization(Policies.Ingest);
-        api.MapDelete("/reservations/{id}", ReleaseAsync)
-            .WithName(FunctionCatalog.ReleaseReservation)
-            .WithSummary("Release a reservation whose call never reached the provider; its money returns at once. 409 reservation_owned_by_batch_request for a deferrable request's reservation.")
-            .RequireAuthorization(Policies.Ingest);
-        return app;
-    }
-
-    public sealed record AuthorizeServices(BudgetService Budgets, PriceCatalog Prices, UsageEventValidator Validator, TimeProvider Time, IOptions<BudgetOptions> Options);
-
-    public static async Task<Results<Ok<AuthorizeResult>, ProblemHttpResult>> AuthorizeAsync(
-        HttpContext http, [AsParameters] AuthorizeServices services, CancellationToken cancellationToken)
-    {
-        var sheet = await services.Prices.GetSheetAsync(cancellationToken);
+        var http = request.HttpContext;
+        var sheet = await prices.GetSheetAsync(cancellationToken);
         var (call, problem) = await JsonBody.ReadValidAsync<AuthorizeRequest, AuthorizeCall?>(http.Request, MaxBodyBytes,
-            body => body.Validate(services.Validator, sheet, services.Options.Value, services.Time.GetUtcNow()), cancellationToken);
+            body => body.Validate(validator, sheet, options.Value, time.GetUtcNow()), cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -48,12 +35,16 @@ public static class AuthorizeApi
             return Problems.Of(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden, "This key may not authorize calls for this team.", call.Attribution.Team);
         }
 
-        return TypedResults.Ok(await services.Budgets.AuthorizeAsync(call, sheet, cancellationToken));
+        return TypedResults.Ok(await budgets.AuthorizeAsync(call, sheet, cancellationToken));
     }
 
-    public static async Task<Results<Ok<ReleaseResponse>, ProblemHttpResult>> ReleaseAsync(
-        string id, HttpContext http, IReservationStore reservations, BudgetService budgets, CancellationToken cancellationToken)
+    [Function(nameof(ReleaseReservation))]
+    [Authorize(Policies.Ingest)]
+    [EndpointSummary("Release a reservation whose call never reached the provider; its money returns at once. 409 reservation_owned_by_batch_request for a deferrable request's reservation.")]
+    public async Task<Results<Ok<ReleaseResponse>, ProblemHttpResult>> ReleaseReservation(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "reservations/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
+        var http = request.HttpContext;
         var reservation = await reservations.GetAsync(id, cancellationToken);
         if (reservation is null || !http.User.GetCaller().MayActForTeam(reservation.Team))
         {

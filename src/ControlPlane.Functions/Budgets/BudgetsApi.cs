@@ -1,48 +1,27 @@
-using System.ComponentModel;
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.AuditLog;
-using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
 
 namespace ControlPlane.Functions.Budgets;
 
 /// <summary>Budget definitions and their live status.</summary>
-public static class BudgetsApi
+[Tags("Budgets")]
+public sealed class BudgetsApi(BudgetService service, IBudgetStore store, BudgetOpeningService opening)
 {
     private const int MaxBodyBytes = 64 * 1024;
     private const string ListName = "budgets";
 
-    public static IEndpointRouteBuilder MapBudgetsApi(this IEndpointRouteBuilder app)
-    {
-        var api = app.MapGroup("/api/budgets").WithTags("Budgets");
-        api.MapPut("/{id}", UpsertBudgetAsync)
-            .WithName(FunctionCatalog.UpsertBudget)
-            .WithSummary("Create or replace a budget. Raising the limit re-arms a tripped kill switch; a new budget, scope or period opens the current period with the scope's spend in the ledger.")
-            .AcceptsJson<BudgetRequest>()
-            .Audited(AdminActions.BudgetUpsert)
-            .RequireAuthorization(Policies.Admin);
-        api.MapGet("/", ListBudgetsAsync)
-            .WithName(FunctionCatalog.ListBudgets)
-            .WithSummary("Budgets in id order, each with its current period's spend, holds, remaining and state. Pages with ?limit= (default 100, at most 1,000) and ?next=.")
-            .RequireAuthorization(Policies.Finance);
-        api.MapGet("/{id}", GetBudgetAsync)
-            .WithName(FunctionCatalog.GetBudget)
-            .WithSummary("One budget with its current period's spend, holds, remaining and state.")
-            .RequireAuthorization(Policies.Finance);
-        api.MapDelete("/{id}", DeleteBudgetAsync)
-            .WithName(FunctionCatalog.DeleteBudget)
-            .WithSummary("Delete a budget; calls stop being checked against it.")
-            .Audited(AdminActions.BudgetDelete)
-            .RequireAuthorization(Policies.Admin);
-        return app;
-    }
-
-    public sealed record BudgetServices(BudgetService Service, IBudgetStore Store, BudgetOpeningService Opening);
-
-    public static async Task<Results<Ok<BudgetStatusResponse>, ProblemHttpResult>> UpsertBudgetAsync(
-        string id, HttpRequest request, [AsParameters] BudgetServices services, CancellationToken cancellationToken)
+    [Function(nameof(UpsertBudget))]
+    [Authorize(Policies.Admin)]
+    [Audited(nameof(AdminActions.BudgetUpsert))]
+    [AcceptsJson(typeof(BudgetRequest))]
+    [EndpointSummary("Create or replace a budget. Raising the limit re-arms a tripped kill switch; a new budget, scope or period opens the current period with the scope's spend in the ledger.")]
+    public async Task<Results<Ok<BudgetStatusResponse>, ProblemHttpResult>> UpsertBudget(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "budgets/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
         var (budget, problem) = await JsonBody.ReadValidAsync<BudgetRequest, Budget?>(request, MaxBodyBytes, body => body.Validate(id), cancellationToken);
         if (problem is not null)
@@ -50,50 +29,61 @@ public static class BudgetsApi
             return problem;
         }
 
-        var stored = await services.Opening.UpsertAsync(budget!, cancellationToken);
-        return TypedResults.Ok(await StatusAsync(stored, services, cancellationToken));
+        var stored = await opening.UpsertAsync(budget!, cancellationToken);
+        return TypedResults.Ok(await StatusAsync(stored, cancellationToken));
     }
 
-    public static async Task<Results<Ok<BudgetListResponse>, ProblemHttpResult>> ListBudgetsAsync(
-        [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, [AsParameters] BudgetServices services, CancellationToken cancellationToken)
+    [Function(nameof(ListBudgets))]
+    [Authorize(Policies.Finance)]
+    [QueryParameter("limit", PageQuery.LimitDescription, Type = typeof(int))]
+    [QueryParameter("next", PageQuery.NextDescription)]
+    [EndpointSummary("Budgets in id order, each with its current period's spend, holds, remaining and state. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
+    public async Task<Results<Ok<BudgetListResponse>, ProblemHttpResult>> ListBudgets(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "budgets")] HttpRequest request, CancellationToken cancellationToken)
     {
-        var (request, problem) = PageQuery.Read(ListName, limit, next);
+        var (page, problem) = PageQuery.Read(ListName, request);
         if (problem is not null)
         {
             return problem;
         }
 
-        var page = await services.Store.ListPageAsync(request!, cancellationToken);
+        var budgets = await store.ListPageAsync(page!, cancellationToken);
         var statuses = new List<BudgetStatusResponse>();
-        foreach (var budget in page.Items)
+        foreach (var budget in budgets.Items)
         {
-            statuses.Add(await StatusAsync(budget, services, cancellationToken));
+            statuses.Add(await StatusAsync(budget, cancellationToken));
         }
 
-        return TypedResults.Ok(new BudgetListResponse(statuses, PageQuery.Token(ListName, page.Next)));
+        return TypedResults.Ok(new BudgetListResponse(statuses, PageQuery.Token(ListName, budgets.Next)));
     }
 
-    public static async Task<Results<Ok<BudgetStatusResponse>, ProblemHttpResult>> GetBudgetAsync(
-        string id, [AsParameters] BudgetServices services, CancellationToken cancellationToken) =>
-        await services.Store.GetAsync(id, cancellationToken) is { } budget
-            ? TypedResults.Ok(await StatusAsync(budget, services, cancellationToken))
+    [Function(nameof(GetBudget))]
+    [Authorize(Policies.Finance)]
+    [EndpointSummary("One budget with its current period's spend, holds, remaining and state.")]
+    public async Task<Results<Ok<BudgetStatusResponse>, ProblemHttpResult>> GetBudget(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "budgets/{id}")] HttpRequest request, string id, CancellationToken cancellationToken) =>
+        await store.GetAsync(id, cancellationToken) is { } budget
+            ? TypedResults.Ok(await StatusAsync(budget, cancellationToken))
             : Problems.NotFoundOf(BudgetErrors.NotFound, $"Budget '{id}'");
 
-    private static async Task<BudgetStatusResponse> StatusAsync(Budget budget, BudgetServices services, CancellationToken cancellationToken) =>
-        BudgetStatusResponse.From(
-            await services.Service.StatusAsync(budget, cancellationToken), await services.Opening.GetAsync(budget, cancellationToken));
-
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteBudgetAsync(
-        string id, [AsParameters] BudgetServices services, CancellationToken cancellationToken)
+    [Function(nameof(DeleteBudget))]
+    [Authorize(Policies.Admin)]
+    [Audited(nameof(AdminActions.BudgetDelete))]
+    [EndpointSummary("Delete a budget; calls stop being checked against it.")]
+    public async Task<Results<NoContent, ProblemHttpResult>> DeleteBudget(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "budgets/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
-        if (!await services.Store.DeleteAsync(id, cancellationToken))
+        if (!await store.DeleteAsync(id, cancellationToken))
         {
             return Problems.NotFoundOf(BudgetErrors.NotFound, $"Budget '{id}'");
         }
 
-        services.Service.Invalidate();
+        service.Invalidate();
         return TypedResults.NoContent();
     }
+
+    private async Task<BudgetStatusResponse> StatusAsync(Budget budget, CancellationToken cancellationToken) =>
+        BudgetStatusResponse.From(await service.StatusAsync(budget, cancellationToken), await opening.GetAsync(budget, cancellationToken));
 }
 
 /// <summary>

@@ -1,40 +1,33 @@
-using System.ComponentModel;
 using ControlPlane.Azure.Budgets;
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Access;
-using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ControlPlane.Functions.Budgets;
 
 /// <summary>The budget event outbox (threshold crossings, kill switch trips and resets), a page at a time.</summary>
-public static class EventsApi
+[Tags("Events")]
+public sealed class EventsApi(TableBudgetLedger ledger)
 {
     private const string List = "events";
 
-    public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
+    [Function(nameof(ListEvents))]
+    [Authorize(Policies.Admin)]
+    [QueryParameter("budgetId", "Only this budget's events.")]
+    [QueryParameter("limit", PageQuery.LimitDescription, Type = typeof(int))]
+    [QueryParameter("next", PageQuery.NextDescription)]
+    [EndpointSummary("Budget events from the outbox, each once per budget, threshold and period; paged with limit and next (one budget's in period order, or every budget's in key order).")]
+    public async Task<Results<Ok<EventListResponse>, ProblemHttpResult>> ListEvents(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "events")] HttpRequest request, CancellationToken cancellationToken)
     {
-        app.MapGet("/api/events", ListAsync)
-            .WithName(FunctionCatalog.ListEvents)
-            .WithTags("Events")
-            .WithSummary("Budget events from the outbox, each once per budget, threshold and period; paged with limit and next (one budget's in period order, or every budget's in key order).")
-            .RequireAuthorization(Policies.Admin);
-        return app;
-    }
-
-    public static async Task<Results<Ok<EventListResponse>, ProblemHttpResult>> ListAsync(
-        [Description("Only this budget's events.")] string? budgetId, [Description(PageQuery.LimitDescription)] int? limit,
-        [Description(PageQuery.NextDescription)] string? next, TableBudgetLedger ledger, CancellationToken cancellationToken)
-    {
-        var (page, problem) = PageQuery.Read(List, limit, next);
+        var (page, problem) = PageQuery.Read(List, request);
         if (problem is not null)
         {
             return problem;
         }
 
         // The position is storage's own continuation token, wrapped in the list's opaque token.
-        var (events, token) = await ledger.ListEventsAsync(budgetId, page!.Limit, page.After?[0], cancellationToken);
+        var (events, token) = await ledger.ListEventsAsync(request.Text("budgetId"), page!.Limit, page.After?[0], cancellationToken);
         return TypedResults.Ok(new EventListResponse(events, PageQuery.Token(List, token is null ? null : [token])));
     }
 }

@@ -1,51 +1,28 @@
-using System.ComponentModel;
 using ControlPlane.Access;
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.AuditLog;
-using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
 using ControlPlane.Validation;
-using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ControlPlane.Functions.Budgets;
 
 /// <summary>Kill switches: list, a cheap check apps can poll, and the admin's manual isolate and reset.</summary>
-public static class KillSwitchesApi
+[Tags("Kill switches")]
+public sealed class KillSwitchesApi(BudgetService budgets, IIsolationStore isolations, IBudgetLedger ledger, TimeProvider time)
 {
     private const int MaxBodyBytes = 16 * 1024;
     private const string ListName = "killswitches";
 
-    public static IEndpointRouteBuilder MapKillSwitchesApi(this IEndpointRouteBuilder app)
+    [Function(nameof(ListKillSwitches))]
+    [Authorize(Policies.AnyKey)]
+    [QueryParameter("limit", PageQuery.LimitDescription, Type = typeof(int))]
+    [QueryParameter("next", PageQuery.NextDescription)]
+    [EndpointSummary("Hard budgets' kill switches (armed or tripped) by budget id, then isolated scopes. An ingest key sees the organisation's and its own teams' only. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
+    public async Task<Results<Ok<KillSwitchListResponse>, ProblemHttpResult>> ListKillSwitches(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "killswitches")] HttpRequest http, CancellationToken cancellationToken)
     {
-        var api = app.MapGroup("/api/killswitches").WithTags("Kill switches");
-        api.MapGet("/", ListAsync)
-            .WithName(FunctionCatalog.ListKillSwitches)
-            .WithSummary("Hard budgets' kill switches (armed or tripped) by budget id, then isolated scopes. An ingest key sees the organisation's and its own teams' only. Pages with ?limit= (default 100, at most 1,000) and ?next=.")
-            .RequireAuthorization(Policies.AnyKey);
-        api.MapGet("/check", CheckAsync)
-            .WithName(FunctionCatalog.CheckKillSwitches)
-            .WithSummary("Is a call with this attribution blocked? Cacheable for 5 seconds. An ingest key asks for one of its own teams (?team= may be left out when it has one).")
-            .RequireAuthorization(Policies.AnyKey);
-        api.MapPost("/isolate", IsolateAsync)
-            .WithName(FunctionCatalog.IsolateScope)
-            .WithSummary("Stop every call in a scope now, whatever its budgets say.")
-            .AcceptsJson<ScopeBody>()
-            .Audited(AdminActions.KillSwitchIsolate)
-            .RequireAuthorization(Policies.Admin);
-        api.MapPost("/reset", ResetAsync)
-            .WithName(FunctionCatalog.ResetKillSwitch)
-            .WithSummary("Lift an isolation and re-arm tripped hard budgets of the scope.")
-            .AcceptsJson<ScopeBody>()
-            .Audited(AdminActions.KillSwitchReset)
-            .RequireAuthorization(Policies.Admin);
-        return app;
-    }
-
-    public static async Task<Results<Ok<KillSwitchListResponse>, ProblemHttpResult>> ListAsync(
-        [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, HttpContext http, BudgetService budgets, CancellationToken cancellationToken)
-    {
-        var (request, problem) = PageQuery.Read(ListName, limit, next);
+        var (request, problem) = PageQuery.Read(ListName, http);
         if (problem is not null)
         {
             return problem;
@@ -53,7 +30,7 @@ public static class KillSwitchesApi
 
         // Definitions are loaded whole (and cached) for every authorization anyway; only the page's budgets are read
         // from the ledger for their state.
-        var caller = http.User.GetCaller();
+        var caller = http.HttpContext.User.GetCaller();
         var (all, isolations) = await budgets.GetDefinitionsAsync(cancellationToken);
         var entries = all.Where(b => b.Mode == BudgetMode.Hard && IsVisible(b.Scope, caller)).Select(b => (Key: "b|" + b.Id, Budget: (Budget?)b, Isolation: (Isolation?)null))
             .Concat(isolations.Where(i => IsVisible(i.Scope, caller)).Select(i => (Key: $"i|{i.Scope.Type}|{i.Scope.Value}", Budget: (Budget?)null, Isolation: (Isolation?)i)));
@@ -75,10 +52,21 @@ public static class KillSwitchesApi
         return TypedResults.Ok(new KillSwitchListResponse(switches, PageQuery.Token(ListName, page.Next)));
     }
 
-    public static async Task<Results<Ok<KillSwitchCheckResponse>, ProblemHttpResult>> CheckAsync(
-        string? team, string? feature, string? user, string? environment, string? model, string? app,
-        HttpContext http, BudgetService budgets, CancellationToken cancellationToken)
+    [Function(nameof(CheckKillSwitches))]
+    [Authorize(Policies.AnyKey)]
+    [QueryParameter("team", "The call's team; an ingest key with one team may leave it out.")]
+    [QueryParameter("feature", "The call's feature.")]
+    [QueryParameter("user", "The call's user.")]
+    [QueryParameter("environment", "The call's environment (default prod).")]
+    [QueryParameter("model", "The call's model.")]
+    [QueryParameter("app", "The calling app.")]
+    [EndpointSummary("Is a call with this attribution blocked? Cacheable for 5 seconds. An ingest key asks for one of its own teams (?team= may be left out when it has one).")]
+    public async Task<Results<Ok<KillSwitchCheckResponse>, ProblemHttpResult>> CheckKillSwitches(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "killswitches/check")] HttpRequest request, CancellationToken cancellationToken)
     {
+        var http = request.HttpContext;
+        var (team, feature, user, environment, model, app) = (request.Text("team"), request.Text("feature"), request.Text("user"),
+            request.Text("environment"), request.Text("model"), request.Text("app"));
         // An ingest key asks about its own calls only: another team's answer would tell it that team's budgets and
         // their state. The 403 is the same whether or not the team has any budget.
         var caller = http.User.GetCaller();
@@ -105,8 +93,13 @@ public static class KillSwitchesApi
         || scope.Type == BudgetScopeType.Org
         || (scope.Type == BudgetScopeType.Team && caller.MayActForTeam(scope.Value));
 
-    public static async Task<Results<Ok<KillSwitchStatus>, ProblemHttpResult>> IsolateAsync(
-        HttpRequest request, IIsolationStore isolations, BudgetService budgets, TimeProvider time, CancellationToken cancellationToken)
+    [Function(nameof(IsolateScope))]
+    [Authorize(Policies.Admin)]
+    [Audited(nameof(AdminActions.KillSwitchIsolate))]
+    [AcceptsJson(typeof(ScopeBody))]
+    [EndpointSummary("Stop every call in a scope now, whatever its budgets say.")]
+    public async Task<Results<Ok<KillSwitchStatus>, ProblemHttpResult>> IsolateScope(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "killswitches/isolate")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (scope, problem) = await ReadScopeAsync(request, cancellationToken);
         if (problem is not null)
@@ -120,8 +113,13 @@ public static class KillSwitchesApi
         return TypedResults.Ok(new KillSwitchStatus(isolation.Scope, KillSwitchState.Isolated, null, isolation.Since));
     }
 
-    public static async Task<Results<Ok<KillSwitchResetResponse>, ProblemHttpResult>> ResetAsync(
-        HttpRequest request, IIsolationStore isolations, IBudgetLedger ledger, BudgetService budgets, TimeProvider time, CancellationToken cancellationToken)
+    [Function(nameof(ResetKillSwitch))]
+    [Authorize(Policies.Admin)]
+    [Audited(nameof(AdminActions.KillSwitchReset))]
+    [AcceptsJson(typeof(ScopeBody))]
+    [EndpointSummary("Lift an isolation and re-arm tripped hard budgets of the scope.")]
+    public async Task<Results<Ok<KillSwitchResetResponse>, ProblemHttpResult>> ResetKillSwitch(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "killswitches/reset")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (scope, problem) = await ReadScopeAsync(request, cancellationToken);
         if (problem is not null)

@@ -1,6 +1,5 @@
 using ControlPlane.Azure.Budgets;
 using ControlPlane.Budgets;
-using ControlPlane.Functions.Hosting;
 
 namespace ControlPlane.Functions.Budgets;
 
@@ -9,15 +8,17 @@ namespace ControlPlane.Functions.Budgets;
 /// unreachable topic fails the invocation and the events wait for the next run; nothing is lost. Events of a budget
 /// deleted before they were delivered stay in the outbox (<c>GET /api/events</c>) undelivered.
 /// </summary>
-public sealed class PublishBudgetEventsFunction(TableBudgetLedger outbox, BudgetService budgets, IEventPublisher publisher, TimeProvider time) : IFunctionHandler
+public sealed class PublishBudgetEventsFunction(TableBudgetLedger outbox, BudgetService budgets, IEventPublisher publisher, TimeProvider time, ILogger<PublishBudgetEventsFunction> logger)
 {
     private const int MaxPerSend = 100;
 
-    public async Task<FunctionResult> InvokeAsync(FunctionInvocation invocation, CancellationToken cancellationToken)
+    [Function(nameof(PublishBudgetEvents))]
+    public async Task PublishBudgetEvents([TimerTrigger("*/30 * * * * *")] TimerInfo timer, CancellationToken cancellationToken)
     {
         if (!publisher.IsConfigured)
         {
-            return FunctionResult.Completed(new { published = 0 }, "No Event Grid topic configured; events stay in the outbox (GET /api/events).");
+            logger.FunctionRan(nameof(PublishBudgetEvents), "No Event Grid topic configured; events stay in the outbox (GET /api/events).");
+            return;
         }
 
         // One read of each budget's publish index: what is waiting, not the whole outbox.
@@ -33,6 +34,6 @@ public sealed class PublishBudgetEventsFunction(TableBudgetLedger outbox, Budget
             }
         }
 
-        return FunctionResult.Completed(new { published = pending.Count }, $"Published {pending.Count} budget events.");
+        logger.FunctionRan(nameof(PublishBudgetEvents), $"Published {pending.Count} budget events.");
     }
 }

@@ -1,5 +1,4 @@
 using ControlPlane.Budgets;
-using ControlPlane.Functions.Hosting;
 using ControlPlane.Usage;
 
 namespace ControlPlane.Functions.Budgets;
@@ -8,12 +7,13 @@ namespace ControlPlane.Functions.Budgets;
 /// Every minute: reservations past their TTL give their money back, so a crashed client never leaves phantom spend;
 /// usage an instance recorded but stopped before charging to budgets is charged; old rows go by their retention.
 /// </summary>
-public sealed class ReservationExpirySweepFunction(BudgetService budgets, UsageIngestService usage) : IFunctionHandler
+public sealed class ReservationExpirySweepFunction(BudgetService budgets, UsageIngestService usage, ILogger<ReservationExpirySweepFunction> logger)
 {
-    public async Task<FunctionResult> InvokeAsync(FunctionInvocation invocation, CancellationToken cancellationToken)
+    [Function(nameof(ReservationExpirySweep))]
+    public async Task ReservationExpirySweep([TimerTrigger("0 * * * * *")] TimerInfo timer, CancellationToken cancellationToken)
     {
         var charged = await usage.ApplyPendingAsync(cancellationToken).ConfigureAwait(false);
         var expired = await budgets.ExpireAsync(cancellationToken).ConfigureAwait(false);
-        return FunctionResult.Completed(new { expired, charged }, $"Released {expired} expired reservations; charged {charged} events a stopped instance had left uncharged.");
+        logger.FunctionRan(nameof(ReservationExpirySweep), $"Released {expired} expired reservations; charged {charged} events a stopped instance had left uncharged.");
     }
 }

@@ -1,53 +1,27 @@
-using System.ComponentModel;
 using ControlPlane.Access;
 using ControlPlane.Capacity;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.AuditLog;
-using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
 using ControlPlane.Paging;
-using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ControlPlane.Functions.Capacity;
 
 /// <summary>GPU pools: registry, utilization samples, and the rightsizing decisions with their reasons.</summary>
-public static class GpuPoolsApi
+[Tags("GPU pools")]
+public sealed class GpuPoolsApi(IGpuPoolStore store, TimeProvider time)
 {
     private const int MaxBodyBytes = 256 * 1024;
     private const string ListName = "gpu-pools";
     private const string DecisionsListName = "gpu-decisions";
 
-    public static IEndpointRouteBuilder MapGpuPoolsApi(this IEndpointRouteBuilder app)
-    {
-        var api = app.MapGroup("/api/gpu/pools").WithTags("GPU pools");
-        api.MapPut("/{pool}", UpsertPoolAsync)
-            .WithName(FunctionCatalog.UpsertGpuPool)
-            .WithSummary("Register or change a GPU pool: scale set, bounds, utilization band, queue target, cooldowns, schedules, price, owner, mode.")
-            .AcceptsJson<GpuPoolRequest>()
-            .Audited(AdminActions.GpuPoolUpsert)
-            .RequireAuthorization(Policies.Admin);
-        api.MapGet("/", ListPoolsAsync)
-            .WithName(FunctionCatalog.ListGpuPools)
-            .WithSummary("GPU pools in name order, each with its last decision; an ingest key sees its teams' pools only. Pages with ?limit= (default 100, at most 1,000) and ?next=.")
-            .RequireAuthorization(Policies.AnyKey);
-        api.MapGet("/{pool}", GetPoolAsync)
-            .WithName(FunctionCatalog.GetGpuPool)
-            .WithSummary("One GPU pool with its last decision; another team's pool answers 404 to an ingest key, as a missing one.")
-            .RequireAuthorization(Policies.AnyKey);
-        api.MapPost("/{pool}/samples", PostSamplesAsync)
-            .WithName(FunctionCatalog.PostGpuSamples)
-            .WithSummary("Nodes or exporters report utilization (0-1) and queue depth: one sample or {\"samples\": [...]}.")
-            .AcceptsJson<SamplesRequest>()
-            .RequireAuthorization(Policies.Ingest);
-        api.MapGet("/{pool}/decisions", GetDecisionsAsync)
-            .WithName(FunctionCatalog.GetGpuDecisions)
-            .WithSummary("The pool's rightsizing decisions, newest first, each with its reasons and whether it was applied. Pages with ?limit= (default 100, at most 1,000) and ?next=.")
-            .RequireAuthorization(Policies.AnyKey);
-        return app;
-    }
-
-    public static async Task<Results<Ok<GpuPoolResponse>, ProblemHttpResult>> UpsertPoolAsync(
-        string pool, HttpRequest request, IGpuPoolStore store, CancellationToken cancellationToken)
+    [Function(nameof(UpsertGpuPool))]
+    [Authorize(Policies.Admin)]
+    [Audited(nameof(AdminActions.GpuPoolUpsert))]
+    [AcceptsJson(typeof(GpuPoolRequest))]
+    [EndpointSummary("Register or change a GPU pool: scale set, bounds, utilization band, queue target, cooldowns, schedules, price, owner, mode.")]
+    public async Task<Results<Ok<GpuPoolResponse>, ProblemHttpResult>> UpsertGpuPool(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "gpu/pools/{pool}")] HttpRequest request, string pool, CancellationToken cancellationToken)
     {
         var (valid, problem) = await JsonBody.ReadValidAsync<GpuPoolRequest, GpuPool?>(request, MaxBodyBytes, body => body.Validate(pool), cancellationToken);
         if (problem is not null)
@@ -59,16 +33,21 @@ public static class GpuPoolsApi
         return TypedResults.Ok(await ResponseAsync(valid!, store, cancellationToken));
     }
 
-    public static async Task<Results<Ok<GpuPoolListResponse>, ProblemHttpResult>> ListPoolsAsync(
-        [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, HttpContext http, IGpuPoolStore store, CancellationToken cancellationToken)
+    [Function(nameof(ListGpuPools))]
+    [Authorize(Policies.AnyKey)]
+    [QueryParameter("limit", PageQuery.LimitDescription, Type = typeof(int))]
+    [QueryParameter("next", PageQuery.NextDescription)]
+    [EndpointSummary("GPU pools in name order, each with its last decision; an ingest key sees its teams' pools only. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
+    public async Task<Results<Ok<GpuPoolListResponse>, ProblemHttpResult>> ListGpuPools(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "gpu/pools")] HttpRequest http, CancellationToken cancellationToken)
     {
-        var (request, problem) = PageQuery.Read(ListName, limit, next);
+        var (request, problem) = PageQuery.Read(ListName, http);
         if (problem is not null)
         {
             return problem;
         }
 
-        var caller = http.User.GetCaller();
+        var caller = http.HttpContext.User.GetCaller();
         var page = await store.ListPageAsync(caller.Role == ApiRole.Ingest ? caller.Teams : null, request!, cancellationToken);
         var list = new List<GpuPoolResponse>();
         foreach (var pool in page.Items)
@@ -79,15 +58,23 @@ public static class GpuPoolsApi
         return TypedResults.Ok(new GpuPoolListResponse(list, PageQuery.Token(ListName, page.Next)));
     }
 
-    public static async Task<Results<Ok<GpuPoolResponse>, ProblemHttpResult>> GetPoolAsync(
-        string pool, HttpContext http, IGpuPoolStore store, CancellationToken cancellationToken) =>
-        await FindVisibleAsync(pool, http, store, cancellationToken) is { } found
+    [Function(nameof(GetGpuPool))]
+    [Authorize(Policies.AnyKey)]
+    [EndpointSummary("One GPU pool with its last decision; another team's pool answers 404 to an ingest key, as a missing one.")]
+    public async Task<Results<Ok<GpuPoolResponse>, ProblemHttpResult>> GetGpuPool(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "gpu/pools/{pool}")] HttpRequest request, string pool, CancellationToken cancellationToken) =>
+        await FindVisibleAsync(pool, request.HttpContext, store, cancellationToken) is { } found
             ? TypedResults.Ok(await ResponseAsync(found, store, cancellationToken))
             : Problems.NotFoundOf(CapacityErrors.NotFound, $"GPU pool '{pool}'");
 
-    public static async Task<Results<Accepted<SamplesResponse>, ProblemHttpResult>> PostSamplesAsync(
-        string pool, HttpContext http, IGpuPoolStore store, TimeProvider time, CancellationToken cancellationToken)
+    [Function(nameof(PostGpuSamples))]
+    [Authorize(Policies.Ingest)]
+    [AcceptsJson(typeof(SamplesRequest))]
+    [EndpointSummary("Nodes or exporters report utilization (0-1) and queue depth: one sample or {\"samples\": [...]}.")]
+    public async Task<Results<Accepted<SamplesResponse>, ProblemHttpResult>> PostGpuSamples(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "gpu/pools/{pool}/samples")] HttpRequest request, string pool, CancellationToken cancellationToken)
     {
+        var http = request.HttpContext;
         // Another team's pool answers exactly as a missing one: a 403 would confirm the name exists.
         if (await FindVisibleAsync(pool, http, store, cancellationToken) is not { } found || !http.User.GetCaller().MayActForTeam(found.Team))
         {
@@ -105,15 +92,20 @@ public static class GpuPoolsApi
         return TypedResults.Accepted($"/api/gpu/pools/{pool}/decisions", new SamplesResponse(samples!.Count));
     }
 
-    public static async Task<Results<Ok<DecisionListResponse>, ProblemHttpResult>> GetDecisionsAsync(
-        string pool, [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, HttpContext http, IGpuPoolStore store, CancellationToken cancellationToken)
+    [Function(nameof(GetGpuDecisions))]
+    [Authorize(Policies.AnyKey)]
+    [QueryParameter("limit", PageQuery.LimitDescription, Type = typeof(int))]
+    [QueryParameter("next", PageQuery.NextDescription)]
+    [EndpointSummary("The pool's rightsizing decisions, newest first, each with its reasons and whether it was applied. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
+    public async Task<Results<Ok<DecisionListResponse>, ProblemHttpResult>> GetGpuDecisions(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "gpu/pools/{pool}/decisions")] HttpRequest http, string pool, CancellationToken cancellationToken)
     {
-        if (await FindVisibleAsync(pool, http, store, cancellationToken) is null)
+        if (await FindVisibleAsync(pool, http.HttpContext, store, cancellationToken) is null)
         {
             return Problems.NotFoundOf(CapacityErrors.NotFound, $"GPU pool '{pool}'");
         }
 
-        var (request, problem) = PageQuery.Read(DecisionsListName, limit, next);
+        var (request, problem) = PageQuery.Read(DecisionsListName, http);
         if (problem is not null)
         {
             return problem;

@@ -1,25 +1,18 @@
 using ControlPlane.Azure.Storage;
-using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ControlPlane.Functions.Health;
 
 /// <summary>Liveness with a storage check, for load balancers and the deploy smoke test. Needs no key.</summary>
-public static class HealthApi
+[Tags("Health")]
+public sealed class HealthApi(TableProvider tables, ILogger<HealthApi> logger)
 {
-    public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
-    {
-        app.MapGet("/api/health", CheckAsync)
-            .WithName(FunctionCatalog.Health)
-            .WithTags("Health")
-            .WithSummary("200 when the app can reach its storage, 503 when it cannot.")
-            .AllowAnonymous();
-        return app;
-    }
 
-    public static async Task<Results<Ok<HealthResponse>, JsonHttpResult<HealthResponse>>> CheckAsync(
-        TableProvider tables, ILogger<HealthResponse> logger, CancellationToken cancellationToken)
+    [Function(nameof(Health))]
+    [AllowAnonymous]
+    [EndpointSummary("200 when the app can reach its storage, 503 when it cannot.")]
+    public async Task<Results<Ok<HealthResponse>, JsonHttpResult<HealthResponse>>> Health(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(5));

@@ -12,15 +12,14 @@ using ControlPlane.Functions.Budgets;
 using ControlPlane.Azure.Pricing;
 using ControlPlane.Azure.Storage;
 using ControlPlane.Azure.Batch;
-using ControlPlane.Azure.Orchestrations;
 using ControlPlane.Batch;
 using ControlPlane.Functions.Batch;
 using ControlPlane.Azure.Usage;
 using ControlPlane.Functions.Orchestrations;
 using ControlPlane.Orchestrations;
 using ControlPlane.Functions.Access;
+using ControlPlane.Functions.AuditLog;
 using ControlPlane.Functions.Http;
-using ControlPlane.Functions.Retention;
 using ControlPlane.Pricing;
 using ControlPlane.Usage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -33,19 +32,36 @@ public static class ControlPlaneServices
 {
     public const string AdminKeySetting = "ControlPlane:AdminKey";
 
+    /// <summary>Everything the functions need, under either host.</summary>
+    public static IServiceCollection AddControlPlane(this IServiceCollection services, IConfiguration configuration) => services
+        .AddControlPlaneHttp()
+        .AddControlPlaneStorage()
+        .AddControlPlaneAccess(configuration)
+        .AddControlPlanePricing()
+        .AddControlPlaneUsage()
+        .AddControlPlaneBudgets()
+        .AddControlPlaneCapacity()
+        .AddControlPlaneOrchestrations()
+        .AddControlPlaneBatch(configuration)
+        .AddControlPlaneAuditLog();
+
     public static IServiceCollection AddControlPlaneHttp(this IServiceCollection services)
     {
         services.AddProblemDetails();
         services.AddExceptionHandler<UnhandledExceptionHandler>();
-        services.ConfigureHttpJsonOptions(o =>
-        {
-            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
-            o.SerializerOptions.Converters.Add(new NormalizedDecimalConverter());
-            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
-        });
-        services.AddOpenApi();
+        services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<HttpFunctionPipeline>();
+        services.AddScoped<DurableClientAccessor>();
         return services;
+    }
+
+    /// <summary>The API's JSON: camelCase enums, decimals without trailing zeros, no nulls.</summary>
+    public static void ConfigureJson(JsonSerializerOptions options)
+    {
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        options.Converters.Add(new NormalizedDecimalConverter());
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
     }
 
     public static IServiceCollection AddControlPlaneStorage(this IServiceCollection services)
@@ -91,8 +107,6 @@ public static class ControlPlaneServices
         services.AddSingleton(sp => new UsageIngestService(
             sp.GetRequiredService<IUsageStore>(), sp.GetRequiredService<PriceCatalog>(), sp.GetRequiredService<BudgetService>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<UsageOptions>>().Value));
-        services.AddScoped<LedgerRetentionSweepFunction>();
-        services.AddScoped<ControlPlane.Functions.Usage.FoldUsageRollupsFunction>();
         return services;
     }
 
@@ -115,11 +129,9 @@ public static class ControlPlaneServices
         services.AddSingleton(sp => new BudgetOpeningService(
             sp.GetRequiredService<IBudgetStore>(), sp.GetRequiredService<IBudgetOpeningLedger>(), sp.GetRequiredService<IUsageStore>(),
             sp.GetRequiredService<BudgetService>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<UsageOptions>>().Value));
-        services.AddScoped<ReservationExpirySweepFunction>();
         services.AddHostedService<LeaseReturnOnShutdown>();
         services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName);
         services.AddSingleton<IEventPublisher>(sp => new EventGridPublisher(sp.GetRequiredService<IOptions<EventsOptions>>().Value));
-        services.AddScoped<PublishBudgetEventsFunction>();
         return services;
     }
 
@@ -130,21 +142,12 @@ public static class ControlPlaneServices
         services.AddSingleton<IScaleSetController>(sp => ArmScaleSetController.Create(
             sp.GetRequiredService<IOptions<CapacityArmOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<CapacityService>();
-        services.AddScoped<GpuPoolRightsizingFunction>();
         return services;
     }
 
     public static IServiceCollection AddControlPlaneOrchestrations(this IServiceCollection services)
     {
         services.AddOptions<OrchestrationOptions>().BindConfiguration(OrchestrationOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IOrchestrationStore, TableOrchestrationStore>();
-        services.AddSingleton<IOrchestrationDispatcher, QueueOrchestrationDispatcher>();
-        services.AddSingleton(sp => new OrchestrationEngine(
-            sp.GetRequiredService<IOrchestrationStore>(), sp.GetRequiredService<IOrchestrationDispatcher>(), sp.GetServices<IOrchestration>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<OrchestrationOptions>>().Value));
-        services.AddScoped<AdvanceOrchestrationFunction>();
-        services.AddScoped<WakeOrchestrationsFunction>();
-        services.AddScoped<OrchestrationRetentionSweepFunction>();
         return services;
     }
 
@@ -162,34 +165,21 @@ public static class ControlPlaneServices
         services.AddSingleton(new BatchAvailability(configured));
         services.AddSingleton<IBatchRequestStore, TableBatchRequestStore>();
         services.AddSingleton<IBatchPayloadStore, BlobBatchPayloadStore>();
+
         services.AddSingleton(sp => new BatchRequestService(
             sp.GetRequiredService<IBatchRequestStore>(), sp.GetRequiredService<IBatchPayloadStore>(), sp.GetRequiredService<BudgetService>(),
             sp.GetRequiredService<PriceCatalog>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BatchOptions>>().Value));
-        services.AddScoped<NightlyBatchFunction>();
-        services.AddScoped<BatchRetentionSweepFunction>();
         if (configured)
         {
             services.AddOptions<AzureOpenAIOptions>().BindConfiguration(AzureOpenAIOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
             services.TryAddSingleton<IBatchGateway>(sp => AzureOpenAIBatchGateway.Create(sp.GetRequiredService<IOptions<AzureOpenAIOptions>>().Value));
-            services.AddSingleton<IOrchestration>(sp => new NightlyBatchOrchestration(
+            services.AddSingleton(sp => new NightlyBatchSteps(
                 sp.GetRequiredService<IBatchRequestStore>(), sp.GetRequiredService<IBatchPayloadStore>(), sp.GetRequiredService<IBatchGateway>(),
                 sp.GetRequiredService<UsageIngestService>(), sp.GetRequiredService<UsageEventValidator>(), sp.GetRequiredService<PriceCatalog>(),
                 sp.GetRequiredService<BudgetService>(), sp.GetRequiredService<IEventPublisher>(), sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<IOptions<BatchOptions>>().Value));
-        }
-
-        return services;
-    }
-
-    /// <summary>The function catalog's plumbing; the local trigger runner only when no Functions host drives the timers.</summary>
-    public static IServiceCollection AddControlPlaneFunctions(this IServiceCollection services, HostingMode mode, IConfiguration configuration)
-    {
-        services.AddSingleton(mode);
-        services.AddSingleton<FunctionInvoker>();
-        services.AddSingleton<LocalQueueRunner>();
-        if (!mode.IsCustomHandler && configuration.GetValue("ControlPlane:Triggers:Enabled", true))
-        {
-            services.AddHostedService<LocalTriggerRunner>();
+            services.AddSingleton<NightlyBatchStarter>();
+            services.AddSingleton<IOrchestrationStarter>(sp => sp.GetRequiredService<NightlyBatchStarter>());
         }
 
         return services;

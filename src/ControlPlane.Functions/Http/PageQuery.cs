@@ -23,9 +23,17 @@ public static class PageQuery
     /// <param name="positionParts">How many parts the list's position has (its key columns).</param>
     /// <param name="validPosition">Further checks of a decoded position (a time that must parse).</param>
     public static (PageRequest? Page, ProblemHttpResult? Problem) Read(
-        string list, int? limit, string? next, int positionParts = 1, Func<IReadOnlyList<string>, bool>? validPosition = null)
+        string list, HttpRequest request, int positionParts = 1, Func<IReadOnlyList<string>, bool>? validPosition = null)
     {
         var errors = new List<ValidationError>();
+        var limitText = request.Text("limit");
+        var next = request.Text("next");
+        int? limit = null;
+        if (limitText is not null)
+        {
+            limit = int.TryParse(limitText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed) ? parsed : -1;
+        }
+
         if (limit is < 1 or > PageRequest.MaxLimit)
         {
             errors.Add(new(LimitInvalid, "limit", $"limit must lie between 1 and {PageRequest.MaxLimit} (default {PageRequest.DefaultLimit})."));

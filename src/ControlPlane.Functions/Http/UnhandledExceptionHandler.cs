@@ -1,5 +1,6 @@
 using ControlPlane.Functions.Hosting;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ControlPlane.Functions.Http;
 
@@ -11,17 +12,7 @@ public sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandler>
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        var problem = exception switch
-        {
-            BadHttpRequestException bad => Problems.Of(bad.StatusCode, Problems.JsonInvalid, "The request could not be read.", bad.Message),
-            ControlPlane.Budgets.BudgetContentionException contention =>
-                Problems.Of(StatusCodes.Status503ServiceUnavailable, Problems.BudgetContention,
-                    "A budget is too contended to update right now; nothing was acknowledged. Retry with the same ids.", contention.BudgetId),
-            _ when IsStorageOutage(exception) =>
-                Problems.Of(StatusCodes.Status503ServiceUnavailable, Problems.StorageUnavailable,
-                    "A backing service (storage or Event Grid) is unavailable; nothing was acknowledged. Retry with the same ids.", null),
-            _ => Problems.Of(StatusCodes.Status500InternalServerError, Problems.InternalError, "Unexpected error.", null),
-        };
+        var problem = ProblemFor(exception);
         if (problem.StatusCode >= 500)
         {
             logger.RequestFailed(exception, httpContext.Request.Method, httpContext.Request.Path.Value ?? "");
@@ -31,12 +22,25 @@ public sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandler>
         return true;
     }
 
+    /// <summary>The answer to a request that failed with <paramref name="exception"/>.</summary>
+    public static ProblemHttpResult ProblemFor(Exception exception) => exception switch
+    {
+        BadHttpRequestException bad => Problems.Of(bad.StatusCode, Problems.JsonInvalid, "The request could not be read.", bad.Message),
+        ControlPlane.Budgets.BudgetContentionException contention =>
+            Problems.Of(StatusCodes.Status503ServiceUnavailable, Problems.BudgetContention,
+                "A budget is too contended to update right now; nothing was acknowledged. Retry with the same ids.", contention.BudgetId),
+        _ when IsStorageOutage(exception) =>
+            Problems.Of(StatusCodes.Status503ServiceUnavailable, Problems.StorageUnavailable,
+                "A backing service (storage or Event Grid) is unavailable; nothing was acknowledged. Retry with the same ids.", null),
+        _ => Problems.Of(StatusCodes.Status500InternalServerError, Problems.InternalError, "Unexpected error.", null),
+    };
+
     /// <summary>
     /// Storage failed or never answered: a 5xx, a 408, no response at all, a timeout or a connection failure (the SDK
     /// wraps exhausted retries in an AggregateException). A 4xx such as a precondition failure is storage answering,
     /// not an outage: treating it as one would let fail-open budgets admit unreserved calls under mere contention.
     /// </summary>
-    internal static bool IsStorageOutage(Exception exception) => exception switch
+    public static bool IsStorageOutage(Exception exception) => exception switch
     {
         global::Azure.RequestFailedException failed => failed.Status is 0 or 408 or >= 500,
         HttpRequestException or TimeoutException => true,

@@ -1,19 +1,22 @@
-using System.ComponentModel;
+using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using ControlPlane.Azure.Storage;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.AuditLog;
-using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
 using ControlPlane.Orchestrations;
 using ControlPlane.Validation;
-using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Options;
 
 namespace ControlPlane.Functions.Orchestrations;
 
-/// <summary>See what the nightly batch, audits and reports are doing, start one by hand, stop or resume one.</summary>
-public static class OrchestrationsApi
+/// <summary>
+/// See what the nightly batch, audits and reports are doing, start one by hand, stop one, or run a stopped one again.
+/// Instances are Durable orchestrations; this reads and controls them through the Durable Task client.
+/// </summary>
+[Tags("Orchestrations")]
+public sealed class OrchestrationsApi(IEnumerable<IOrchestrationStarter> starters, IOptions<OrchestrationOptions> options, TimeProvider time, ILogger<OrchestrationsApi> logger)
 {
     public const string NotFoundCode = "orchestration_not_found";
     public const string KindUnknownCode = "orchestration_kind_unknown";
@@ -24,82 +27,91 @@ public static class OrchestrationsApi
     private const int MaxBodyBytes = 64 * 1024;
     private const string ListName = "orchestrations";
 
-    public static IEndpointRouteBuilder MapOrchestrationsApi(this IEndpointRouteBuilder app)
-    {
-        var api = app.MapGroup("/api/orchestrations").WithTags("Orchestrations");
-        api.MapGet("/", ListAsync)
-            .WithName(FunctionCatalog.ListOrchestrations)
-            .WithSummary("Orchestration instances, newest first; filter with ?kind= and ?status= (running, waiting, completed, failed, terminated). Pages with ?limit= (default 100, at most 1,000) and ?next=.")
-            .RequireAuthorization(Policies.Finance);
-        api.MapGet("/{id}", GetAsync)
-            .WithName(FunctionCatalog.GetOrchestration)
-            .WithSummary("One instance: status, current step, state, history and last error — readable while it runs.")
-            .RequireAuthorization(Policies.Finance);
-        api.MapPost("/{kind}/start", StartAsync)
-            .WithName(FunctionCatalog.StartOrchestration)
-            .WithSummary("Start an instance by hand. Optional body {instanceId, input}; starting an existing instanceId returns it (200) instead of a second run.")
-            .Audited(AdminActions.OrchestrationStart)
-            .RequireAuthorization(Policies.Admin);
-        api.MapPost("/{id}/terminate", TerminateAsync)
-            .WithName(FunctionCatalog.TerminateOrchestration)
-            .WithSummary("Stop an unfinished instance. Optional body {reason}. What it holds (a nightly run's requests) stays with it until it is retried.")
-            .Audited(AdminActions.OrchestrationTerminate)
-            .RequireAuthorization(Policies.Admin);
-        api.MapPost("/{id}/retry", RetryAsync)
-            .WithName(FunctionCatalog.RetryOrchestration)
-            .WithSummary("Resume a failed or terminated instance at the step where it stopped.")
-            .Audited(AdminActions.OrchestrationRetry)
-            .RequireAuthorization(Policies.Admin);
-        return app;
-    }
+    /// <summary>How long terminate waits for the instance to stop before answering with what it sees.</summary>
+    private static readonly TimeSpan TerminateWait = TimeSpan.FromSeconds(10);
 
-    public static async Task<Results<Ok<OrchestrationList>, ProblemHttpResult>> ListAsync(
-        string? kind, string? status, [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, IOrchestrationStore store, CancellationToken cancellationToken)
+    /// <summary>Kind (as in URLs) to orchestrator function name, from the orchestrators' <see cref="OrchestrationKindAttribute"/>.</summary>
+    public static IReadOnlyDictionary<string, string> Orchestrators { get; } = FunctionIndex.All
+        .Where(f => f.Trigger is OrchestrationFunctionTrigger && f.Method.GetCustomAttribute<OrchestrationKindAttribute>() is not null)
+        .ToDictionary(f => f.Method.GetCustomAttribute<OrchestrationKindAttribute>()!.Kind, f => f.Name, StringComparer.Ordinal);
+
+    private static readonly Dictionary<string, string> KindOf = Orchestrators.ToDictionary(p => p.Value, p => p.Key, StringComparer.OrdinalIgnoreCase);
+
+    public static string KindOfName(string orchestrator) => KindOf.GetValueOrDefault(orchestrator, orchestrator);
+
+    [Function(nameof(ListOrchestrations))]
+    [Authorize(Policies.Finance)]
+    [QueryParameter("kind", "Only this kind (nightly-batch).")]
+    [QueryParameter("status", "Only instances in this status: pending, running, completed, failed, terminated or suspended.")]
+    [QueryParameter("limit", PageQuery.LimitDescription, Type = typeof(int))]
+    [QueryParameter("next", PageQuery.NextDescription)]
+    [EndpointSummary("Orchestration instances, newest first; filter with ?kind= and ?status=. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
+    public async Task<Results<Ok<OrchestrationList>, ProblemHttpResult>> ListOrchestrations(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "orchestrations")] HttpRequest request,
+        [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
     {
-        var (request, problem) = PageQuery.Read(ListName, limit, next, 3, TablePages.IsNewestFirstPosition);
+        var (page, problem) = PageQuery.Read(ListName, request);
         if (problem is not null)
         {
             return problem;
         }
 
-        OrchestrationStatus? parsed = null;
+        var (kind, status) = (request.Text("kind"), request.Text("status"));
+        RunStatus? parsed = null;
         if (status is not null)
         {
-            if (!EnumNames.TryParse<OrchestrationStatus>(status, out var s))
+            if (!EnumNames.TryParse<RunStatus>(status, out var s))
             {
-                return Problems.Validation([new(StatusInvalidCode, "status", $"status must be one of {EnumNames.Allowed<OrchestrationStatus>()}.")]);
+                return Problems.Validation([new(StatusInvalidCode, "status", $"status must be one of {EnumNames.Allowed<RunStatus>()}.")]);
             }
 
             parsed = s;
         }
 
-        var page = await store.ListAsync(kind, parsed, request!, cancellationToken);
-        return TypedResults.Ok(new OrchestrationList([.. page.Items.Select(i => OrchestrationView.From(i, null))], PageQuery.Token(ListName, page.Next)));
-    }
-
-    public static async Task<Results<Ok<OrchestrationView>, ProblemHttpResult>> GetAsync(string id, IOrchestrationStore store, CancellationToken cancellationToken)
-    {
-        var instance = await store.GetAsync(id, cancellationToken);
-        if (instance is null)
+        // Instances are few (a run a night, kept for the retention period), so they are read whole and paged here,
+        // newest first: the instance store has no time order of its own.
+        var views = new List<OrchestrationView>();
+        await foreach (var instance in client.GetAllInstancesAsync(new OrchestrationQuery { FetchInputsAndOutputs = false }).WithCancellation(cancellationToken))
         {
-            return Problems.NotFoundOf(NotFoundCode, $"Orchestration '{id}'");
+            var view = OrchestrationView.From(instance, KindOfName(instance.Name));
+            if ((kind is null || view.Kind == kind) && (parsed is null || view.Status == parsed))
+            {
+                views.Add(view);
+            }
         }
 
-        return TypedResults.Ok(OrchestrationView.From(instance, await store.GetHistoryAsync(id, cancellationToken)));
+        var slice = page!.Slice(views, v => $"{DateTimeOffset.MaxValue.UtcTicks - v.CreatedAt.UtcTicks:D19}|{v.Id}");
+        return TypedResults.Ok(new OrchestrationList(slice.Items, PageQuery.Token(ListName, slice.Next)));
     }
 
-    public static async Task<Results<Accepted<OrchestrationView>, Ok<OrchestrationView>, ProblemHttpResult>> StartAsync(
-        string kind, HttpContext http, OrchestrationEngine engine, CancellationToken cancellationToken)
+    [Function(nameof(GetOrchestration))]
+    [Authorize(Policies.Finance)]
+    [EndpointSummary("One instance: status, current step, input, output and last error — readable while it runs.")]
+    public async Task<Results<Ok<OrchestrationView>, ProblemHttpResult>> GetOrchestration(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "orchestrations/{id}")] HttpRequest request, string id,
+        [DurableClient] DurableTaskClient client, CancellationToken cancellationToken) =>
+        await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken) is { } instance
+            ? TypedResults.Ok(OrchestrationView.From(instance, KindOfName(instance.Name)))
+            : Problems.NotFoundOf(NotFoundCode, $"Orchestration '{id}'");
+
+    [Function(nameof(StartOrchestration))]
+    [Authorize(Policies.Admin)]
+    [Audited(nameof(AdminActions.OrchestrationStart))]
+    [AcceptsJson(typeof(StartRequest))]
+    [EndpointSummary("Start an instance by hand. Optional body {instanceId, input}; starting an existing instanceId returns it (200) instead of a second run.")]
+    public async Task<Results<Accepted<OrchestrationView>, Ok<OrchestrationView>, ProblemHttpResult>> StartOrchestration(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "orchestrations/{kind}/start")] HttpRequest request, string kind,
+        [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
     {
-        if (!engine.Kinds.Contains(kind))
+        if (!Orchestrators.TryGetValue(kind, out var orchestrator) || starters.FirstOrDefault(s => s.Kind == kind) is not { } starter)
         {
-            return Problems.NotFoundOf(KindUnknownCode, $"Orchestration kind '{kind}' (known: {string.Join(", ", engine.Kinds.Order(StringComparer.Ordinal))})");
+            return Problems.NotFoundOf(KindUnknownCode, $"Orchestration kind '{kind}' (known: {string.Join(", ", starters.Select(s => s.Kind).Order(StringComparer.Ordinal))})");
         }
 
         var body = new StartRequest();
-        if (http.Request.ContentLength is > 0 || http.Request.Headers.TransferEncoding.Count > 0)
+        if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
         {
-            var (read, problem) = await JsonBody.ReadAsync<StartRequest>(http.Request, MaxBodyBytes, cancellationToken);
+            var (read, problem) = await JsonBody.ReadAsync<StartRequest>(request, MaxBodyBytes, cancellationToken);
             if (problem is not null)
             {
                 return problem;
@@ -113,18 +125,27 @@ public static class OrchestrationsApi
             return Problems.Of(StatusCodes.Status400BadRequest, IdInvalidCode, "instanceId must be 1-100 letters, digits, '-', '_' or '.'.");
         }
 
-        var started = await engine.StartAsync(kind, body.InstanceId, body.Input?.GetRawText(), http.User.GetCaller().KeyId, cancellationToken);
-        var view = OrchestrationView.From(started.Instance, null);
-        return started.Created ? TypedResults.Accepted($"/api/orchestrations/{Uri.EscapeDataString(view.Id)}", view) : TypedResults.Ok(view);
+        var id = body.InstanceId ?? $"{kind}-{time.GetUtcNow().UtcDateTime:yyyyMMdd'T'HHmmss}-{Guid.NewGuid().ToString("N")[..8]}";
+        var input = starter.CreateInput(request.HttpContext.User.GetCaller().KeyId, body.Input);
+        var created = await OrchestrationRuns.StartOnceAsync(client, orchestrator, id, input, cancellationToken);
+        var view = await ViewAsync(client, id, cancellationToken)
+            ?? new OrchestrationView(id, kind, RunStatus.Pending, null, null, time.GetUtcNow(), time.GetUtcNow(), request.HttpContext.User.GetCaller().KeyId, null, null, null);
+        return created ? TypedResults.Accepted($"/api/orchestrations/{Uri.EscapeDataString(id)}", view) : TypedResults.Ok(view);
     }
 
-    public static async Task<Results<Ok<OrchestrationView>, ProblemHttpResult>> TerminateAsync(
-        string id, HttpContext http, OrchestrationEngine engine, CancellationToken cancellationToken)
+    [Function(nameof(TerminateOrchestration))]
+    [Authorize(Policies.Admin)]
+    [Audited(nameof(AdminActions.OrchestrationTerminate))]
+    [AcceptsJson(typeof(TerminateRequest))]
+    [EndpointSummary("Stop an unfinished instance. Optional body {reason}. What it holds (a nightly run's requests) stays with it until it is retried.")]
+    public async Task<Results<Ok<OrchestrationView>, ProblemHttpResult>> TerminateOrchestration(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "orchestrations/{id}/terminate")] HttpRequest request, string id,
+        [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
     {
         var reason = "terminated by an admin";
-        if (http.Request.ContentLength is > 0)
+        if (request.ContentLength is > 0)
         {
-            var (read, problem) = await JsonBody.ReadAsync<TerminateRequest>(http.Request, MaxBodyBytes, cancellationToken);
+            var (read, problem) = await JsonBody.ReadAsync<TerminateRequest>(request, MaxBodyBytes, cancellationToken);
             if (problem is not null)
             {
                 return problem;
@@ -133,20 +154,75 @@ public static class OrchestrationsApi
             reason = string.IsNullOrWhiteSpace(read!.Reason) ? reason : read.Reason[..Math.Min(read.Reason.Length, 500)];
         }
 
-        return Answer(await engine.TerminateAsync(id, reason, http.User.GetCaller().KeyId, cancellationToken), id, NotRunningCode, "The orchestration has already finished.");
+        var view = await ViewAsync(client, id, cancellationToken);
+        if (view is null)
+        {
+            return Problems.NotFoundOf(NotFoundCode, $"Orchestration '{id}'");
+        }
+
+        if (OrchestrationRuns.IsFinished(view.Status))
+        {
+            return Problems.Of(StatusCodes.Status409Conflict, NotRunningCode, "The orchestration has already finished.", $"Its status is {view.Status.ToString().ToLowerInvariant()}.");
+        }
+
+        await client.TerminateInstanceAsync(id, new TerminateInstanceOptions { Output = reason }, cancellationToken);
+
+        // Termination is a message to the instance: wait (briefly) until it has taken effect, so the answer says so.
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(TerminateWait);
+        try
+        {
+            await client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: false, wait.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.TerminationPending(id);
+        }
+
+        return TypedResults.Ok((await ViewAsync(client, id, cancellationToken))!);
     }
 
-    public static async Task<Results<Ok<OrchestrationView>, ProblemHttpResult>> RetryAsync(
-        string id, HttpContext http, OrchestrationEngine engine, CancellationToken cancellationToken) =>
-        Answer(await engine.RetryAsync(id, http.User.GetCaller().KeyId, cancellationToken), id, NotStoppedCode, "Only a failed or terminated orchestration can be retried.");
-
-    private static Results<Ok<OrchestrationView>, ProblemHttpResult> Answer(ControlResult result, string id, string wrongStatusCode, string wrongStatusTitle) =>
-        result.Outcome switch
+    [Function(nameof(RetryOrchestration))]
+    [Authorize(Policies.Admin)]
+    [Audited(nameof(AdminActions.OrchestrationRetry))]
+    [EndpointSummary("Run a failed or terminated instance again under the same id and input. Its steps are idempotent and it resumes from its last finished step (a nightly run from its saved state).")]
+    public async Task<Results<Ok<OrchestrationView>, ProblemHttpResult>> RetryOrchestration(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "orchestrations/{id}/retry")] HttpRequest request, string id,
+        [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        var instance = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);
+        if (instance is null)
         {
-            ControlOutcome.NotFound => Problems.NotFoundOf(NotFoundCode, $"Orchestration '{id}'"),
-            ControlOutcome.WrongStatus => Problems.Of(StatusCodes.Status409Conflict, wrongStatusCode, wrongStatusTitle, $"Its status is {result.Instance!.Status.ToString().ToLowerInvariant()}."),
-            _ => TypedResults.Ok(OrchestrationView.From(result.Instance!, null)),
-        };
+            return Problems.NotFoundOf(NotFoundCode, $"Orchestration '{id}'");
+        }
+
+        var status = OrchestrationRuns.StatusOf(instance.RuntimeStatus);
+        if (status is not (RunStatus.Failed or RunStatus.Terminated))
+        {
+            return Problems.Of(StatusCodes.Status409Conflict, NotStoppedCode, "Only a failed or terminated orchestration can be retried.", $"Its status is {status.ToString().ToLowerInvariant()}.");
+        }
+
+        // Same id, same input: a new execution of the instance. The old execution's history is replaced.
+        var input = instance.SerializedInput is { } serialized ? JsonSerializer.Deserialize<JsonElement>(serialized) : (JsonElement?)null;
+        await client.ScheduleNewOrchestrationInstanceAsync(instance.Name, input, new Microsoft.DurableTask.StartOrchestrationOptions(id), cancellationToken);
+        return TypedResults.Ok((await ViewAsync(client, id, cancellationToken))!);
+    }
+
+    /// <summary>Daily: deletes finished instances and their history past <see cref="OrchestrationOptions.Retention"/>.</summary>
+    [Function(nameof(OrchestrationRetentionSweep))]
+    public async Task OrchestrationRetentionSweep(
+        [TimerTrigger("0 50 3 * * *")] TimerInfo timer, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        var cutoff = time.GetUtcNow() - options.Value.Retention;
+        var result = await client.PurgeAllInstancesAsync(new PurgeInstancesFilter(null, cutoff,
+            [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated]), cancellationToken).ConfigureAwait(false);
+        logger.FunctionRan(nameof(OrchestrationRetentionSweep), $"Deleted {result.PurgedInstanceCount} finished orchestration instances created before {cutoff:O}.");
+    }
+
+    public static async Task<OrchestrationView?> ViewAsync(DurableTaskClient client, string id, CancellationToken cancellationToken) =>
+        await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken) is { } instance
+            ? OrchestrationView.From(instance, KindOfName(instance.Name))
+            : null;
 
     private static bool IsValidId(string id) =>
         id.Length is >= 1 and <= 100 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
@@ -157,7 +233,7 @@ public static class OrchestrationsApi
         /// <summary>Optional deterministic id: a second start with the same id returns the first instance.</summary>
         public string? InstanceId { get; set; }
 
-        /// <summary>Optional input, passed to the orchestration's initial state.</summary>
+        /// <summary>Optional input for kinds that take one.</summary>
         public JsonElement? Input { get; set; }
     }
 
@@ -165,43 +241,5 @@ public static class OrchestrationsApi
     public sealed class TerminateRequest
     {
         public string? Reason { get; set; }
-    }
-}
-
-/// <summary>A page of instances, newest first; <c>next</c> is absent on the last page.</summary>
-public sealed record OrchestrationList(IReadOnlyList<OrchestrationView> Instances, string? Next = null);
-
-/// <summary>An instance as the API shows it; state and output are the orchestration's own JSON.</summary>
-public sealed record OrchestrationView(
-    string Id,
-    string Kind,
-    OrchestrationStatus Status,
-    string Step,
-    int Attempt,
-    DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt,
-    DateTimeOffset? WakeAt,
-    string? StartedBy,
-    OrchestrationError? LastError,
-    JsonElement? State,
-    JsonElement? Output,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<OrchestrationHistoryEntry>? History)
-{
-    public static OrchestrationView From(OrchestrationInstance i, IReadOnlyList<OrchestrationHistoryEntry>? history) => new(
-        i.Id, i.Kind, i.Status, i.Step, i.Attempt, i.CreatedAt, i.UpdatedAt, i.WakeAt, i.StartedBy, i.LastError,
-        Parse(i.State), i.Output is null ? null : Parse(i.Output), history);
-
-    private static JsonElement? Parse(string json)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(json);
-            return document.RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            // Output may be plain text; show it as a JSON string rather than fail the read.
-            return JsonSerializer.SerializeToElement(json);
-        }
     }
 }

@@ -1,51 +1,36 @@
-using System.ComponentModel;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using ControlPlane.Azure.Pricing;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.AuditLog;
-using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
 using ControlPlane.Paging;
 using ControlPlane.Pricing;
 using ControlPlane.Usage;
 using ControlPlane.Validation;
-using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ControlPlane.Functions.Pricing;
 
 /// <summary>The price sheet in force, admin overrides, and quotes for calls not yet made.</summary>
-public static class PricesApi
+[Tags("Prices")]
+public sealed class PricesApi(PriceCatalog catalog, IPriceStore store, UsageEventValidator validator, TimeProvider time)
 {
     private const int MaxBodyBytes = 1024 * 1024;
     private const string ListName = "prices";
 
-    public static IEndpointRouteBuilder MapPricesApi(this IEndpointRouteBuilder app)
+    [Function(nameof(ListPrices))]
+    [Authorize(Policies.AnyKey)]
+    [QueryParameter("provider", "Only this provider's entries.")]
+    [QueryParameter("model", "Only this model's entries.")]
+    [QueryParameter("limit", PageQuery.LimitDescription, Type = typeof(int))]
+    [QueryParameter("next", PageQuery.NextDescription)]
+    [EndpointSummary("Price entries in force, by provider, model, deployment type and date: the shipped defaults (with sources) and admin overrides. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
+    public async Task<Results<Ok<PriceListResponse>, ProblemHttpResult>> ListPrices(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "prices")] HttpRequest http, CancellationToken cancellationToken)
     {
-        var api = app.MapGroup("/api/prices").WithTags("Prices");
-        api.MapGet("/", ListPricesAsync)
-            .WithName(FunctionCatalog.ListPrices)
-            .WithSummary("Price entries in force, by provider, model, deployment type and date: the shipped defaults (with sources) and admin overrides. Pages with ?limit= (default 100, at most 1,000) and ?next=.")
-            .RequireAuthorization(Policies.AnyKey);
-        api.MapPut("/", UpsertPricesAsync)
-            .WithName(FunctionCatalog.UpsertPrices)
-            .WithSummary("Insert or replace up to 100 price entries (negotiated prices, new models) in one atomic write.")
-            .AcceptsJson<PriceSheetRequest>()
-            .Audited(AdminActions.PriceUpsert)
-            .RequireAuthorization(Policies.Admin);
-        api.MapPost("/quote", QuoteAsync)
-            .WithName(FunctionCatalog.QuotePrice)
-            .WithSummary("Price a hypothetical call without recording it, to estimate a feature's cost before shipping it.")
-            .AcceptsJson<PriceQuoteRequest>()
-            .RequireAuthorization(Policies.AnyKey);
-        return app;
-    }
-
-    public static async Task<Results<Ok<PriceListResponse>, ProblemHttpResult>> ListPricesAsync(
-        string? provider, string? model, [Description(PageQuery.LimitDescription)] int? limit, [Description(PageQuery.NextDescription)] string? next, PriceCatalog catalog, CancellationToken cancellationToken)
-    {
-        var (request, problem) = PageQuery.Read(ListName, limit, next);
+        var (provider, model) = (http.Text("provider"), http.Text("model"));
+        var (request, problem) = PageQuery.Read(ListName, http);
         if (problem is not null)
         {
             return problem;
@@ -75,8 +60,13 @@ public static class PricesApi
         e.Provider.ToLowerInvariant(), e.Model.ToLowerInvariant(), e.DeploymentType?.ToLowerInvariant() ?? string.Empty,
         e.EffectiveFrom?.UtcTicks.ToString("D19", System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty, isOverride ? "override" : "default");
 
-    public static async Task<Results<Ok<PriceUpsertResponse>, ProblemHttpResult>> UpsertPricesAsync(
-        HttpRequest request, PriceCatalog catalog, IPriceStore store, CancellationToken cancellationToken)
+    [Function(nameof(UpsertPrices))]
+    [Authorize(Policies.Admin)]
+    [Audited(nameof(AdminActions.PriceUpsert))]
+    [AcceptsJson(typeof(PriceSheetRequest))]
+    [EndpointSummary("Insert or replace up to 100 price entries (negotiated prices, new models) in one atomic write.")]
+    public async Task<Results<Ok<PriceUpsertResponse>, ProblemHttpResult>> UpsertPrices(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "prices")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<PriceSheetRequest>(request, MaxBodyBytes, cancellationToken);
         if (problem is not null)
@@ -114,8 +104,12 @@ public static class PricesApi
         return TypedResults.Ok(new PriceUpsertResponse(body.Prices!.Count));
     }
 
-    public static async Task<Results<Ok<PriceQuoteResponse>, ProblemHttpResult>> QuoteAsync(
-        HttpRequest request, PriceCatalog catalog, UsageEventValidator validator, TimeProvider time, CancellationToken cancellationToken)
+    [Function(nameof(QuotePrice))]
+    [Authorize(Policies.AnyKey)]
+    [AcceptsJson(typeof(PriceQuoteRequest))]
+    [EndpointSummary("Price a hypothetical call without recording it, to estimate a feature's cost before shipping it.")]
+    public async Task<Results<Ok<PriceQuoteResponse>, ProblemHttpResult>> QuotePrice(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "prices/quote")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<PriceQuoteRequest>(request, MaxBodyBytes, cancellationToken);
         if (problem is not null)

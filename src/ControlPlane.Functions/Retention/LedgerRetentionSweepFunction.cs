@@ -1,4 +1,3 @@
-using ControlPlane.Functions.Hosting;
 using ControlPlane.Usage;
 using Microsoft.Extensions.Options;
 
@@ -9,14 +8,13 @@ namespace ControlPlane.Functions.Retention;
 /// ledger does not grow without bound and the rollups keep equalling it. Resumable: a stopped sweep is finished
 /// by the next run.
 /// </summary>
-public sealed class LedgerRetentionSweepFunction(IUsageStore store, TimeProvider time, IOptions<UsageOptions> options) : IFunctionHandler
+public sealed class LedgerRetentionSweepFunction(IUsageStore store, TimeProvider time, IOptions<UsageOptions> options, ILogger<LedgerRetentionSweepFunction> logger)
 {
-    public async Task<FunctionResult> InvokeAsync(FunctionInvocation invocation, CancellationToken cancellationToken)
+    [Function(nameof(LedgerRetentionSweep))]
+    public async Task LedgerRetentionSweep([TimerTrigger("0 30 3 * * *")] TimerInfo timer, CancellationToken cancellationToken)
     {
         var cutoff = UsageRollup.HourOf(time.GetUtcNow() - options.Value.Retention);
         var result = await store.DeleteBeforeAsync(cutoff, cancellationToken).ConfigureAwait(false);
-        return FunctionResult.Completed(
-            new { cutoff, result.EventsDeleted, result.RollupRowsDeleted },
-            $"Retention sweep before {cutoff:O}: {result.EventsDeleted} events, {result.RollupRowsDeleted} rollup rows deleted.");
+        logger.FunctionRan(nameof(LedgerRetentionSweep), $"Retention sweep before {cutoff:O}: {result.EventsDeleted} events, {result.RollupRowsDeleted} rollup rows deleted.");
     }
 }

@@ -1,4 +1,3 @@
-using ControlPlane.Functions.Hosting;
 using ControlPlane.Usage;
 using Microsoft.Extensions.Options;
 
@@ -9,11 +8,12 @@ namespace ControlPlane.Functions.Usage;
 /// <c>GET /api/costs</c> reads a bounded number of rows however many single-event posts a month brings. Totals are
 /// the same before, during and after; a stopped run is carried on by the next.
 /// </summary>
-public sealed class FoldUsageRollupsFunction(IUsageStore store, IOptions<UsageOptions> options) : IFunctionHandler
+public sealed class FoldUsageRollupsFunction(IUsageStore store, IOptions<UsageOptions> options, ILogger<FoldUsageRollupsFunction> logger)
 {
-    public async Task<FunctionResult> InvokeAsync(FunctionInvocation invocation, CancellationToken cancellationToken)
+    [Function(nameof(FoldUsageRollups))]
+    public async Task FoldUsageRollups([TimerTrigger("40 * * * * *")] TimerInfo timer, CancellationToken cancellationToken)
     {
         var result = await store.FoldRollupsAsync(options.Value.MaxFoldTransactionsPerRun, cancellationToken).ConfigureAwait(false);
-        return FunctionResult.Completed(result, $"Folded {result.DeltasFolded} rollup rows in {result.Transactions} transactions.");
+        logger.FunctionRan(nameof(FoldUsageRollups), $"Folded {result.DeltasFolded} rollup rows in {result.Transactions} transactions.");
     }
 }

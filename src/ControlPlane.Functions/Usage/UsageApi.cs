@@ -1,52 +1,28 @@
-using System.ComponentModel;
 using ControlPlane.Access;
 using ControlPlane.Functions.Access;
-using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
 using ControlPlane.Pricing;
 using ControlPlane.Usage;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace ControlPlane.Functions.Usage;
 
 /// <summary>Usage ingest, single-event lookup and cost queries.</summary>
-public static class UsageApi
+[Tags("Usage")]
+public sealed class UsageApi(UsageIngestService ingest, UsageEventValidator validator, PriceCatalog prices, IUsageStore store, TimeProvider time, IOptions<UsageOptions> options)
 {
-    public static IEndpointRouteBuilder MapUsageApi(this IEndpointRouteBuilder app)
-    {
-        var api = app.MapGroup("/api").WithTags("Usage");
-        api.MapPost("/usage", RecordUsageAsync)
-            .WithName(FunctionCatalog.RecordUsage)
-            .WithSummary("Record one LLM call, or up to 1,000 as {\"events\": [...]}; idempotent by event id.")
-            .AcceptsJson<UsageIngestRequest>()
-            .RequireAuthorization(Policies.Ingest);
-        api.MapGet("/usage/{id}", GetUsageEventAsync)
-            .WithName(FunctionCatalog.GetUsageEvent)
-            .WithSummary("A recorded event with the cost it was charged and the price it was charged at. Ids are per team: ?team= picks one when several teams the caller sees used the id.")
-            .RequireAuthorization(Policies.AnyKey);
-        api.MapGet("/costs", GetCostsAsync)
-            .WithName(FunctionCatalog.GetCosts)
-            .WithSummary("Cost grouped by team, feature, model, user, environment or day, answered from hourly rollups.")
-            .RequireAuthorization(Policies.Finance);
-        return app;
-    }
 
-    public sealed record UsageServices(
-        UsageIngestService Ingest,
-        UsageEventValidator Validator,
-        PriceCatalog Prices,
-        IUsageStore Store,
-        TimeProvider Time,
-        IOptions<UsageOptions> Options);
-
-    public static async Task<Results<Ok<IngestResponse>, ProblemHttpResult>> RecordUsageAsync(
-        HttpContext http, [AsParameters] UsageServices services, CancellationToken cancellationToken)
+    [Function(nameof(RecordUsage))]
+    [Authorize(Policies.Ingest)]
+    [AcceptsJson(typeof(UsageIngestRequest))]
+    [EndpointSummary("Record one LLM call, or up to 1,000 as {\"events\": [...]}; idempotent by event id.")]
+    public async Task<Results<Ok<IngestResponse>, ProblemHttpResult>> RecordUsage(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "usage")] HttpRequest request, CancellationToken cancellationToken)
     {
-        var sheet = await services.Prices.GetSheetAsync(cancellationToken);
-        var (events, problem) = await JsonBody.ReadValidAsync<UsageIngestRequest, IReadOnlyList<UsageEvent>>(http.Request, services.Options.Value.MaxRequestBytes,
-            request => services.Validator.ValidateIngest(request, sheet, services.Time.GetUtcNow()), cancellationToken);
+        var http = request.HttpContext;
+        var sheet = await prices.GetSheetAsync(cancellationToken);
+        var (events, problem) = await JsonBody.ReadValidAsync<UsageIngestRequest, IReadOnlyList<UsageEvent>>(http.Request, options.Value.MaxRequestBytes,
+            body => validator.ValidateIngest(body, sheet, time.GetUtcNow()), cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -60,7 +36,7 @@ public static class UsageApi
                 "This key may not record usage for these teams; nothing was recorded.", string.Join(", ", foreign));
         }
 
-        var result = await services.Ingest.RecordAsync(events!, cancellationToken);
+        var result = await ingest.RecordAsync(events!, cancellationToken);
         return TypedResults.Ok(new IngestResponse(
             result.Recorded,
             result.Duplicates,
@@ -73,14 +49,19 @@ public static class UsageApi
             })]));
     }
 
-    public static async Task<Results<Ok<UsageEventResponse>, ProblemHttpResult>> GetUsageEventAsync(
-        string id, [Description("The team whose event this is, when the caller sees several teams that used the id.")] string? team,
-        HttpContext http, [AsParameters] UsageServices services, CancellationToken cancellationToken)
+    [Function(nameof(GetUsageEvent))]
+    [Authorize(Policies.AnyKey)]
+    [QueryParameter("team", "The team whose event this is, when the caller sees several teams that used the id.")]
+    [EndpointSummary("A recorded event with the cost it was charged and the price it was charged at. Ids are per team: ?team= picks one when several teams the caller sees used the id.")]
+    public async Task<Results<Ok<UsageEventResponse>, ProblemHttpResult>> GetUsageEvent(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "usage/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
+        var http = request.HttpContext;
+        var team = request.Text("team");
         // Ids are per team. An ingest key sees only its own teams' events; another team's answers 404 (not 403),
         // exactly like an id nobody used, so no answer reveals that it exists.
         var caller = http.User.GetCaller();
-        var visible = (await services.Store.FindAsync(id, cancellationToken))
+        var visible = (await store.FindAsync(id, cancellationToken))
             .Where(e => caller.MayReadTeam(e.Event.Team) && (team is null || e.Event.Team == team))
             .ToList();
         return visible.Count switch
@@ -92,18 +73,25 @@ public static class UsageApi
         };
     }
 
-    public static async Task<Results<Ok<CostSummary>, ProblemHttpResult>> GetCostsAsync(
-        string? groupBy, string? from, string? to, string? team, string? feature,
-        [AsParameters] UsageServices services, CancellationToken cancellationToken)
+    [Function(nameof(GetCosts))]
+    [Authorize(Policies.Finance)]
+    [QueryParameter("groupBy", "team, feature, model, user, environment or day.")]
+    [QueryParameter("from", "Start of the window (ISO 8601, UTC).")]
+    [QueryParameter("to", "End of the window (ISO 8601, UTC), exclusive.")]
+    [QueryParameter("team", "Only this team's cost.")]
+    [QueryParameter("feature", "Only this feature's cost.")]
+    [EndpointSummary("Cost grouped by team, feature, model, user, environment or day, answered from hourly rollups.")]
+    public async Task<Results<Ok<CostSummary>, ProblemHttpResult>> GetCosts(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "costs")] HttpRequest request, CancellationToken cancellationToken)
     {
-        var parsed = CostQuery.Parse(groupBy, from, to, team, feature, services.Time.GetUtcNow());
+        var parsed = CostQuery.Parse(request.Text("groupBy"), request.Text("from"), request.Text("to"), request.Text("team"), request.Text("feature"), time.GetUtcNow());
         if (!parsed.IsValid)
         {
             return Problems.Validation(parsed.Errors);
         }
 
         var query = parsed.Value!;
-        var rollups = await services.Store.GetRollupsAsync(query.From, query.To, cancellationToken);
+        var rollups = await store.GetRollupsAsync(query.From, query.To, cancellationToken);
         return TypedResults.Ok(query.Summarize(rollups));
     }
 }

@@ -1,0 +1,105 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.DurableTask.Client;
+
+namespace ControlPlane.Functions.Orchestrations;
+
+/// <summary>Orchestration instances as the API shows them, read and controlled through the Durable Task client.</summary>
+public static class OrchestrationRuns
+{
+    /// <summary>Starts <paramref name="instanceId"/> unless an instance of that id exists; true when this call started it.</summary>
+    public static async Task<bool> StartOnceAsync(DurableTaskClient client, string orchestrator, string instanceId, object input, CancellationToken cancellationToken)
+    {
+        if (await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return false;
+        }
+
+        await client.ScheduleNewOrchestrationInstanceAsync(orchestrator, input, new Microsoft.DurableTask.StartOrchestrationOptions(instanceId), cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    public static RunStatus StatusOf(OrchestrationRuntimeStatus status) => status switch
+    {
+        OrchestrationRuntimeStatus.Pending => RunStatus.Pending,
+        OrchestrationRuntimeStatus.Completed => RunStatus.Completed,
+        OrchestrationRuntimeStatus.Failed => RunStatus.Failed,
+        OrchestrationRuntimeStatus.Terminated => RunStatus.Terminated,
+        OrchestrationRuntimeStatus.Suspended => RunStatus.Suspended,
+        _ => RunStatus.Running,
+    };
+
+    public static bool IsFinished(RunStatus status) => status is RunStatus.Completed or RunStatus.Failed or RunStatus.Terminated;
+}
+
+/// <summary>An instance's status: <c>pending</c> until its first step runs; <c>running</c> includes waiting on a durable timer.</summary>
+public enum RunStatus
+{
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    Terminated,
+    Suspended,
+}
+
+/// <summary>A page of instances, newest first; <c>next</c> is absent on the last page.</summary>
+public sealed record OrchestrationList(IReadOnlyList<OrchestrationView> Instances, string? Next = null);
+
+/// <summary>Why an instance failed: the error's type and message, as the activity or orchestrator raised it.</summary>
+public sealed record RunError(string Code, string Message);
+
+/// <summary>An instance as the API shows it. <c>step</c> and <c>detail</c> are what its orchestrator last reported.</summary>
+public sealed record OrchestrationView(
+    string Id,
+    string Kind,
+    RunStatus Status,
+    string? Step,
+    string? Detail,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    string? StartedBy,
+    RunError? LastError,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonElement? Input,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonElement? Output)
+{
+    public static OrchestrationView From(OrchestrationMetadata m, string kind)
+    {
+        var custom = Parse(m.SerializedCustomStatus);
+        var input = Parse(m.SerializedInput);
+        return new(
+            m.InstanceId,
+            kind,
+            OrchestrationRuns.StatusOf(m.RuntimeStatus),
+            Text(custom, "step") ?? Text(custom, "Step"),
+            Text(custom, "detail") ?? Text(custom, "Detail"),
+            m.CreatedAt,
+            m.LastUpdatedAt,
+            Text(input, "startedBy") ?? Text(input, "StartedBy"),
+            m.FailureDetails is { } failure ? new RunError(failure.ErrorType, failure.ErrorMessage) : null,
+            input,
+            Parse(m.SerializedOutput));
+    }
+
+    private static string? Text(JsonElement? element, string name) =>
+        element is { ValueKind: JsonValueKind.Object } e && e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static JsonElement? Parse(string? json)
+    {
+        if (string.IsNullOrEmpty(json))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            // Plain text: show it as a JSON string rather than fail the read.
+            return JsonSerializer.SerializeToElement(json);
+        }
+    }
+}
