@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using ControlPlane.Azure.Storage;
+
+namespace ControlPlane.Standalone.Durable;
+
+/// <summary>
+/// Starts and stops the Durable Task pieces in the one order that lets the next host start at once: the task hub is
+/// created, the server started, then the worker; at shutdown the worker stops first (no new work is taken), then the
+/// server, then the orchestration service, awaited, so its partition leases are released rather than left to expire.
+/// </summary>
+internal sealed class StandaloneDurableTaskHost(
+    TaskHubSidecar sidecar,
+    StopOnceOrchestrationService orchestrationService,
+    IHostedService? worker,
+    string taskHubName,
+    ILogger<StandaloneDurableTaskHost> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var elapsed = Stopwatch.StartNew();
+        logger.CreatingTaskHub(taskHubName);
+
+        // Everything else needs the task hub's tables and queues; the partition leases are taken later, in the background,
+        // once the worker has connected.
+        await orchestrationService.CreateIfNotExistsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        await sidecar.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (worker is not null)
+        {
+            await worker.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        logger.TaskHubStarted(taskHubName, elapsed.ElapsedMilliseconds, worker is null ? "disabled" : "started");
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        var elapsed = Stopwatch.StartNew();
+        logger.StoppingTaskHub(taskHubName);
+        if (worker is not null)
+        {
+            await worker.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await sidecar.StopAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Forced: the worker is gone, so no session in flight can finish; waiting for them only delays the release.
+            await orchestrationService.StopAsync(isForced: true).WaitAsync(cancellationToken).ConfigureAwait(false);
+            logger.TaskHubStopped(taskHubName, elapsed.ElapsedMilliseconds);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            logger.OrchestrationServiceStopFailed(exception, taskHubName);
+        }
+    }
+}
