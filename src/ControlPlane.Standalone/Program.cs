@@ -1,7 +1,31 @@
+using ControlPlane.Functions.Hosting;
 using ControlPlane.Standalone.Durable;
+using ControlPlane.Standalone.Functions;
+using Microsoft.DurableTask.Client;
 
+// The same functions without the Functions host: HTTP functions at their routes, timers on their schedules,
+// orchestrators and activities on an in-process Durable task hub backed by Azure Storage (Azurite locally).
 var builder = WebApplication.CreateBuilder(args);
-builder.Services.AddStandaloneDurableTask(builder.Configuration, _ => { });
+builder.Services.Configure<HostOptions>(o => o.ServicesStopConcurrently = true);
+builder.Services.AddControlPlane(builder.Configuration);
+
+var durable = new DurableFunctions();
+builder.Services.AddStandaloneDurableTask(builder.Configuration, durable.Register);
+builder.Services.AddScoped(sp => new DurableClientAccessor { Client = sp.GetRequiredService<DurableTaskClient>() });
+builder.Services.AddSingleton<TimerFunctions>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<TimerFunctions>());
 
 var app = builder.Build();
+durable.Services = app.Services;
+app.UseExceptionHandler();
+app.UseAuthentication();
+app.UseAuthorization();
+app.MapHttpFunctions();
+app.MapAdminFunctionsApi();
 app.Run();
+
+namespace ControlPlane.Standalone
+{
+    /// <summary>Entry point, visible to WebApplicationFactory in tests.</summary>
+    public partial class Program;
+}

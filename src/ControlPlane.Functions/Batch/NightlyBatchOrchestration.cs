@@ -23,9 +23,8 @@ public static class NightlyBatchOrchestration
 {
     [Function(nameof(NightlyBatch))]
     [OrchestrationKind(NightlyBatchSteps.KindName)]
-    public static async Task<BatchRunSummary> NightlyBatch([OrchestrationTrigger] TaskOrchestrationContext context)
+    public static async Task<BatchRunSummary> NightlyBatch([OrchestrationTrigger] TaskOrchestrationContext context, NightlyBatchInput input)
     {
-        var input = context.GetInput<NightlyBatchInput>() ?? throw new InvalidOperationException("The nightly batch needs its input.");
         var runId = context.InstanceId;
         var retry = input.Retry.ToTaskOptions(MayPass);
 

@@ -17,8 +17,8 @@ public sealed record HttpFunctionTrigger(string Route, IReadOnlyList<string> Met
 /// <summary>A timer function. <paramref name="Schedule"/> is the attribute's text: a six-field NCRONTAB expression or <c>%AppSetting%</c>.</summary>
 public sealed record TimerFunctionTrigger(string Schedule) : FunctionTrigger;
 
-/// <summary>A Durable orchestrator.</summary>
-public sealed record OrchestrationFunctionTrigger : FunctionTrigger;
+/// <summary>A Durable orchestrator; <paramref name="InputType"/> is its input parameter's type (the one beside its context), if it has one.</summary>
+public sealed record OrchestrationFunctionTrigger(Type? InputType) : FunctionTrigger;
 
 /// <summary>A Durable activity; <paramref name="InputType"/> is its trigger parameter's type.</summary>
 public sealed record ActivityFunctionTrigger(Type InputType) : FunctionTrigger;
@@ -87,7 +87,7 @@ public static class FunctionIndex
 
             if (parameter.GetCustomAttribute<OrchestrationTriggerAttribute>() is not null)
             {
-                return new OrchestrationFunctionTrigger();
+                return new OrchestrationFunctionTrigger(method.GetParameters().FirstOrDefault(p => p != parameter)?.ParameterType);
             }
 
             if (parameter.GetCustomAttribute<ActivityTriggerAttribute>() is not null)

@@ -50,6 +50,9 @@ public static class OpenApiDescription
                 .WithName(function.Name);
         }
 
+        // Routing publishes the mapped endpoints to the API explorer when the pipeline is built; this app never runs.
+        app.UseRouting();
+        app.UseEndpoints(_ => { });
         var document = await app.Services.GetRequiredKeyedService<IOpenApiDocumentProvider>(DocumentName).GetOpenApiDocumentAsync().ConfigureAwait(false);
         return await document.SerializeAsJsonAsync(OpenApiSpecVersion.OpenApi3_1).ConfigureAwait(false);
     }

@@ -1,0 +1,79 @@
+using ControlPlane.Functions.Hosting;
+using Cronos;
+using Microsoft.Azure.Functions.Worker;
+
+namespace ControlPlane.Standalone.Functions;
+
+/// <summary>
+/// Fires each timer function on its schedule, as the Functions host does: six-field NCRONTAB, UTC, a schedule of the
+/// form <c>%Setting%</c> read from configuration (<c>__</c> for <c>:</c>), time from the injected
+/// <see cref="TimeProvider"/>. A failed run is logged and the function fires again at its next occurrence.
+/// Off with <c>ControlPlane:Triggers:Enabled=false</c> (tests fire timers themselves through <see cref="RunAsync"/>).
+/// </summary>
+public sealed partial class TimerFunctions(IServiceProvider services, IConfiguration configuration, TimeProvider time, ILogger<TimerFunctions> logger) : BackgroundService
+{
+    public const string EnabledSetting = "ControlPlane:Triggers:Enabled";
+    private readonly Dictionary<string, (FunctionDescriptor Function, FunctionInvoker Invoker)> _timers =
+        FunctionIndex.Timers.ToDictionary(t => t.Function.Name, t => (t.Function, FunctionInvoker.For(t.Function)), StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The timer's schedule, with an app-setting reference resolved.</summary>
+    public static CronExpression Schedule(TimerFunctionTrigger timer, IConfiguration configuration)
+    {
+        var text = timer.Schedule;
+        if (text.StartsWith('%') && text.EndsWith('%') && text.Length > 2)
+        {
+            var setting = text[1..^1];
+            text = configuration[setting.Replace("__", ":", StringComparison.Ordinal)]
+                ?? throw new InvalidOperationException($"The timer schedule refers to app setting {setting}, which is not set.");
+        }
+
+        return CronExpression.Parse(text, CronFormat.IncludeSeconds);
+    }
+
+    /// <summary>Runs a timer function now; false when no timer function has that name.</summary>
+    public async Task<bool> RunAsync(string name, CancellationToken cancellationToken)
+    {
+        if (!_timers.TryGetValue(name, out var timer))
+        {
+            return false;
+        }
+
+        await using var scope = services.CreateAsyncScope();
+        await timer.Invoker.InvokeAsync(new FunctionInvocation(scope.ServiceProvider, new TimerInfo(), cancellationToken)).ConfigureAwait(false);
+        return true;
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        configuration.GetValue(EnabledSetting, true)
+            ? Task.WhenAll(_timers.Values.Select(t => RunOnScheduleAsync(t.Function, Schedule((TimerFunctionTrigger)t.Function.Trigger, configuration), stoppingToken)))
+            : Task.CompletedTask;
+
+    private async Task RunOnScheduleAsync(FunctionDescriptor function, CronExpression schedule, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var now = time.GetUtcNow();
+            if (schedule.GetNextOccurrence(now, TimeZoneInfo.Utc) is not { } next)
+            {
+                return;
+            }
+
+            try
+            {
+                await Task.Delay(next - now, time, stoppingToken).ConfigureAwait(false);
+                await RunAsync(function.Name, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogTimerFailed(ex, function.Name);
+            }
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Error, "Timer function {Function} failed; it runs again at its next occurrence")]
+    private partial void LogTimerFailed(Exception exception, string function);
+}
