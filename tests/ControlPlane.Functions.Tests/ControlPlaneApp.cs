@@ -10,10 +10,11 @@ using Microsoft.Extensions.Time.Testing;
 namespace ControlPlane;
 
 /// <summary>
-/// The real app in memory (WebApplicationFactory) on real Azurite, with its own table prefix, a known admin key and
-/// a fake clock. Timer functions do not run by themselves here: tests invoke them or advance the clock.
+/// The standalone host in memory (WebApplicationFactory) on real Azurite, with its own table prefix (and so its own
+/// Durable task hub), a known admin key and a fake clock. Timer functions do not run by themselves here: tests run
+/// them with <see cref="RunTimerAsync"/>. Durable timers run on real time; the batch waits are set short.
 /// </summary>
-public sealed class ControlPlaneApp : WebApplicationFactory<Program>
+public sealed class ControlPlaneApp : WebApplicationFactory<ControlPlane.Standalone.Program>
 {
     public const string AdminKey = "test-admin-key-0123456789";
     public static readonly DateTimeOffset Start = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
@@ -33,6 +34,12 @@ public sealed class ControlPlaneApp : WebApplicationFactory<Program>
             ["ControlPlane:Storage:TablePrefix"] = TablePrefix,
             ["ControlPlane:AdminKey"] = AdminKey,
             ["ControlPlane:Triggers:Enabled"] = "false",
+            ["ControlPlane:Durable:PartitionCount"] = "1",
+            ["ControlPlane:Durable:MaxQueuePollingInterval"] = "00:00:00.250",
+            ["ControlPlane:Batch:PollInterval"] = "00:00:01",
+            ["ControlPlane:Batch:FileCheckInterval"] = "00:00:01",
+            ["ControlPlane:Orchestrations:RetryDelay"] = "00:00:01",
+            ["ControlPlane:Orchestrations:MaxRetryDelay"] = "00:00:02",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in settings ?? [])
@@ -69,6 +76,16 @@ public sealed class ControlPlaneApp : WebApplicationFactory<Program>
         }
 
         return client;
+    }
+
+    /// <summary>Runs a timer function now (<c>POST /admin/functions/{name}</c>) and returns what it did.</summary>
+    public async Task<JsonElement> RunTimerAsync(string function)
+    {
+        using var client = Client();
+        var response = await client.PostAsync($"/admin/functions/{function}", null);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{function}: {(int)response.StatusCode} {body}");
+        return JsonSerializer.Deserialize<JsonElement>(body);
     }
 
     /// <summary>Issues a key through the API and returns its secret.</summary>

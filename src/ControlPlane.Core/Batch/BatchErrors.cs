@@ -28,3 +28,20 @@ public static class BatchErrors
     public const string UploadRefused = "batch_upload_refused";
     public const string ReservationNotLive = "batch_reservation_not_live";
 }
+
+/// <summary>
+/// A nightly step failed on Azure OpenAI: <c>provider_unavailable</c> (429, 5xx, no answer) or <c>provider_refused</c>
+/// (a wrong key, a missing role, a wrong endpoint — an admin may fix it meanwhile). Both are retried; the message
+/// starts with the code so a failed run's last error names what to fix.
+/// </summary>
+public sealed class BatchStepException(string code, string message, Exception? inner = null) : Exception($"{code}: {message}", inner)
+{
+    public const string ProviderUnavailable = "provider_unavailable";
+    public const string ProviderRefused = "provider_refused";
+
+    public string Code { get; } = code;
+
+    public static BatchStepException From(BatchGatewayException ex) => ex.IsTransient
+        ? new(ProviderUnavailable, $"Azure OpenAI answered {ex.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "nothing"}: {ex.Message}", ex)
+        : new(ProviderRefused, $"Azure OpenAI answered {ex.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture)} {ex.ErrorCode}: {ex.Message}", ex);
+}

@@ -8,10 +8,12 @@ namespace ControlPlane.Functions.AuditLog;
 /// </summary>
 public sealed class AuditLogRetentionSweepFunction(AdminAuditService audit, ILogger<AuditLogRetentionSweepFunction> logger)
 {
+    /// <returns>What the run did (the standalone host's <c>POST /admin/functions/AuditLogRetentionSweep</c> answers with it).</returns>
     [Function(nameof(AuditLogRetentionSweep))]
-    public async Task AuditLogRetentionSweep([TimerTrigger("0 55 3 * * *")] TimerInfo timer, CancellationToken cancellationToken)
+    public async Task<object> AuditLogRetentionSweep([TimerTrigger("0 55 3 * * *")] TimerInfo timer, CancellationToken cancellationToken)
     {
         var (cutoff, deleted) = await audit.PurgeAsync(cancellationToken).ConfigureAwait(false);
         logger.FunctionRan(nameof(AuditLogRetentionSweep), $"Audit log retention sweep before {cutoff:O}: {deleted} entries deleted.");
+        return new { cutoff, deleted };
     }
 }

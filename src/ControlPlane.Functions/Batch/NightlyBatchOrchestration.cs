@@ -68,15 +68,23 @@ public static class NightlyBatchOrchestration
     }
 
     /// <summary>
-    /// The provider unavailable or refusing (a wrong key or role an admin may fix meanwhile), or storage unavailable:
-    /// worth another attempt. A missing input file or a line that does not validate would fail the same way again.
+    /// The provider unavailable or refusing (a wrong key or role an admin may fix meanwhile), storage or Event Grid
+    /// unavailable: worth another attempt. A missing input file or a line that does not validate would fail the same
+    /// way again, so it fails the run at once.
     /// </summary>
-    public static bool MayPass(TaskFailureDetails failure) =>
-        failure.IsCausedBy<BatchGatewayException>() || failure.IsCausedBy<global::Azure.RequestFailedException>()
-        || failure.IsCausedBy<HttpRequestException>() || failure.IsCausedBy<TimeoutException>();
+    public static bool MayPass(TaskFailureDetails failure) => Passing.Contains(failure.ErrorType);
+
+    private static readonly HashSet<string> Passing = new(StringComparer.Ordinal)
+    {
+        typeof(BatchStepException).FullName!, typeof(global::Azure.RequestFailedException).FullName!, typeof(HttpRequestException).FullName!,
+        typeof(TimeoutException).FullName!, typeof(AggregateException).FullName!,
+    };
 }
 
-/// <summary>The nightly run's activities: thin, so that what they do is <see cref="NightlyBatchSteps"/>, tested on its own.</summary>
+/// <summary>
+/// The nightly run's activities: thin, so that what they do is <see cref="NightlyBatchSteps"/>, tested on its own. A
+/// provider failure leaves as a <see cref="BatchStepException"/> whose code says which kind it was.
+/// </summary>
 public sealed class NightlyBatchActivities(NightlyBatchSteps steps)
 {
     [Function(nameof(NightlyBatchResume))]
@@ -85,23 +93,35 @@ public sealed class NightlyBatchActivities(NightlyBatchSteps steps)
 
     [Function(nameof(NightlyBatchCollect))]
     public Task<NightlyBatchState> NightlyBatchCollect([ActivityTrigger] string runId, CancellationToken cancellationToken) =>
-        steps.CollectAsync(runId, cancellationToken);
+        Provider(() => steps.CollectAsync(runId, cancellationToken));
 
     [Function(nameof(NightlyBatchSubmit))]
     public Task<NightlyBatchState> NightlyBatchSubmit([ActivityTrigger] NightlyBatchStep step, CancellationToken cancellationToken) =>
-        steps.SubmitAsync(step.RunId, step.State, cancellationToken);
+        Provider(() => steps.SubmitAsync(step.RunId, step.State, cancellationToken));
 
     [Function(nameof(NightlyBatchPoll))]
     public Task<NightlyBatchState> NightlyBatchPoll([ActivityTrigger] NightlyBatchStep step, CancellationToken cancellationToken) =>
-        steps.PollAsync(step.RunId, step.State, cancellationToken);
+        Provider(() => steps.PollAsync(step.RunId, step.State, cancellationToken));
 
     [Function(nameof(NightlyBatchSettle))]
     public Task<NightlyBatchState> NightlyBatchSettle([ActivityTrigger] NightlyBatchStep step, CancellationToken cancellationToken) =>
-        steps.SettleAsync(step.RunId, step.State, cancellationToken);
+        Provider(() => steps.SettleAsync(step.RunId, step.State, cancellationToken));
 
     [Function(nameof(NightlyBatchReport))]
     public Task<BatchRunSummary> NightlyBatchReport([ActivityTrigger] NightlyBatchStep step, CancellationToken cancellationToken) =>
         steps.ReportAsync(step.RunId, step.State, cancellationToken);
+
+    private static async Task<T> Provider<T>(Func<Task<T>> step)
+    {
+        try
+        {
+            return await step().ConfigureAwait(false);
+        }
+        catch (BatchGatewayException ex)
+        {
+            throw BatchStepException.From(ex);
+        }
+    }
 }
 
 /// <summary>Builds a nightly run's input from the settings in force when it starts.</summary>
@@ -119,18 +139,20 @@ public sealed class NightlyBatchStarter(IOptions<BatchOptions> batch, IOptions<O
 /// </summary>
 public sealed class NightlyBatchTimer(NightlyBatchStarter starter, BatchAvailability availability, TimeProvider time, ILogger<NightlyBatchTimer> logger)
 {
+    /// <returns>The run id and whether this call started it.</returns>
     [Function(nameof(StartNightlyBatch))]
-    public async Task StartNightlyBatch(
+    public async Task<object> StartNightlyBatch(
         [TimerTrigger("%ControlPlane__Batch__Schedule%")] TimerInfo timer, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
     {
         if (!availability.Configured)
         {
             logger.FunctionRan(nameof(StartNightlyBatch), "Azure OpenAI is not configured (ControlPlane:AzureOpenAI:Endpoint); no batch run.");
-            return;
+            return new { runId = (string?)null, started = false };
         }
 
         var runId = NightlyBatchSteps.RunIdFor(time.GetUtcNow());
         var started = await OrchestrationRuns.StartOnceAsync(client, nameof(NightlyBatchOrchestration.NightlyBatch), runId, starter.CreateInput("schedule", null), cancellationToken).ConfigureAwait(false);
         logger.FunctionRan(nameof(StartNightlyBatch), started ? $"Started {runId}." : $"{runId} already exists.");
+        return new { runId, started };
     }
 }

@@ -12,13 +12,14 @@ public sealed class PublishBudgetEventsFunction(TableBudgetLedger outbox, Budget
 {
     private const int MaxPerSend = 100;
 
+    /// <returns>What the run did (the standalone host's <c>POST /admin/functions/PublishBudgetEvents</c> answers with it).</returns>
     [Function(nameof(PublishBudgetEvents))]
-    public async Task PublishBudgetEvents([TimerTrigger("*/30 * * * * *")] TimerInfo timer, CancellationToken cancellationToken)
+    public async Task<object> PublishBudgetEvents([TimerTrigger("*/30 * * * * *")] TimerInfo timer, CancellationToken cancellationToken)
     {
         if (!publisher.IsConfigured)
         {
             logger.FunctionRan(nameof(PublishBudgetEvents), "No Event Grid topic configured; events stay in the outbox (GET /api/events).");
-            return;
+            return new { published = 0 };
         }
 
         // One read of each budget's publish index: what is waiting, not the whole outbox.
@@ -35,5 +36,6 @@ public sealed class PublishBudgetEventsFunction(TableBudgetLedger outbox, Budget
         }
 
         logger.FunctionRan(nameof(PublishBudgetEvents), $"Published {pending.Count} budget events.");
+        return new { published = pending.Count };
     }
 }

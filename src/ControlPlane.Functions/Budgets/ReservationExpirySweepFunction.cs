@@ -9,11 +9,13 @@ namespace ControlPlane.Functions.Budgets;
 /// </summary>
 public sealed class ReservationExpirySweepFunction(BudgetService budgets, UsageIngestService usage, ILogger<ReservationExpirySweepFunction> logger)
 {
+    /// <returns>What the run did (the standalone host's <c>POST /admin/functions/ReservationExpirySweep</c> answers with it).</returns>
     [Function(nameof(ReservationExpirySweep))]
-    public async Task ReservationExpirySweep([TimerTrigger("0 * * * * *")] TimerInfo timer, CancellationToken cancellationToken)
+    public async Task<object> ReservationExpirySweep([TimerTrigger("0 * * * * *")] TimerInfo timer, CancellationToken cancellationToken)
     {
         var charged = await usage.ApplyPendingAsync(cancellationToken).ConfigureAwait(false);
         var expired = await budgets.ExpireAsync(cancellationToken).ConfigureAwait(false);
         logger.FunctionRan(nameof(ReservationExpirySweep), $"Released {expired} expired reservations; charged {charged} events a stopped instance had left uncharged.");
+        return new { expired, charged };
     }
 }

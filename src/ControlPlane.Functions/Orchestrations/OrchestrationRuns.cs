@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 
 namespace ControlPlane.Functions.Orchestrations;
@@ -46,8 +47,30 @@ public enum RunStatus
 /// <summary>A page of instances, newest first; <c>next</c> is absent on the last page.</summary>
 public sealed record OrchestrationList(IReadOnlyList<OrchestrationView> Instances, string? Next = null);
 
-/// <summary>Why an instance failed: the error's type and message, as the activity or orchestrator raised it.</summary>
-public sealed record RunError(string Code, string Message);
+/// <summary>
+/// Why an instance failed, from the innermost failure (the activity's own error, not the orchestrator's wrapper). A
+/// ControlPlane error names its code first (<c>provider_refused: …</c>); anything else is <c>orchestration_failed</c>
+/// with the error's type in the message.
+/// </summary>
+public sealed partial record RunError(string Code, string Message)
+{
+    public const string Unclassified = "orchestration_failed";
+
+    public static RunError From(TaskFailureDetails failure)
+    {
+        while (failure.InnerFailure is { } inner)
+        {
+            failure = inner;
+        }
+
+        return Coded().Match(failure.ErrorMessage) is { Success: true } coded
+            ? new(coded.Groups[1].Value, coded.Groups[2].Value)
+            : new(Unclassified, $"{failure.ErrorType}: {failure.ErrorMessage}");
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^([a-z][a-z0-9_]*): (.*)$", System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex Coded();
+}
 
 /// <summary>An instance as the API shows it. <c>step</c> and <c>detail</c> are what its orchestrator last reported.</summary>
 public sealed record OrchestrationView(
@@ -76,7 +99,7 @@ public sealed record OrchestrationView(
             m.CreatedAt,
             m.LastUpdatedAt,
             Text(input, "startedBy") ?? Text(input, "StartedBy"),
-            m.FailureDetails is { } failure ? new RunError(failure.ErrorType, failure.ErrorMessage) : null,
+            m.FailureDetails is { } failure ? RunError.From(failure) : null,
             input,
             Parse(m.SerializedOutput));
     }

@@ -209,14 +209,16 @@ public sealed class OrchestrationsApi(IEnumerable<IOrchestrationStarter> starter
     }
 
     /// <summary>Daily: deletes finished instances and their history past <see cref="OrchestrationOptions.Retention"/>.</summary>
+    /// <returns>How many instances were deleted, and the cutoff.</returns>
     [Function(nameof(OrchestrationRetentionSweep))]
-    public async Task OrchestrationRetentionSweep(
+    public async Task<object> OrchestrationRetentionSweep(
         [TimerTrigger("0 50 3 * * *")] TimerInfo timer, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
     {
         var cutoff = time.GetUtcNow() - options.Value.Retention;
         var result = await client.PurgeAllInstancesAsync(new PurgeInstancesFilter(null, cutoff,
             [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated]), cancellationToken).ConfigureAwait(false);
         logger.FunctionRan(nameof(OrchestrationRetentionSweep), $"Deleted {result.PurgedInstanceCount} finished orchestration instances created before {cutoff:O}.");
+        return new { deleted = result.PurgedInstanceCount, cutoff };
     }
 
     public static async Task<OrchestrationView?> ViewAsync(DurableTaskClient client, string id, CancellationToken cancellationToken) =>

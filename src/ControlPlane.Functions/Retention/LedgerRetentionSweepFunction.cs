@@ -10,11 +10,13 @@ namespace ControlPlane.Functions.Retention;
 /// </summary>
 public sealed class LedgerRetentionSweepFunction(IUsageStore store, TimeProvider time, IOptions<UsageOptions> options, ILogger<LedgerRetentionSweepFunction> logger)
 {
+    /// <returns>What the run did (the standalone host's <c>POST /admin/functions/LedgerRetentionSweep</c> answers with it).</returns>
     [Function(nameof(LedgerRetentionSweep))]
-    public async Task LedgerRetentionSweep([TimerTrigger("0 30 3 * * *")] TimerInfo timer, CancellationToken cancellationToken)
+    public async Task<object> LedgerRetentionSweep([TimerTrigger("0 30 3 * * *")] TimerInfo timer, CancellationToken cancellationToken)
     {
         var cutoff = UsageRollup.HourOf(time.GetUtcNow() - options.Value.Retention);
         var result = await store.DeleteBeforeAsync(cutoff, cancellationToken).ConfigureAwait(false);
         logger.FunctionRan(nameof(LedgerRetentionSweep), $"Retention sweep before {cutoff:O}: {result.EventsDeleted} events, {result.RollupRowsDeleted} rollup rows deleted.");
+        return new { cutoff, result.EventsDeleted, result.RollupRowsDeleted };
     }
 }

@@ -10,10 +10,12 @@ namespace ControlPlane.Functions.Usage;
 /// </summary>
 public sealed class FoldUsageRollupsFunction(IUsageStore store, IOptions<UsageOptions> options, ILogger<FoldUsageRollupsFunction> logger)
 {
+    /// <returns>What the run did (the standalone host's <c>POST /admin/functions/FoldUsageRollups</c> answers with it).</returns>
     [Function(nameof(FoldUsageRollups))]
-    public async Task FoldUsageRollups([TimerTrigger("40 * * * * *")] TimerInfo timer, CancellationToken cancellationToken)
+    public async Task<object> FoldUsageRollups([TimerTrigger("40 * * * * *")] TimerInfo timer, CancellationToken cancellationToken)
     {
         var result = await store.FoldRollupsAsync(options.Value.MaxFoldTransactionsPerRun, cancellationToken).ConfigureAwait(false);
         logger.FunctionRan(nameof(FoldUsageRollups), $"Folded {result.DeltasFolded} rollup rows in {result.Transactions} transactions.");
+        return result;
     }
 }

@@ -5,8 +5,8 @@ namespace ControlPlane.Standalone.Functions;
 
 /// <summary>
 /// <c>POST /admin/functions/{name}</c>: runs a timer function now, as the Functions host's admin API does (there with
-/// the master key; here with a ControlPlane admin key). Unlike the host, it answers once the run has finished — 202
-/// when it succeeded, a problem when it failed — so scripts and tests can wait on it.
+/// the master key; here with a ControlPlane admin key). Unlike the host, it answers once the run has finished — 200
+/// with what the run did, or a problem when it failed — so scripts and tests can wait on it.
 /// </summary>
 public static class AdminFunctionsApi
 {
@@ -20,7 +20,7 @@ public static class AdminFunctionsApi
     }
 
     private static async Task<IResult> RunAsync(string name, TimerFunctions timers, CancellationToken cancellationToken) =>
-        await timers.RunAsync(name, cancellationToken)
-            ? TypedResults.Accepted((string?)null)
+        timers.Has(name)
+            ? TypedResults.Ok(await timers.RunAsync(name, cancellationToken))
             : Problems.NotFoundOf(Problems.NotFound, $"Timer function '{name}'");
 }

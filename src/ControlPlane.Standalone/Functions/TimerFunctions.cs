@@ -30,17 +30,15 @@ public sealed partial class TimerFunctions(IServiceProvider services, IConfigura
         return CronExpression.Parse(text, CronFormat.IncludeSeconds);
     }
 
-    /// <summary>Runs a timer function now; false when no timer function has that name.</summary>
-    public async Task<bool> RunAsync(string name, CancellationToken cancellationToken)
-    {
-        if (!_timers.TryGetValue(name, out var timer))
-        {
-            return false;
-        }
+    /// <summary>Whether a timer function has this name.</summary>
+    public bool Has(string name) => _timers.ContainsKey(name);
 
+    /// <summary>Runs a timer function now and returns what it returned (what the run did).</summary>
+    public async Task<object?> RunAsync(string name, CancellationToken cancellationToken)
+    {
+        var timer = _timers[name];
         await using var scope = services.CreateAsyncScope();
-        await timer.Invoker.InvokeAsync(new FunctionInvocation(scope.ServiceProvider, new TimerInfo(), cancellationToken)).ConfigureAwait(false);
-        return true;
+        return await timer.Invoker.InvokeAsync(new FunctionInvocation(scope.ServiceProvider, new TimerInfo(), cancellationToken)).ConfigureAwait(false);
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>

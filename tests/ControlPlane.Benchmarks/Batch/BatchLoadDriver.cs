@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
-using ControlPlane.Functions.Hosting;
-using ControlPlane.Orchestrations;
 using ControlPlane.Testing;
 using ControlPlane.Testing.Fakes;
 using Microsoft.AspNetCore.Hosting;
@@ -30,8 +28,8 @@ public static class BatchLoadDriver
         Console.WriteLine($"Batch load: {requests:N0} deferrable requests, {clients} parallel clients, Azurite + fake Azure OpenAI");
 
         await using var openAI = await FakeAzureOpenAIServer.StartAsync();
-        await using var app = new WebApplicationFactory<FunctionInvoker>().WithWebHostBuilder(b => b
-            .UseContentRoot(Path.Combine(Azurite.RepositoryRoot(), "src", "ControlPlane.Functions"))
+        await using var app = new WebApplicationFactory<ControlPlane.Standalone.Program>().WithWebHostBuilder(b => b
+            .UseContentRoot(Path.Combine(Azurite.RepositoryRoot(), "src", "ControlPlane.Standalone"))
             .UseSetting("ControlPlane:Storage:ConnectionString", Azurite.ConnectionString)
             .UseSetting("ControlPlane:Storage:TablePrefix", Azurite.NewTablePrefix())
             .UseSetting("ControlPlane:AdminKey", AdminKey)
@@ -39,6 +37,8 @@ public static class BatchLoadDriver
             .UseSetting("ControlPlane:AzureOpenAI:Endpoint", openAI.BaseAddress.ToString())
             .UseSetting("ControlPlane:AzureOpenAI:ApiKey", openAI.ApiKey)
             .UseSetting("ControlPlane:Batch:PollInterval", "00:00:01")
+            .UseSetting("ControlPlane:Batch:FileCheckInterval", "00:00:01")
+            .UseSetting("ControlPlane:Durable:MaxQueuePollingInterval", "00:00:00.250")
             .UseSetting("Logging:LogLevel:Default", "Warning"));
         var client = app.CreateClient();
         client.DefaultRequestHeaders.Add("x-api-key", AdminKey);
@@ -125,34 +125,32 @@ public static class BatchLoadDriver
         return count / stopwatch.Elapsed.TotalSeconds;
     }
 
-    /// <summary>Starts a run and plays the host until it completes; returns wall time and each step's share from the run's history.</summary>
-    private static async Task<(double Seconds, Dictionary<string, double> Steps)> StartAndFinishAsync(WebApplicationFactory<FunctionInvoker> app, HttpClient client)
+    /// <summary>
+    /// Starts a run through the API and watches it (every 100 ms) until it completes; returns wall time and how long
+    /// the run reported each step (its custom status) as current.
+    /// </summary>
+    private static async Task<(double Seconds, Dictionary<string, double> Steps)> StartAndFinishAsync(WebApplicationFactory<ControlPlane.Standalone.Program> app, HttpClient client)
     {
-        var engine = app.Services.GetRequiredService<OrchestrationEngine>();
-        var runner = app.Services.GetRequiredService<LocalQueueRunner>();
-        var advance = FunctionCatalog.Find(FunctionCatalog.AdvanceOrchestration)!;
         var stopwatch = Stopwatch.StartNew();
-        var started = await engine.StartAsync("nightly-batch", null, null, "benchmark");
+        var started = await (await client.PostAsync("/api/orchestrations/nightly-batch/start", null)).Content.ReadFromJsonAsync<JsonElement>();
+        var id = started.GetProperty("id").GetString()!;
+        var steps = new Dictionary<string, double>();
+        var (current, since) = ("pending", 0.0);
         while (true)
         {
-            while (await runner.DrainOnceAsync(advance, CancellationToken.None) > 0)
+            var run = await (await client.GetAsync($"/api/orchestrations/{id}")).Content.ReadFromJsonAsync<JsonElement>();
+            var status = run.GetProperty("status").GetString();
+            var step = run.TryGetProperty("step", out var s) ? s.GetString() ?? current : current;
+            var now = stopwatch.Elapsed.TotalSeconds;
+            if (step != current)
             {
+                steps[current] = steps.GetValueOrDefault(current) + (now - since);
+                (current, since) = (step, now);
             }
 
-            var run = await (await client.GetAsync($"/api/orchestrations/{started.Instance.Id}")).Content.ReadFromJsonAsync<JsonElement>();
-            var status = run.GetProperty("status").GetString();
             if (status == "completed")
             {
-                var history = run.GetProperty("history").EnumerateArray().Select(h => (Step: h.GetProperty("step").GetString()!, At: h.GetProperty("at").GetDateTimeOffset())).ToList();
-                var steps = new Dictionary<string, double>();
-                for (var i = 1; i < history.Count; i++)
-                {
-                    // Each line is written when its step finished; poll lines include the wait before them.
-                    var step = history[i].Step;
-                    steps[step] = steps.GetValueOrDefault(step) + (history[i].At - history[i - 1].At).TotalSeconds;
-                }
-
-                return (stopwatch.Elapsed.TotalSeconds, steps);
+                return (now, steps);
             }
 
             if (status is "failed" or "terminated")
@@ -160,8 +158,7 @@ public static class BatchLoadDriver
                 throw new InvalidOperationException($"The run ended {status}: {run}");
             }
 
-            await Task.Delay(200);
-            await engine.WakeDueAsync();
+            await Task.Delay(100);
         }
     }
 }

@@ -71,8 +71,8 @@ public static class IngestLoadDriver
 
     private static async Task<Result> HttpAsync(int events, int clients)
     {
-        await using var app = new WebApplicationFactory<ControlPlane.Functions.Hosting.FunctionInvoker>().WithWebHostBuilder(b => b
-            .UseContentRoot(Path.Combine(Azurite.RepositoryRoot(), "src", "ControlPlane.Functions"))
+        await using var app = new WebApplicationFactory<ControlPlane.Standalone.Program>().WithWebHostBuilder(b => b
+            .UseContentRoot(Path.Combine(Azurite.RepositoryRoot(), "src", "ControlPlane.Standalone"))
             .UseSetting("ControlPlane:Storage:ConnectionString", Azurite.ConnectionString)
             .UseSetting("ControlPlane:Storage:TablePrefix", Azurite.NewTablePrefix())
             .UseSetting("ControlPlane:AdminKey", "benchmark-admin-key-0123")

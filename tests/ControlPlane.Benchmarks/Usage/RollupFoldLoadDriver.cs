@@ -29,8 +29,8 @@ public static class RollupFoldLoadDriver
         var start = end.AddDays(-30);
         Console.WriteLine($"Rollup fold: {events:N0} single-event posts over 30 days ({start:yyyy-MM-dd HH}h to {end:yyyy-MM-dd HH}h), {groups} groups, {clients} parallel writers");
 
-        await using var app = new WebApplicationFactory<ControlPlane.Functions.Hosting.FunctionInvoker>().WithWebHostBuilder(b => b
-            .UseContentRoot(Path.Combine(Azurite.RepositoryRoot(), "src", "ControlPlane.Functions"))
+        await using var app = new WebApplicationFactory<ControlPlane.Standalone.Program>().WithWebHostBuilder(b => b
+            .UseContentRoot(Path.Combine(Azurite.RepositoryRoot(), "src", "ControlPlane.Standalone"))
             .UseSetting("ControlPlane:Storage:ConnectionString", Azurite.ConnectionString)
             .UseSetting("ControlPlane:Storage:TablePrefix", prefix)
             .UseSetting("ControlPlane:AdminKey", AdminKey)

@@ -27,7 +27,7 @@ public sealed class BudgetChargingAttackTests : IAsyncLifetime
     private async Task<JsonElement> FoldedBudgetAsync(string id)
     {
         _app.Clock.Advance(TimeSpan.FromMinutes(1));
-        (await _admin.PostJsonAsync("/" + ControlPlane.Functions.Hosting.FunctionCatalog.ReservationExpirySweep, "{}")).EnsureSuccessStatusCode();
+        (await _admin.PostJsonAsync("/admin/functions/ReservationExpirySweep", "{}")).EnsureSuccessStatusCode();
         return await _admin.GetBudgetAsync(id);
     }
 

@@ -82,7 +82,7 @@ public sealed class ChargeRecoveryAttackTests : IAsyncLifetime
     }
 
     private async Task Sweep() =>
-        (await _admin.PostJsonAsync("/" + FunctionCatalog.ReservationExpirySweep, "{}")).EnsureSuccessStatusCode();
+        (await _admin.PostJsonAsync("/admin/functions/ReservationExpirySweep", "{}")).EnsureSuccessStatusCode();
 
     private static object Usage(string id, long inputTokens) =>
         new { id, team = "search", feature = "answers", provider = "azure-openai", model = "gpt-4o", inputTokens, outputTokens = 0 };

@@ -323,7 +323,7 @@ public sealed class NamingAttackTests : IAsyncLifetime
 
     private static async Task<JsonElement> RunRightsizingAsync(HttpClient admin)
     {
-        var response = await admin.PostAsync("/GpuPoolRightsizing", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        var response = await admin.PostAsync("/admin/functions/GpuPoolRightsizing", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         return (await (await admin.GetAsync("/api/gpu/pools/infer/decisions?limit=1")).JsonAsync()).GetProperty("decisions")[0];
     }

@@ -244,9 +244,9 @@ public sealed class AuditLogApiTests : IAsyncLifetime
         await admin.PutAsJsonAsync("/api/budgets/new", new { scope = new { type = "team", value = "a" }, period = "monthly", limitUsd = 1 });
         app.Clock.Advance(TimeSpan.FromDays(15));
 
-        var swept = await (await admin.PostJsonAsync("/" + FunctionCatalog.AuditLogRetentionSweep, "{}")).JsonAsync();
+        var swept = await (await admin.PostJsonAsync("/admin/functions/AuditLogRetentionSweep", "{}")).JsonAsync();
 
-        Assert.Equal(1, swept.GetProperty("ReturnValue").GetProperty("deleted").GetInt32());
+        Assert.Equal(1, swept.GetProperty("deleted").GetInt32());
         Assert.Equal(["new"], (await admin.EntriesAsync()).Select(e => e.GetProperty("target").GetString()));
     }
 

@@ -1,7 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using ControlPlane.Budgets;
-using ControlPlane.Functions.Hosting;
 using ControlPlane.Testing.Fakes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -10,9 +9,9 @@ namespace ControlPlane.Batch;
 
 /// <summary>
 /// The app, a fake Azure OpenAI (Files + Batches, driven through the real Azure.AI.OpenAI client) and a fake Event
-/// Grid topic, sharing one fake clock. <see cref="RunToEndAsync"/> plays the Functions host: it delivers the
-/// orchestration queue's messages to the queue function and, when nothing is left, moves the clock to the next
-/// wake-up and fires the wake-up timer.
+/// Grid topic, sharing one fake clock for domain time (reservations, prices, request times). The nightly run is a
+/// Durable orchestration on the app's own task hub: its timers run on real time, with the short waits
+/// <see cref="ControlPlaneApp"/> sets, so <see cref="RunToEndAsync"/> simply watches the run until it finishes.
 /// </summary>
 public sealed class BatchHarness : IAsyncDisposable
 {
@@ -76,73 +75,56 @@ public sealed class BatchHarness : IAsyncDisposable
         return (await response.JsonAsync()).GetProperty("id").GetString()!;
     }
 
-    /// <summary>Fires the nightly timer as the host would; returns the run id.</summary>
-    public async Task<string> StartNightlyAsync()
-    {
-        var response = await Admin.PostJsonAsync("/" + FunctionCatalog.NightlyBatch, "{}");
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        return (await response.JsonAsync()).GetProperty("ReturnValue").GetProperty("runId").GetString()!;
-    }
+    /// <summary>How long a run may take before a test gives up on it (real time; a run takes a few seconds).</summary>
+    public static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(90);
 
-    /// <summary>Delivers queued orchestration messages until the queue is empty (or shows only invisible, failed ones).</summary>
-    public async Task DeliverMessagesAsync()
-    {
-        var runner = App.Services.GetRequiredService<LocalQueueRunner>();
-        var function = FunctionCatalog.Find(FunctionCatalog.AdvanceOrchestration)!;
-        while (await runner.DrainOnceAsync(function, CancellationToken.None) > 0)
-        {
-        }
-    }
+    /// <summary>Fires the nightly timer as the host would; returns the run id.</summary>
+    public async Task<string> StartNightlyAsync() =>
+        (await App.RunTimerAsync("StartNightlyBatch")).GetProperty("runId").GetString()!;
 
     public async Task<JsonElement> GetRunAsync(string runId) => await (await Admin.GetAsync($"/api/orchestrations/{runId}")).JsonAsync();
 
-    /// <summary>Plays host and clock until <paramref name="condition"/> holds (e.g. the provider has the batch).</summary>
-    public async Task AdvanceUntilAsync(string runId, Func<bool> condition, int maxRounds = 20)
+    /// <summary>Watches the run until <paramref name="condition"/> holds (e.g. the provider has the batch).</summary>
+    public async Task<JsonElement> WaitUntilAsync(string runId, Func<JsonElement, bool> condition, TimeSpan? timeout = null)
     {
-        for (var round = 0; round < maxRounds; round++)
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
         {
-            await DeliverMessagesAsync();
-            if (condition())
-            {
-                return;
-            }
-
-            await NextWakeUpAsync(await GetRunAsync(runId));
-        }
-
-        throw new InvalidOperationException($"The condition did not hold after {maxRounds} rounds of run {runId}.");
-    }
-
-    /// <summary>Plays host and clock until the run finishes; <paramref name="between"/> runs after every round (to look in while it is in flight).</summary>
-    public async Task<JsonElement> RunToEndAsync(string runId, Func<JsonElement, Task>? between = null, int maxRounds = 100)
-    {
-        for (var round = 0; round < maxRounds; round++)
-        {
-            await DeliverMessagesAsync();
             var run = await GetRunAsync(runId);
-            var status = run.GetProperty("status").GetString();
-            if (status is "completed" or "failed" or "terminated")
+            if (condition(run))
             {
                 return run;
             }
 
-            if (between is not null)
+            if (waited.Elapsed > (timeout ?? RunTimeout))
             {
-                await between(run);
+                throw new TimeoutException($"Run {runId} did not reach the condition in {timeout ?? RunTimeout}: {run}");
             }
 
-            await NextWakeUpAsync(run);
+            await Task.Delay(100);
         }
-
-        throw new InvalidOperationException($"Run {runId} did not finish in {maxRounds} rounds: {await GetRunAsync(runId)}");
     }
 
-    /// <summary>Moves the clock to the run's wake-up time and fires the wake-up timer, as the host would.</summary>
-    private async Task NextWakeUpAsync(JsonElement run)
+    /// <summary>Watches the run until it finishes; <paramref name="between"/> runs on every look while it is in flight.</summary>
+    public async Task<JsonElement> RunToEndAsync(string runId, Func<JsonElement, Task>? between = null)
     {
-        var wakeAt = run.TryGetProperty("wakeAt", out var w) ? w.GetDateTimeOffset() : Clock.GetUtcNow().AddMinutes(1);
-        Clock.Advance(wakeAt > Clock.GetUtcNow() ? wakeAt - Clock.GetUtcNow() : TimeSpan.FromSeconds(1));
-        (await Admin.PostJsonAsync("/" + FunctionCatalog.WakeOrchestrations, "{}")).EnsureSuccessStatusCode();
+        JsonElement? last = null;
+        return await WaitUntilAsync(runId, run =>
+        {
+            var status = run.TryGetProperty("status", out var s) ? s.GetString() : null;
+            if (status is "completed" or "failed" or "terminated")
+            {
+                return true;
+            }
+
+            if (between is not null && (last is null || last.Value.ToString() != run.ToString()))
+            {
+                between(run).GetAwaiter().GetResult();
+            }
+
+            last = run;
+            return false;
+        });
     }
 
     /// <summary>
@@ -152,7 +134,7 @@ public sealed class BatchHarness : IAsyncDisposable
     public async Task<JsonElement> SettledBudgetAsync(string id)
     {
         Clock.Advance(TimeSpan.FromMinutes(1));
-        (await Admin.PostJsonAsync("/" + FunctionCatalog.ReservationExpirySweep, "{}")).EnsureSuccessStatusCode();
+        await App.RunTimerAsync("ReservationExpirySweep");
         return await Admin.GetBudgetAsync(id);
     }
 

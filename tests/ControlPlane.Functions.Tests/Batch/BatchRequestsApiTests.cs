@@ -157,7 +157,7 @@ public sealed class BatchRequestsApiTests : IAsyncLifetime
     {
         var id = await _h.SubmitOkAsync();
         var runId = await _h.StartNightlyAsync();
-        await _h.DeliverMessagesAsync();
+        await _h.WaitUntilAsync(runId, run => run.TryGetProperty("step", out var step) && step.GetString() == "poll");
 
         var response = await _h.Admin.DeleteAsync($"/api/batch/requests/{id}");
 
@@ -192,7 +192,7 @@ public sealed class BatchRequestsApiTests : IAsyncLifetime
 
         var runId = await _h.StartNightlyAsync();
         // The run's collect step and 40 cancellations, staggered so that some land before the claim and some after.
-        var deliver = Task.Run(_h.DeliverMessagesAsync);
+        var deliver = _h.RunToEndAsync(runId);
         var cancels = ids.Select((id, i) => Task.Run(async () =>
         {
             await Task.Delay(i * 5);
@@ -240,20 +240,22 @@ public sealed class BatchRequestsApiTests : IAsyncLifetime
         Assert.NotNull(await payloads.GetResultAsync(BatchHarness.KeyOf(done)));
 
         _h.Clock.Advance(TimeSpan.FromDays(29));
-        var early = await (await _h.Admin.PostJsonAsync("/BatchRetentionSweep", "{}")).JsonAsync();
+        var early = await (await _h.Admin.PostJsonAsync("/admin/functions/BatchRetentionSweep", "{}")).JsonAsync();
         _h.Clock.Advance(TimeSpan.FromDays(2));
-        var swept = await (await _h.Admin.PostJsonAsync("/BatchRetentionSweep", "{}")).JsonAsync();
-        _h.Clock.Advance(TimeSpan.FromDays(60));
-        var runsSwept = await (await _h.Admin.PostJsonAsync("/OrchestrationRetentionSweep", "{}")).JsonAsync();
+        var swept = await (await _h.Admin.PostJsonAsync("/admin/functions/BatchRetentionSweep", "{}")).JsonAsync();
+        // Durable keeps the instance's real creation time: move the app's clock past it by the retention.
+        var realNow = TimeProvider.System.GetUtcNow();
+        _h.Clock.SetUtcNow(realNow > _h.Clock.GetUtcNow() ? realNow.AddDays(91) : _h.Clock.GetUtcNow().AddDays(91));
+        var runsSwept = await (await _h.Admin.PostJsonAsync("/admin/functions/OrchestrationRetentionSweep", "{}")).JsonAsync();
 
-        Assert.Equal(0, early.GetProperty("ReturnValue").GetProperty("requests").GetInt32());
-        Assert.Equal(1, swept.GetProperty("ReturnValue").GetProperty("requests").GetInt32());
+        Assert.Equal(0, early.GetProperty("requests").GetInt32());
+        Assert.Equal(1, swept.GetProperty("requests").GetInt32());
         Assert.Equal(HttpStatusCode.NotFound, (await _h.Admin.GetAsync($"/api/batch/requests/{done}")).StatusCode);
         Assert.Null(await payloads.GetResultAsync(BatchHarness.KeyOf(done)));
         Assert.Null(await payloads.GetRequestBodyAsync(BatchHarness.KeyOf(done)));
         Assert.Equal("pending", (await _h.GetRequestAsync(waiting)).GetProperty("status").GetString());
         Assert.NotNull(await payloads.GetRequestBodyAsync(BatchHarness.KeyOf(waiting)));
-        Assert.Equal(1, runsSwept.GetProperty("ReturnValue").GetProperty("deleted").GetInt32());
+        Assert.Equal(1, runsSwept.GetProperty("deleted").GetInt32());
         Assert.Equal(HttpStatusCode.NotFound, (await _h.Admin.GetAsync($"/api/orchestrations/{runId}")).StatusCode);
         // The usage it recorded is ledger data, kept by the ledger's own retention.
         Assert.Equal(HttpStatusCode.OK, (await _h.Admin.GetAsync($"/api/usage/cp:batch:{BatchHarness.KeyOf(done)}")).StatusCode);

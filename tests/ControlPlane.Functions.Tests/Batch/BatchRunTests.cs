@@ -106,7 +106,7 @@ public sealed class BatchRunTests
     [Fact]
     public async Task NightlyRun_EventGridDownAtReport_RetriesTheReportAndDeliversTheEventOnce()
     {
-        await using var h = await BatchHarness.StartAsync(new() { ["ControlPlane:Orchestrations:MaxStepAttempts"] = "20" });
+        await using var h = await BatchHarness.StartAsync(new() { ["ControlPlane:Orchestrations:MaxActivityAttempts"] = "20" });
         await h.SubmitOkAsync();
         // The publisher retries twice itself; 6 refusals outlast two attempts of the report step.
         h.Topic.FailNext(6);
@@ -114,7 +114,7 @@ public sealed class BatchRunTests
         var run = await h.RunToEndAsync(await h.StartNightlyAsync());
 
         Assert.Equal("completed", run.GetProperty("status").GetString());
-        Assert.Contains(run.GetProperty("history").EnumerateArray(), e => e.GetProperty("step").GetString() == "report" && e.GetProperty("outcome").GetString() == "retry");
+        Assert.Equal(0, h.Topic.FailuresLeft); // every refusal was met: the report step ran more than once
         Assert.Single(h.Topic.Received, e => e.GetProperty("type").GetString() == "ControlPlane.Batch.Completed");
     }
 

@@ -1,69 +1,42 @@
-using ControlPlane.Azure.Orchestrations;
+using ControlPlane.Azure.Batch;
 using ControlPlane.Azure.Storage;
-using ControlPlane.Orchestrations;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ControlPlane.Batch;
 
-/// <summary>A process dying at a chosen point: the exception stands for the crash, nothing after it happens.</summary>
-public sealed class SimulatedCrashException(string where) : Exception($"Simulated crash {where}.");
-
 /// <summary>
-/// The real Table store, except that the n-th checkpoint (a step's outcome, written after its side effects) never
-/// reaches storage: the worker "dies" between the step's side effects and its checkpoint.
+/// The real blob store, except that chosen saves of a run's state fail as if storage dropped the connection. Every
+/// step of the nightly run saves the run's state as its last act, after its side effects: a failure there is a host
+/// that did the work and died before Durable recorded the activity's result, so the activity runs again.
 /// </summary>
-public sealed class CrashingOrchestrationStore(IOrchestrationStore inner, int crashAtCheckpoint) : IOrchestrationStore
+public sealed class FailingRunStateStore(IBatchPayloadStore inner, Func<int, bool> failSave) : IBatchPayloadStore
 {
-    private int _checkpoints;
+    private int _saves;
 
-    public Task<bool> TryCreateAsync(OrchestrationInstance instance, OrchestrationHistoryEntry first, CancellationToken cancellationToken = default) =>
-        inner.TryCreateAsync(instance, first, cancellationToken);
+    public int Saves => Volatile.Read(ref _saves);
 
-    public Task<OrchestrationInstance?> GetAsync(string instanceId, CancellationToken cancellationToken = default) => inner.GetAsync(instanceId, cancellationToken);
+    public Task SaveRunStateAsync(string runId, ReadOnlyMemory<byte> state, CancellationToken cancellationToken = default) =>
+        failSave(Interlocked.Increment(ref _saves))
+            ? throw new global::Azure.RequestFailedException(503, $"Simulated crash before save {_saves} of the run's state.")
+            : inner.SaveRunStateAsync(runId, state, cancellationToken);
 
-    public Task<OrchestrationInstance?> TryReplaceAsync(OrchestrationInstance expected, OrchestrationInstance replacement, OrchestrationHistoryEntry? history, CancellationToken cancellationToken = default)
-    {
-        if (history is not null && Interlocked.Increment(ref _checkpoints) == crashAtCheckpoint)
-        {
-            throw new SimulatedCrashException($"before checkpoint {crashAtCheckpoint} ({expected.Step} -> {history.Outcome})");
-        }
+    public Task<ReadOnlyMemory<byte>?> GetRunStateAsync(string runId, CancellationToken cancellationToken = default) => inner.GetRunStateAsync(runId, cancellationToken);
 
-        return inner.TryReplaceAsync(expected, replacement, history, cancellationToken);
-    }
+    public Task SaveRequestBodyAsync(string requestId, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) => inner.SaveRequestBodyAsync(requestId, body, cancellationToken);
 
-    public Task<ControlPlane.Paging.ListPage<OrchestrationInstance>> ListAsync(string? kind, OrchestrationStatus? status, ControlPlane.Paging.PageRequest page, CancellationToken cancellationToken = default) =>
-        inner.ListAsync(kind, status, page, cancellationToken);
+    public Task<ReadOnlyMemory<byte>?> GetRequestBodyAsync(string requestId, CancellationToken cancellationToken = default) => inner.GetRequestBodyAsync(requestId, cancellationToken);
 
-    public Task<IReadOnlyList<OrchestrationInstance>> ListDueAsync(DateTimeOffset now, CancellationToken cancellationToken = default) => inner.ListDueAsync(now, cancellationToken);
+    public Task SaveInputFileAsync(string runId, int group, ReadOnlyMemory<byte> jsonl, CancellationToken cancellationToken = default) => inner.SaveInputFileAsync(runId, group, jsonl, cancellationToken);
 
-    public Task<IReadOnlyList<OrchestrationHistoryEntry>> GetHistoryAsync(string instanceId, CancellationToken cancellationToken = default) =>
-        inner.GetHistoryAsync(instanceId, cancellationToken);
+    public Task<ReadOnlyMemory<byte>?> GetInputFileAsync(string runId, int group, CancellationToken cancellationToken = default) => inner.GetInputFileAsync(runId, group, cancellationToken);
 
-    public Task<int> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
-        inner.DeleteFinishedBeforeAsync(cutoff, cancellationToken);
-}
+    public Task SaveResultAsync(string requestId, ReadOnlyMemory<byte> result, CancellationToken cancellationToken = default) => inner.SaveResultAsync(requestId, result, cancellationToken);
 
-/// <summary>
-/// The real queue, except that a chosen send is silently lost (the worker died after its checkpoint, before the
-/// send) or every message is sent twice (an at-least-once queue).
-/// </summary>
-public sealed class FaultyDispatcher(IOrchestrationDispatcher inner, int loseSend = 0, bool duplicateEvery = false) : IOrchestrationDispatcher
-{
-    private int _sends;
+    public Task<ReadOnlyMemory<byte>?> GetResultAsync(string requestId, CancellationToken cancellationToken = default) => inner.GetResultAsync(requestId, cancellationToken);
 
-    public async Task SendAsync(OrchestrationWorkItem item, CancellationToken cancellationToken = default)
-    {
-        if (Interlocked.Increment(ref _sends) == loseSend)
-        {
-            return;
-        }
+    public Task DeleteRequestAsync(string requestId, CancellationToken cancellationToken = default) => inner.DeleteRequestAsync(requestId, cancellationToken);
 
-        await inner.SendAsync(item, cancellationToken);
-        if (duplicateEvery)
-        {
-            await inner.SendAsync(item, cancellationToken);
-        }
-    }
+    public Task<int> DeleteRunFilesBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) => inner.DeleteRunFilesBeforeAsync(cutoff, cancellationToken);
 }
 
 /// <summary>The real gateway, except that the answer to the first upload and the first batch creation is lost after the service acted on it.</summary>
@@ -71,6 +44,9 @@ public sealed class AnswerLosingGateway(IBatchGateway inner) : IBatchGateway
 {
     private int _uploads;
     private int _creates;
+
+    public int Uploads => Volatile.Read(ref _uploads);
+    public int Creates => Volatile.Read(ref _creates);
 
     public async Task<BatchFile> UploadInputFileAsync(string fileName, ReadOnlyMemory<byte> jsonl, CancellationToken cancellationToken = default)
     {
@@ -97,9 +73,11 @@ public sealed class AnswerLosingGateway(IBatchGateway inner) : IBatchGateway
 
 public static class Faults
 {
-    public static Action<IServiceCollection> CrashBeforeCheckpoint(int n) => services =>
-        services.AddSingleton<IOrchestrationStore>(sp => new CrashingOrchestrationStore(new TableOrchestrationStore(sp.GetRequiredService<TableProvider>()), n));
+    /// <summary>The n-th step of the run does its work, then its host "dies" before the result is recorded.</summary>
+    public static Action<IServiceCollection> CrashAfterStep(int n) => services =>
+        services.AddSingleton<IBatchPayloadStore>(sp => new FailingRunStateStore(new BlobBatchPayloadStore(sp.GetRequiredService<BlobProvider>()), save => save == n));
 
-    public static Action<IServiceCollection> Dispatcher(int loseSend = 0, bool duplicateEvery = false) => services =>
-        services.AddSingleton<IOrchestrationDispatcher>(sp => new FaultyDispatcher(new QueueOrchestrationDispatcher(sp.GetRequiredService<QueueProvider>()), loseSend, duplicateEvery));
+    /// <summary>Every step does its work twice: the first time its host "dies" before the result is recorded.</summary>
+    public static Action<IServiceCollection> EveryStepTwice() => services =>
+        services.AddSingleton<IBatchPayloadStore>(sp => new FailingRunStateStore(new BlobBatchPayloadStore(sp.GetRequiredService<BlobProvider>()), save => save % 2 == 1));
 }

@@ -76,9 +76,9 @@ public sealed class AuthorizeApiTests : IAsyncLifetime
         var granted = await _admin.AuthorizeAsync();
         _app.Clock.Advance(TimeSpan.FromMinutes(10));
 
-        var sweep = await (await _admin.PostJsonAsync("/ReservationExpirySweep", "{}")).JsonAsync();
+        var sweep = await (await _admin.PostJsonAsync("/admin/functions/ReservationExpirySweep", "{}")).JsonAsync();
 
-        Assert.Equal(1, sweep.GetProperty("ReturnValue").GetProperty("expired").GetInt32());
+        Assert.Equal(1, sweep.GetProperty("expired").GetInt32());
         Assert.Equal(0m, (await _admin.GetBudgetAsync("search-daily")).Money("reservedUsd"));
         await _admin.PostUsageAsync("late-1", 1000, 200, granted.GetProperty("reservationId").GetString());
         var after = await _admin.GetBudgetAsync("search-daily");

@@ -163,7 +163,7 @@ public sealed class BudgetConcurrencyTests
             }
         }
 
-        (await admin.PostJsonAsync("/ReservationExpirySweep", "{}")).EnsureSuccessStatusCode();
+        (await admin.PostJsonAsync("/admin/functions/ReservationExpirySweep", "{}")).EnsureSuccessStatusCode();
         var final = await admin.GetBudgetAsync("hot");
         Assert.Equal(0m, final.Money("reservedUsd"));
         Assert.Equal(expected, final.Money("spentUsd"));

@@ -19,14 +19,14 @@ public sealed class EventPublishingTests
         await admin.PostUsageAsync("spend-1", 1000, 1000);
 
         // Topic unreachable: the invocation fails and the events stay in the outbox.
-        var down = await admin.PostJsonAsync("/PublishBudgetEvents", "{}");
+        var down = await admin.PostJsonAsync("/admin/functions/PublishBudgetEvents", "{}");
         Assert.False(down.IsSuccessStatusCode);
         var pending = await (await admin.GetAsync("/api/events")).JsonAsync();
         Assert.All(pending.GetProperty("events").EnumerateArray(), e => Assert.False(e.TryGetProperty("publishedAt", out _)));
 
         await receiver.StartAsync();
-        (await admin.PostJsonAsync("/PublishBudgetEvents", "{}")).EnsureSuccessStatusCode();
-        (await admin.PostJsonAsync("/PublishBudgetEvents", "{}")).EnsureSuccessStatusCode();
+        (await admin.PostJsonAsync("/admin/functions/PublishBudgetEvents", "{}")).EnsureSuccessStatusCode();
+        (await admin.PostJsonAsync("/admin/functions/PublishBudgetEvents", "{}")).EnsureSuccessStatusCode();
 
         Assert.Equal(3, receiver.Received.Count);
         Assert.All(receiver.ContentTypes, c => Assert.StartsWith("application/cloudevents-batch+json", c));
@@ -46,8 +46,8 @@ public sealed class EventPublishingTests
     {
         await using var app = new ControlPlaneApp();
 
-        var result = await (await app.Client().PostJsonAsync("/PublishBudgetEvents", "{}")).JsonAsync();
+        var result = await (await app.Client().PostJsonAsync("/admin/functions/PublishBudgetEvents", "{}")).JsonAsync();
 
-        Assert.Equal(0, result.GetProperty("ReturnValue").GetProperty("published").GetInt32());
+        Assert.Equal(0, result.GetProperty("published").GetInt32());
     }
 }

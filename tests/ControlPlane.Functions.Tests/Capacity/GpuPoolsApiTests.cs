@@ -57,7 +57,7 @@ public sealed class GpuPoolsApiTests : IAsyncLifetime
         HttpResponseMessage response;
         try
         {
-            response = await _admin.PostAsync("/GpuPoolRightsizing", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"), timeout.Token);
+            response = await _admin.PostAsync("/admin/functions/GpuPoolRightsizing", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"), timeout.Token);
         }
         catch (OperationCanceledException)
         {

@@ -54,6 +54,9 @@ public sealed class FakeEventGridTopic : IAsyncDisposable
 
     /// <summary>The next <paramref name="count"/> deliveries are answered 503, as a topic having an outage.</summary>
     public void FailNext(int count) => Interlocked.Exchange(ref _unavailable, count);
+
+    /// <summary>Refusals <see cref="FailNext"/> asked for that have not been answered yet.</summary>
+    public int FailuresLeft => Math.Max(0, Volatile.Read(ref _unavailable));
     public string Endpoint => $"http://127.0.0.1:{Port}/api/events";
     public ConcurrentBag<JsonElement> Received { get; } = [];
     public ConcurrentBag<string> ContentTypes { get; } = [];
