@@ -49,6 +49,11 @@ public static class DurableTaskServiceCollectionExtensions
         var worker = new DefaultDurableTaskWorkerBuilder(WorkerName, services).UseGrpc(_ => { }).AddTasks(registerTasks);
         services.AddOptions<GrpcDurableTaskWorkerOptions>(WorkerName).Configure<TaskHubSidecar>((options, sidecar) => options.Channel = sidecar.Channel);
 
+        // Inputs, outputs and custom status as the isolated worker writes them under the Functions host: camelCase JSON.
+        var converter = new Microsoft.DurableTask.Converters.JsonDataConverter(new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
+        services.Configure<DurableTaskWorkerOptions>(WorkerName, options => options.DataConverter = converter);
+        services.Configure<DurableTaskClientOptions>(Options.DefaultName, options => options.DataConverter = converter);
+
         services.AddDurableTaskClient(client => client.UseGrpc(_ => { }));
         services.AddOptions<GrpcDurableTaskClientOptions>(Options.DefaultName).Configure<TaskHubSidecar>((options, sidecar) => options.Channel = sidecar.Channel);
 

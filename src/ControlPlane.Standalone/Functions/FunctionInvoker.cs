@@ -31,6 +31,10 @@ public sealed class FunctionInvoker
     public static FunctionInvoker For(FunctionDescriptor function) => new(function);
 
     /// <summary>The value the function returns (a <c>Task</c>'s result), or null.</summary>
+    /// <remarks>
+    /// No <c>ConfigureAwait(false)</c> here: an orchestrator must resume on the Durable worker's own context, or its
+    /// episode ends before its code does and the orchestration never completes.
+    /// </remarks>
     public async Task<object?> InvokeAsync(FunctionInvocation invocation)
     {
         var target = _create?.Invoke(invocation.Services, null);
@@ -41,7 +45,7 @@ public sealed class FunctionInvoker
             return returned;
         }
 
-        await task.ConfigureAwait(false);
+        await task;
         return task.GetType().IsGenericType ? task.GetType().GetProperty(nameof(Task<object>.Result))!.GetValue(task) : null;
     }
 
