@@ -21,12 +21,14 @@ start_group() {
   STARTED_PIDS+=("$STARTED_PID")
 }
 
-# stop_started: TERM to each started process group, a grace period for a clean shutdown, then KILL; waits for them.
+# stop_started: stops the started process groups in reverse order (the app before the storage it still writes to):
+# TERM, up to STOP_GRACE_SECONDS (15) for a clean shutdown, then KILL; waits for each.
 stop_started() {
-  local pid deadline=$((SECONDS + ${STOP_GRACE_SECONDS:-20}))
-  [ ${#STARTED_PIDS[@]} -gt 0 ] || return 0
-  for pid in "${STARTED_PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-  for pid in "${STARTED_PIDS[@]}"; do
+  local i pid deadline
+  for ((i = ${#STARTED_PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${STARTED_PIDS[i]}
+    deadline=$((SECONDS + ${STOP_GRACE_SECONDS:-15}))
+    kill -TERM -- "-$pid" 2>/dev/null || true
     while kill -0 -- "-$pid" 2>/dev/null && [ $SECONDS -lt "$deadline" ]; do sleep 0.2; done
     kill -KILL -- "-$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true

@@ -15,7 +15,7 @@ public sealed class DevScriptCleanupTests
     // Generous: the script builds the app and the fake (Release) before anything answers, on a 2-core machine.
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromMinutes(8);
 
-    // The script gives its children 20 s to stop before it kills them; anything still alive well after that leaked.
+    // The script gives each of its three children 15 s to stop before it kills them; anything alive after that leaked.
     private static readonly TimeSpan s_stopTimeout = TimeSpan.FromSeconds(90);
 
     [Theory]
