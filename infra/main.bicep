@@ -11,8 +11,29 @@ import { gpuPoolSpec } from 'modules/gpu-pool.bicep'
 @description('azd environment name; seeds resource names and the azd-env-name tag.')
 param environmentName string
 
+// Regions that offer Flex Consumption (as listed in docs/deploy.md, with the date the list was checked):
+// a region outside it fails at deployment, so it is refused here, before anything is created.
 @minLength(1)
 @description('Region for every resource. It must offer Flex Consumption (and, for GPU pools, the GPU size).')
+@allowed([
+  'australiaeast'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'northcentralus'
+  'northeurope'
+  'southcentralus'
+  'southeastasia'
+  'swedencentral'
+  'uksouth'
+  'westcentralus'
+  'westeurope'
+  'westus2'
+])
 @metadata({
   azd: {
     type: 'location'
@@ -49,6 +70,11 @@ param azureOpenAIEndpoint string = ''
 
 @description('Nightly batch schedule, six-field NCRONTAB in UTC. Default 02:00.')
 param batchSchedule string = '0 0 2 * * *'
+
+@description('Instances kept running for the Durable Functions group; 1 as Microsoft recommends for Durable on Flex Consumption, 0 to scale it to zero.')
+@minValue(0)
+@maxValue(10)
+param durableAlwaysReadyInstanceCount int = 1
 
 @description('Most function app instances Flex Consumption may run at once.')
 @minValue(1)
@@ -172,6 +198,7 @@ module api 'modules/function-app.bicep' = {
     gpuPoolsSubscriptionId: subscription().subscriptionId
     auditSubscriptionIds: auditSubscriptionIds
     maximumInstanceCount: maximumInstanceCount
+    durableAlwaysReadyInstanceCount: durableAlwaysReadyInstanceCount
     azureOpenAIEndpoint: azureOpenAIEndpoint
     batchSchedule: batchSchedule
   }

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # A realistic synthetic day of AI traffic through ControlPlane, then the cost breakdown finance would see.
-# Starts its own in-memory Azurite and app on free ports (or uses CONTROLPLANE_URL + CONTROLPLANE_ADMIN_KEY).
+# Starts its own in-memory Azurite and app on free ports (PORT overrides the app's; or uses CONTROLPLANE_URL +
+# CONTROLPLANE_ADMIN_KEY). Ctrl+C (or a TERM) stops everything it started.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
+install_cleanup_traps
 
 if [ -z "${CONTROLPLANE_URL:-}" ]; then
   ensure_azurite
@@ -11,20 +14,19 @@ if [ -z "${CONTROLPLANE_URL:-}" ]; then
   echo "Starting the local fake of Azure OpenAI's Batch API..."
   start_fake_azure_openai
   export ControlPlane__Batch__PollInterval="00:00:02"
-  PORT="$(free_port)"
-  export ControlPlane__Storage__ConnectionString="$STORAGE" ControlPlane__AdminKey="demo-admin-key-$(date +%s)-local"
+  PORT="${PORT:-$(free_port)}"
+  ControlPlane__AdminKey="demo-admin-key-$(date +%s)-local"
+  export ControlPlane__Storage__ConnectionString="$STORAGE" ControlPlane__AdminKey
   echo "Building and starting ControlPlane on port $PORT..."
-  dotnet build src/ControlPlane.Functions -c Release --nologo -v quiet >/dev/null
-  dotnet run --project src/ControlPlane.Functions -c Release --no-build -- --urls "http://127.0.0.1:$PORT" >"$AZURITE_DIR/app.log" 2>&1 &
-  APP_PID=$!
-  trap 'kill $APP_PID $AZURITE_PID $FAKE_AOAI_PID 2>/dev/null || true' EXIT
+  start_app "$PORT" "$AZURITE_DIR/app.log"
   wait_for_port "$PORT" 90
   CONTROLPLANE_URL="http://127.0.0.1:$PORT"
   CONTROLPLANE_ADMIN_KEY="$ControlPlane__AdminKey"
 fi
 export CONTROLPLANE_URL CONTROLPLANE_ADMIN_KEY
 
-node --input-type=module <<'JS'
+# In the background and waited for, so Ctrl+C and TERM run the traps at once instead of after the demo.
+node --input-type=module <<'JS' &
 const url = process.env.CONTROLPLANE_URL, admin = process.env.CONTROLPLANE_ADMIN_KEY;
 const call = async (method, path, body, key = admin) => {
   const res = await fetch(url + path, { method, headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
@@ -141,3 +143,4 @@ const o = run.output;
 console.log(`  run ${run.status}: ${o.completed} completed, ${o.failed} failed, ${o.retrying} for tomorrow; cost ${usd6(o.costUsd)} vs ${usd6(o.realtimeCostUsd)} real time, saved ${usd6(o.savingUsd)} (${Math.round(100 * o.savingUsd / o.realtimeCostUsd)}%)`);
 console.log('  (ControlPlane.Batch.Completed carries the same numbers to Event Grid.)');
 JS
+wait $!

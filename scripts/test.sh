@@ -2,12 +2,14 @@
 # Runs every test against a private in-memory Azurite on free ports, then stops it.
 # Usage: scripts/test.sh [extra dotnet test arguments]
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
+install_cleanup_traps
+trap 'stop_started; rm -rf "${AZURITE_DIR:-}"' EXIT
 ensure_azurite
 start_azurite "$(free_port)" "$(free_port)" "$(free_port)" --inMemoryPersistence
-trap 'kill $AZURITE_PID 2>/dev/null || true; rm -rf "$AZURITE_DIR"' EXIT
 echo "Azurite (pid $AZURITE_PID) ready for the tests."
 
 export CONTROLPLANE_TEST_STORAGE="$STORAGE"

@@ -1,5 +1,6 @@
-// Flex Consumption plan + function app. The app is an ASP.NET Core custom handler (host.json
-// `customHandler`) on the dotnet-isolated 10.0 stack; it scales to zero when idle.
+// Flex Consumption plan + function app: a .NET isolated-worker app (dotnet-isolated 10.0) with
+// Durable Functions on the Azure Storage backend. Its task hub lives in the AzureWebJobsStorage
+// account, reached with the managed identity. Everything but the durable group scales to zero.
 
 @description('Name of the function app.')
 param name string
@@ -49,7 +50,7 @@ param auditSubscriptionIds string[]
 @description('Azure OpenAI endpoint the nightly batch uses (an existing resource with a global batch deployment); empty turns the batch off.')
 param azureOpenAIEndpoint string = ''
 
-@description('When the nightly batch starts: six-field NCRONTAB, UTC. The NightlyBatch function reads it as %ControlPlane__Batch__Schedule%.')
+@description('When the nightly batch starts: six-field NCRONTAB, UTC. The nightly batch timer reads it as %ControlPlane__Batch__Schedule%.')
 param batchSchedule string = '0 0 2 * * *'
 
 @description('Upper bound on instances; also a ceiling on what the app can cost under load.')
@@ -60,6 +61,11 @@ param maximumInstanceCount int = 40
 @description('Memory per instance.')
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
+
+@description('Instances kept running for the durable group (orchestrators and activities). Microsoft recommends 1 for Durable Functions on Flex Consumption; each one is billed around the clock (see docs/deploy.md). 0 lets the group scale to zero.')
+@minValue(0)
+@maxValue(10)
+param durableAlwaysReadyInstanceCount int = 1
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
   name: storageAccountName
@@ -113,6 +119,14 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        // Durable on Flex: a warm instance for the `durable` group keeps orchestrations and their
+        // durable timers from waiting on a cold start to be picked up from the task hub queues.
+        alwaysReady: [
+          {
+            name: 'durable'
+            instanceCount: durableAlwaysReadyInstanceCount
+          }
+        ]
       }
       runtime: {
         name: 'dotnet-isolated'
@@ -130,7 +144,8 @@ var auditSubscriptionSettings = toObject(
 )
 
 var appSettings = {
-  // Functions host storage, reached with the managed identity (shared keys are disabled).
+  // Functions host storage and the Durable task hub (host.json `extensions.durableTask`), reached with
+  // the managed identity (shared keys are disabled): blobs for leases, queues for messages, tables for history.
   AzureWebJobsStorage__accountName: storageAccountName
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId
@@ -146,7 +161,7 @@ var appSettings = {
   ControlPlane__Events__TopicEndpoint: eventGridTopicEndpoint
   ControlPlane__Capacity__SubscriptionId: gpuPoolsSubscriptionId
   ControlPlane__Capacity__PoolsResourceGroup: gpuPoolsResourceGroup
-  // Must exist: the NightlyBatch timer's schedule is this setting, and the host will not index it otherwise.
+  // Must exist: the nightly batch timer's schedule is %ControlPlane__Batch__Schedule%, and the host will not index it otherwise.
   ControlPlane__Batch__Schedule: batchSchedule
   // The identity needs "Cognitive Services OpenAI User" on that resource (see docs/deploy.md).
   ControlPlane__AzureOpenAI__Endpoint: azureOpenAIEndpoint

@@ -18,11 +18,11 @@ param keyVaultName string
 param eventGridTopicName string
 
 // Built-in role definition ids (the same GUIDs in every tenant).
-// Storage Blob Data Owner: Functions host leases/checkpoints and the Flex deployment package.
+// Storage Blob Data Owner: Functions host and Durable task hub leases, large Durable messages, the Flex deployment package.
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-// Storage Queue Data Contributor: queue triggers and ControlPlane's work queues.
+// Storage Queue Data Contributor: the Durable task hub's control and work-item queues (and ControlPlane's own).
 var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
-// Storage Table Data Contributor: the usage ledger, budgets, reservations, orchestrations.
+// Storage Table Data Contributor: the usage ledger, budgets, reservations, and the Durable task hub's history and instances.
 var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 // Monitoring Metrics Publisher: telemetry into Application Insights with local auth disabled.
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'

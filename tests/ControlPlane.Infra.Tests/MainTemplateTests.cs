@@ -92,6 +92,47 @@ public sealed class MainTemplateTests
         Assert.NotNull(site["properties"]?["keyVaultReferenceIdentity"]);
     }
 
+    [Fact]
+    public void FunctionApp_DurableGroup_HasOneAlwaysReadyInstance()
+    {
+        // Microsoft's guidance for Durable Functions on Flex Consumption: one always-ready instance for the
+        // `durable` group, so orchestrations and durable timers are not left waiting on a cold start.
+        var site = Assert.Single(Main.Resources("Microsoft.Web/sites"));
+        var alwaysReady = site["properties"]?["functionAppConfig"]?["scaleAndConcurrency"]?["alwaysReady"];
+
+        var durable = Assert.Single(
+            Assert.IsType<JsonArray>(alwaysReady).OfType<JsonObject>(),
+            group => (string?)group["name"] == "durable");
+        Assert.Equal("[parameters('durableAlwaysReadyInstanceCount')]", (string?)durable["instanceCount"]);
+        var module = Main.ModuleDeclaring("Microsoft.Web/sites");
+        Assert.Equal(1, module["parameters"]?["durableAlwaysReadyInstanceCount"]?["defaultValue"]?.GetValue<int>());
+        Assert.Equal(1, Main.Root["parameters"]?["durableAlwaysReadyInstanceCount"]?["defaultValue"]?.GetValue<int>());
+    }
+
+    [Fact]
+    public void Location_IsRestrictedToFlexConsumptionRegions()
+    {
+        var allowed = Main.Root["parameters"]?["location"]?["allowedValues"];
+
+        var regions = Assert.IsType<JsonArray>(allowed).Select(region => (string?)region).ToList();
+        Assert.Contains("eastus", regions);
+        Assert.Contains("westeurope", regions);
+        // Regions without Flex Consumption (as of the list in docs/deploy.md) must be refused up front.
+        Assert.DoesNotContain("westus", regions);
+        Assert.DoesNotContain("brazilsouth", regions);
+        Assert.All(regions, region => Assert.Matches("^[a-z0-9]+$", region));
+        Assert.Equal(regions.Count, regions.Distinct(StringComparer.Ordinal).Count());
+    }
+
+    [Fact]
+    public void Location_AllowedRegions_AreTheOnesTheDeployGuideLists()
+    {
+        var regions = Main.Root["parameters"]!["location"]!["allowedValues"]!.AsArray().Select(region => (string)region!);
+        var guide = File.ReadAllText(Path.Combine(BicepCli.RepositoryRoot, "docs", "deploy.md"));
+
+        Assert.All(regions, region => Assert.Contains($"`{region}`", guide, StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("AzureWebJobsStorage__accountName")]
     [InlineData("AzureWebJobsStorage__clientId")]
