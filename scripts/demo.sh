@@ -14,6 +14,8 @@ if [ -z "${CONTROLPLANE_URL:-}" ]; then
   echo "Starting the local fake of Azure OpenAI's Batch API..."
   start_fake_azure_openai
   export ControlPlane__Batch__PollInterval="00:00:02"
+  export ControlPlane__Batch__FileCheckInterval="00:00:01"
+  export ControlPlane__Durable__MaxQueuePollingInterval="00:00:00.500"
   PORT="${PORT:-$(free_port)}"
   ControlPlane__AdminKey="demo-admin-key-$(date +%s)-local"
   export ControlPlane__Storage__ConnectionString="$STORAGE" ControlPlane__AdminKey
@@ -123,16 +125,15 @@ for (const ticket of [101, 102, 103]) {
 }
 const dropped = await call('DELETE', `/api/batch/requests/${deferred.pop()}`, undefined, keys.search);
 console.log(`  one is cancelled before the run: ${dropped.status}, its reservation released`);
-const started = await call('POST', '/NightlyBatch', {});
-const runId = started.ReturnValue.runId;
-console.log(`  the nightly timer fires (by hand here; 02:00 UTC normally): run ${runId}`);
+const started = await call('POST', '/admin/functions/StartNightlyBatch');
+const runId = started.runId;
+console.log(`  the nightly timer fires (by hand here; 02:00 UTC normally): run ${runId}, a Durable orchestration`);
 let run, lastStep = '';
 for (let i = 0; i < 120; i++) {
   run = await call('GET', `/api/orchestrations/${runId}`);
   const where = `${run.status} at ${run.step}`;
   if (where !== lastStep) { console.log(`    ${where}`); lastStep = where; }
   if (['completed', 'failed', 'terminated'].includes(run.status)) break;
-  if (run.status === 'waiting') await call('POST', '/WakeOrchestrations', {}); // the once-a-minute wake-up timer, sooner
   await new Promise(r => setTimeout(r, 500));
 }
 for (const id of deferred) {

@@ -4,7 +4,7 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 AZURITE_KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 # The project the scripts build and start; the one place that names it.
-APP_PROJECT="$ROOT/src/ControlPlane.Functions"
+APP_PROJECT="$ROOT/src/ControlPlane.Standalone"
 FAKES_PROJECT="$ROOT/tests/ControlPlane.LocalFakes"
 
 # Every background process the scripts start is a process group leader (setsid), so stopping its group stops
