@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using ControlPlane.Azure.Storage;
 
 namespace ControlPlane.Standalone.Durable;
 
@@ -13,7 +12,7 @@ internal sealed class StandaloneDurableTaskHost(
     StopOnceOrchestrationService orchestrationService,
     IHostedService? worker,
     string taskHubName,
-    ILogger<StandaloneDurableTaskHost> logger) : IHostedService
+    ILogger<StandaloneDurableTaskHost> logger) : IHostedService, IAsyncDisposable
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -52,5 +51,20 @@ internal sealed class StandaloneDurableTaskHost(
         {
             logger.OrchestrationServiceStopFailed(exception, taskHubName);
         }
+    }
+
+    /// <summary>
+    /// A host disposed without being stopped (a failed start, a test that threw) must not leave the worker polling a
+    /// disposed channel: the worker is stopped here, before the container disposes the server it talks to.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (worker is null)
+        {
+            return;
+        }
+
+        await worker.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        (worker as IDisposable)?.Dispose();
     }
 }

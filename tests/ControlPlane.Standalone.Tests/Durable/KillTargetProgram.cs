@@ -28,7 +28,7 @@ public static class KillTargetProgram
         await client.ScheduleNewOrchestrationInstanceAsync(TestTasks.WaitThenAppend, "child", new StartOrchestrationOptions(instanceId));
 
         // The custom status is saved with the timer, so once it is visible the timer is in storage too.
-        while ((await client.GetInstanceAsync(instanceId))?.SerializedCustomStatus != "\"waiting\"")
+        while ((await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true))?.SerializedCustomStatus != "\"waiting\"")
         {
             await Task.Delay(100);
         }
