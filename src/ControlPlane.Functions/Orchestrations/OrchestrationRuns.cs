@@ -68,6 +68,20 @@ public sealed partial record RunError(string Code, string Message)
             : new(Unclassified, $"{failure.ErrorType}: {failure.ErrorMessage}");
     }
 
+    /// <summary>
+    /// The Azure Storage backend keeps no structured failure details, only the failure's text as the instance's
+    /// output (<c>Task 'NightlyBatchSubmit' (#3) failed with an unhandled exception: provider_refused: …</c>).
+    /// </summary>
+    public static RunError FromOutput(string text)
+    {
+        const string Marker = "exception: ";
+        var at = text.LastIndexOf(Marker, StringComparison.Ordinal);
+        var innermost = at < 0 ? text : text[(at + Marker.Length)..];
+        return Coded().Match(innermost) is { Success: true } coded
+            ? new(coded.Groups[1].Value, coded.Groups[2].Value)
+            : new(Unclassified, text);
+    }
+
     [System.Text.RegularExpressions.GeneratedRegex("^([a-z][a-z0-9_]*): (.*)$", System.Text.RegularExpressions.RegexOptions.Singleline)]
     private static partial System.Text.RegularExpressions.Regex Coded();
 }
@@ -90,18 +104,23 @@ public sealed record OrchestrationView(
     {
         var custom = Parse(m.SerializedCustomStatus);
         var input = Parse(m.SerializedInput);
+        var output = Parse(m.SerializedOutput);
+        var status = OrchestrationRuns.StatusOf(m.RuntimeStatus);
+        var error = m.FailureDetails is { } failure ? RunError.From(failure)
+            : status == RunStatus.Failed && output is { } failed ? RunError.FromOutput(failed.ValueKind == JsonValueKind.String ? failed.GetString()! : failed.GetRawText())
+            : null;
         return new(
             m.InstanceId,
             kind,
-            OrchestrationRuns.StatusOf(m.RuntimeStatus),
+            status,
             Text(custom, "step") ?? Text(custom, "Step"),
             Text(custom, "detail") ?? Text(custom, "Detail"),
             m.CreatedAt,
             m.LastUpdatedAt,
             Text(input, "startedBy") ?? Text(input, "StartedBy"),
-            m.FailureDetails is { } failure ? RunError.From(failure) : null,
+            error,
             input,
-            Parse(m.SerializedOutput));
+            output);
     }
 
     private static string? Text(JsonElement? element, string name) =>

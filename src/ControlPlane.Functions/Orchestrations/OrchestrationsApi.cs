@@ -215,7 +215,8 @@ public sealed class OrchestrationsApi(IEnumerable<IOrchestrationStarter> starter
         [TimerTrigger("0 50 3 * * *")] TimerInfo timer, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
     {
         var cutoff = time.GetUtcNow() - options.Value.Retention;
-        var result = await client.PurgeAllInstancesAsync(new PurgeInstancesFilter(null, cutoff,
+        // A lower bound, not null: the in-process task hub server of the standalone host requires one.
+        var result = await client.PurgeAllInstancesAsync(new PurgeInstancesFilter(DateTimeOffset.UnixEpoch, cutoff,
             [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated]), cancellationToken).ConfigureAwait(false);
         logger.FunctionRan(nameof(OrchestrationRetentionSweep), $"Deleted {result.PurgedInstanceCount} finished orchestration instances created before {cutoff:O}.");
         return new { deleted = result.PurgedInstanceCount, cutoff };

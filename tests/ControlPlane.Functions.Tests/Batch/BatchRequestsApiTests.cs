@@ -255,7 +255,8 @@ public sealed class BatchRequestsApiTests : IAsyncLifetime
         Assert.Null(await payloads.GetRequestBodyAsync(BatchHarness.KeyOf(done)));
         Assert.Equal("pending", (await _h.GetRequestAsync(waiting)).GetProperty("status").GetString());
         Assert.NotNull(await payloads.GetRequestBodyAsync(BatchHarness.KeyOf(waiting)));
-        Assert.Equal(1, runsSwept.GetProperty("deleted").GetInt32());
+        Assert.True(runsSwept.TryGetProperty("deleted", out var deleted), runsSwept.ToString());
+        Assert.Equal(1, deleted.GetInt32());
         Assert.Equal(HttpStatusCode.NotFound, (await _h.Admin.GetAsync($"/api/orchestrations/{runId}")).StatusCode);
         // The usage it recorded is ledger data, kept by the ledger's own retention.
         Assert.Equal(HttpStatusCode.OK, (await _h.Admin.GetAsync($"/api/usage/cp:batch:{BatchHarness.KeyOf(done)}")).StatusCode);
