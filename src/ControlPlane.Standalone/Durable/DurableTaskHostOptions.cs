@@ -34,11 +34,22 @@ public sealed record DurableTaskHostOptions : IValidatableObject
     /// </summary>
     public TimeSpan MaxQueuePollingInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a dequeued activity or orchestration message stays invisible to other hosts. A host killed while it
+    /// holds one leaves the work to the next host after this long. Default 5 minutes (the Azure Storage provider's).
+    /// </summary>
+    public TimeSpan VisibilityTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>The task hub actually used: the storage table prefix followed by <see cref="TaskHub"/>.</summary>
     public string TaskHubName(string tablePrefix) => tablePrefix + TaskHub;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (VisibilityTimeout < TimeSpan.FromSeconds(5) || VisibilityTimeout > TimeSpan.FromHours(1))
+        {
+            yield return new("ControlPlane:Durable:VisibilityTimeout must be between 00:00:05 and 01:00:00.", [nameof(VisibilityTimeout)]);
+        }
+
         if (MaxQueuePollingInterval <= TimeSpan.Zero || MaxQueuePollingInterval > TimeSpan.FromMinutes(1))
         {
             yield return new("ControlPlane:Durable:MaxQueuePollingInterval must be more than 0 and at most 00:01:00.", [nameof(MaxQueuePollingInterval)]);

@@ -17,4 +17,7 @@ internal static partial class DurableTaskLog
 
     [LoggerMessage(204, LogLevel.Warning, "Durable task hub {TaskHub}: the orchestration service did not stop cleanly; the next start may wait for its partition leases to expire")]
     public static partial void OrchestrationServiceStopFailed(this ILogger logger, Exception exception, string taskHub);
+
+    [LoggerMessage(205, LogLevel.Warning, "Durable task hub {TaskHub}: storage is unavailable; trying again in {DelaySeconds} s (orchestrations wait, the API answers)")]
+    public static partial void TaskHubUnavailable(this ILogger logger, Exception exception, string taskHub, double delaySeconds);
 }

@@ -41,7 +41,9 @@ public static class DurableTaskServiceCollectionExtensions
 
         services.AddSingleton(CreateOrchestrationService);
         services.AddSingleton<IOrchestrationServiceClient>(sp => sp.GetRequiredService<AzureStorageOrchestrationService>());
-        services.AddSingleton(sp => new StopOnceOrchestrationService(sp.GetRequiredService<AzureStorageOrchestrationService>()));
+        services.AddSingleton(sp => new StopOnceOrchestrationService(
+            sp.GetRequiredService<AzureStorageOrchestrationService>(), sp.GetRequiredService<ILogger<StopOnceOrchestrationService>>(),
+            sp.GetRequiredService<IOptions<DurableTaskHostOptions>>().Value.TaskHubName(sp.GetRequiredService<IOptions<StorageOptions>>().Value.TablePrefix)));
         services.AddSingleton<TaskHubSidecar>();
 
         // The worker is built here but started and stopped by StandaloneDurableTaskHost, not as a hosted service of its
@@ -80,6 +82,8 @@ public static class DurableTaskServiceCollectionExtensions
             TaskHubName = durable.TaskHubName(storage.TablePrefix),
             PartitionCount = durable.PartitionCount,
             MaxQueuePollingInterval = durable.MaxQueuePollingInterval,
+            WorkItemQueueVisibilityTimeout = durable.VisibilityTimeout,
+            ControlQueueVisibilityTimeout = durable.VisibilityTimeout,
 
             // Same identity as the rest of ControlPlane: managed identity in Azure (no shared keys), a connection string locally.
             StorageAccountClientProvider = storage.AccountName is { } account

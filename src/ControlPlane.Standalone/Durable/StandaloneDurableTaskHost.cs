@@ -14,18 +14,45 @@ internal sealed class StandaloneDurableTaskHost(
     string taskHubName,
     ILogger<StandaloneDurableTaskHost> logger) : IHostedService, IAsyncDisposable
 {
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _starting = Task.CompletedTask;
+
+    /// <summary>
+    /// Starts the task hub server at once (it is in memory, so the API's client can answer) and, in the background,
+    /// creates the task hub and starts the worker, retrying while storage is unavailable: a storage outage at start-up
+    /// leaves the host up and reporting it, rather than not starting at all.
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await sidecar.StartAsync(cancellationToken).ConfigureAwait(false);
+        _starting = Task.Run(() => CreateThenStartWorkerAsync(_stopping.Token), CancellationToken.None);
+    }
+
+    private async Task CreateThenStartWorkerAsync(CancellationToken stopping)
     {
         var elapsed = Stopwatch.StartNew();
         logger.CreatingTaskHub(taskHubName);
+        var delay = TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            try
+            {
+                // Everything else needs the task hub's tables and queues; the partition leases are taken later, in the
+                // background, once the worker has connected.
+                await orchestrationService.CreateIfNotExistsAsync().WaitAsync(stopping).ConfigureAwait(false);
+                break;
+            }
+            catch (Exception exception) when (!stopping.IsCancellationRequested)
+            {
+                logger.TaskHubUnavailable(exception, taskHubName, delay.TotalSeconds);
+                await Task.Delay(delay, stopping).ConfigureAwait(false);
+                delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 30));
+            }
+        }
 
-        // Everything else needs the task hub's tables and queues; the partition leases are taken later, in the background,
-        // once the worker has connected.
-        await orchestrationService.CreateIfNotExistsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-        await sidecar.StartAsync(cancellationToken).ConfigureAwait(false);
         if (worker is not null)
         {
-            await worker.StartAsync(cancellationToken).ConfigureAwait(false);
+            await worker.StartAsync(stopping).ConfigureAwait(false);
         }
 
         logger.TaskHubStarted(taskHubName, elapsed.ElapsedMilliseconds, worker is null ? "disabled" : "started");
@@ -35,6 +62,16 @@ internal sealed class StandaloneDurableTaskHost(
     {
         var elapsed = Stopwatch.StartNew();
         logger.StoppingTaskHub(taskHubName);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _starting.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped while storage was still unavailable: nothing more was started.
+        }
+
         if (worker is not null)
         {
             await worker.StopAsync(cancellationToken).ConfigureAwait(false);
@@ -59,6 +96,8 @@ internal sealed class StandaloneDurableTaskHost(
     /// </summary>
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _stopping.Dispose();
         if (worker is null)
         {
             return;

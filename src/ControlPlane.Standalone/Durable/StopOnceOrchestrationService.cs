@@ -7,9 +7,10 @@ namespace ControlPlane.Standalone.Durable;
 /// <see cref="Microsoft.DurableTask.Testing.Sidecar.Grpc.TaskHubGrpcServer"/> starts the service when a worker connects
 /// and stops it from a fire-and-forget handler at shutdown, so nothing waits for that stop: the process could exit while
 /// the service still holds its partition leases, and the next start would wait ~30 s for them to expire. Here every stop
-/// is one shared task the host awaits, and a stop before any start does nothing (the Azure Storage service throws then).
+/// is one shared task the host awaits, a stop before any start does nothing (the Azure Storage service throws then),
+/// and a start after the stop does nothing either.
 /// </summary>
-internal sealed class StopOnceOrchestrationService(IOrchestrationService inner) : IOrchestrationService
+internal sealed class StopOnceOrchestrationService(IOrchestrationService inner, ILogger<StopOnceOrchestrationService> logger, string taskHub) : IOrchestrationService
 {
     private readonly Lock _gate = new();
     private Task? _started;
@@ -18,6 +19,7 @@ internal sealed class StopOnceOrchestrationService(IOrchestrationService inner) 
     /// <summary>Stops the service once, however many callers ask; waits for a start in progress first.</summary>
     public Task StopAsync(bool isForced)
     {
+        StopRequested.TrySetResult();
         lock (_gate)
         {
             return _stopped ??= StopOnceAsync(_started, isForced);
@@ -32,12 +34,52 @@ internal sealed class StopOnceOrchestrationService(IOrchestrationService inner) 
         {
             if (_stopped is not null)
             {
-                throw new InvalidOperationException("The orchestration service was stopped; a new host starts a new one.");
+                // The host stopped before the server got round to starting the service (a host disposed right after it
+                // started). The server starts it from a fire-and-forget handler, where a throw would end the process:
+                // starting nothing is the answer.
+                return Task.CompletedTask;
             }
 
-            return _started ??= inner.StartAsync();
+            return _started ??= StartUntilStoppedAsync();
         }
     }
+
+    /// <summary>
+    /// Starts the service, again and again while storage is unavailable, until it starts or the host stops. The server
+    /// calls this from a fire-and-forget handler, so it must never throw: an outage at start-up would end the process.
+    /// </summary>
+    private async Task StartUntilStoppedAsync()
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            try
+            {
+                await inner.StartAsync().ConfigureAwait(false);
+                return;
+            }
+            catch (Exception exception)
+            {
+                logger.TaskHubUnavailable(exception, taskHub, delay.TotalSeconds);
+            }
+
+            Task? stopped;
+            lock (_gate)
+            {
+                stopped = _stopped;
+            }
+
+            if (stopped is not null || await Task.WhenAny(Task.Delay(delay), StopRequested.Task).ConfigureAwait(false) == StopRequested.Task)
+            {
+                throw new OperationCanceledException("The host stopped before the orchestration service could start.");
+            }
+
+            delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 30));
+        }
+    }
+
+    /// <summary>Set when a stop is asked for, so a start still retrying gives up.</summary>
+    private TaskCompletionSource StopRequested { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private async Task StopOnceAsync(Task? started, bool isForced)
     {

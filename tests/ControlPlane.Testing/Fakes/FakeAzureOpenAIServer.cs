@@ -226,8 +226,23 @@ public sealed class FakeAzureOpenAIServer : IAsyncDisposable
             reply = Serve(request.Method, path, request.Query, apiKey, body, upload);
         }
 
+        if (request.Method == "GET" && path.EndsWith("/content", StringComparison.Ordinal)
+            && Interlocked.Increment(ref _contentDownloads) > SlowContentAfter && SlowContent > TimeSpan.Zero)
+        {
+            // A slow download: a host killed now is killed in the middle of settling.
+            await Task.Delay(SlowContent, context.RequestAborted).ConfigureAwait(false);
+        }
+
         await reply.WriteAsync(context, "apim-request-id", "application/json").ConfigureAwait(false);
     }
+
+    private int _contentDownloads;
+
+    /// <summary>How long a file download takes once <see cref="SlowContentAfter"/> downloads have been served. Default none.</summary>
+    public TimeSpan SlowContent { get; set; }
+
+    /// <summary>Downloads served at full speed before <see cref="SlowContent"/> applies.</summary>
+    public int SlowContentAfter { get; set; }
 
     private Reply Serve(string method, string path, IQueryCollection query, string apiKey, byte[] body, Upload? upload)
     {
