@@ -71,7 +71,7 @@ public sealed class AuditTrailAttackTests : IAsyncLifetime
         var byKind = trail.ToDictionary(e => e.GetProperty("kind").GetString()!);
         Assert.Equal(50m, byKind["budget.delete"].GetProperty("before").GetProperty("limitUsd").GetDecimal());
         Assert.Equal(JsonValueKind.Null, byKind["budget.delete"].GetProperty("after").ValueKind);
-        Assert.Equal("running", byKind["orchestration.terminate"].GetProperty("before").GetProperty("status").GetString());
+        Assert.Contains(byKind["orchestration.terminate"].GetProperty("before").GetProperty("status").GetString(), new[] { "pending", "running" });
         Assert.Equal("terminated", byKind["orchestration.terminate"].GetProperty("after").GetProperty("status").GetString());
         Assert.Equal("terminated", byKind["orchestration.retry"].GetProperty("before").GetProperty("status").GetString());
         Assert.Equal(JsonValueKind.Null, byKind["orchestration.start"].GetProperty("before").ValueKind);
@@ -139,16 +139,14 @@ public sealed class AuditTrailAttackTests : IAsyncLifetime
     }
 
     [Fact]
-    public void EveryAdminEndpointThatChangesState_IsAudited()
+    public void EveryAdminFunctionThatChangesState_IsAudited()
     {
-        var endpoints = _h.App.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Where(e => e.RoutePattern.RawText?.TrimStart('/').StartsWith("api/", StringComparison.Ordinal) == true)
-            .Where(e => e.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == Policies.Admin))
-            .Where(e => e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods.Any(m => m != "GET") == true)
+        var functions = ControlPlane.Functions.Hosting.FunctionIndex.Http
+            .Where(f => f.Http.Policy == Policies.Admin && f.Http.Methods.Any(m => m != "GET"))
             .ToList();
 
-        Assert.True(endpoints.Count >= 11, $"Only {endpoints.Count} admin endpoints that change state were found; the filter above is wrong.");
-        Assert.All(endpoints, e => Assert.True(e.Metadata.GetMetadata<AdminAction>() is not null, $"{e.DisplayName} changes state without an audit trail."));
+        Assert.True(functions.Count >= 11, $"Only {functions.Count} admin functions that change state were found; the filter above is wrong.");
+        Assert.All(functions, f => Assert.True(f.Http.Audit is not null, $"{f.Function.Name} changes state without an audit trail."));
     }
 
     private static StringContent Json(string json) => new(json, System.Text.Encoding.UTF8, "application/json");

@@ -105,11 +105,9 @@ public sealed class BatchHarness : IAsyncDisposable
         }
     }
 
-    /// <summary>Watches the run until it finishes; <paramref name="between"/> runs on every look while it is in flight.</summary>
-    public async Task<JsonElement> RunToEndAsync(string runId, Func<JsonElement, Task>? between = null)
-    {
-        JsonElement? last = null;
-        return await WaitUntilAsync(runId, run =>
+    /// <summary>Watches the run until it finishes; <paramref name="between"/> runs on every look (every 100 ms) while it is in flight.</summary>
+    public async Task<JsonElement> RunToEndAsync(string runId, Func<JsonElement, Task>? between = null) =>
+        await WaitUntilAsync(runId, run =>
         {
             var status = run.TryGetProperty("status", out var s) ? s.GetString() : null;
             if (status is "completed" or "failed" or "terminated")
@@ -117,15 +115,9 @@ public sealed class BatchHarness : IAsyncDisposable
                 return true;
             }
 
-            if (between is not null && (last is null || last.Value.ToString() != run.ToString()))
-            {
-                between(run).GetAwaiter().GetResult();
-            }
-
-            last = run;
+            between?.Invoke(run).GetAwaiter().GetResult();
             return false;
         });
-    }
 
     /// <summary>
     /// The budget once leased headroom nobody used has come back: a lease folds a little after it ends, at the next

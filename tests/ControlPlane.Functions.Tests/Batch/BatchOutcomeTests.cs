@@ -96,6 +96,7 @@ public sealed class BatchOutcomeTests
     {
         await using var h = await StartWithRequestsAsync();
         h.OpenAI.ScriptNextBatch(new FakeBatchOutcome { LinesDoneBeforeCancel = 2 });
+        h.OpenAI.PollsPerState = 3; // in progress for three polls (seconds): time for the test to see it there
         var gateway = FakeAzureOpenAI.CreateGateway(h.OpenAI);
         var cancelled = false;
 
