@@ -2,7 +2,8 @@ using BenchmarkDotNet.Running;
 using ControlPlane.Benchmarks.Usage;
 
 // `ingest [events] [clients]`, `authorize [seconds] [clients]`, `posthoc [seconds] [clients]`, `sweep [reservations]`,
-// `batch [requests] [clients]` and `rollups [events] [groups] [clients]` run load drivers against their own Azurite;
+// `batch [requests] [clients]`, `rollups [events] [groups] [clients]` and `orchestrations [count] [partitions]` run load
+// drivers against their own Azurite;
 // anything else goes to BenchmarkDotNet.
 if (args.Length > 0 && args[0] == "ingest")
 {
@@ -31,6 +32,12 @@ if (args.Length > 0 && args[0] == "sweep")
 if (args.Length > 0 && args[0] == "batch")
 {
     await ControlPlane.Benchmarks.Batch.BatchLoadDriver.RunAsync(args.Skip(1).ToArray());
+    return;
+}
+
+if (args.Length > 0 && args[0] == "orchestrations")
+{
+    await ControlPlane.Benchmarks.Orchestrations.OrchestrationLoadDriver.RunAsync(args.Skip(1).ToArray());
     return;
 }
 
