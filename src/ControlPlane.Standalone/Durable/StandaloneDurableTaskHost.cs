@@ -18,28 +18,54 @@ internal sealed class StandaloneDurableTaskHost(
     private Task _starting = Task.CompletedTask;
 
     /// <summary>
-    /// Starts the task hub server at once (it is in memory, so the API's client can answer) and, in the background,
-    /// creates the task hub and starts the worker, retrying while storage is unavailable: a storage outage at start-up
-    /// leaves the host up and reporting it, rather than not starting at all.
+    /// Creates the task hub, then starts the task hub server and the worker. When storage is unavailable the host
+    /// starts anyway (the API answers, reporting the outage) and goes on trying in the background: a storage outage at
+    /// start-up must not keep the app from starting.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await sidecar.StartAsync(cancellationToken).ConfigureAwait(false);
-        _starting = Task.Run(() => CreateThenStartWorkerAsync(_stopping.Token), CancellationToken.None);
-    }
-
-    private async Task CreateThenStartWorkerAsync(CancellationToken stopping)
-    {
         var elapsed = Stopwatch.StartNew();
         logger.CreatingTaskHub(taskHubName);
+        await sidecar.StartAsync(cancellationToken).ConfigureAwait(false);
+        // Everything else needs the task hub's tables and queues; the partition leases are taken later, in the
+        // background, once the worker has connected.
+        var creating = orchestrationService.CreateIfNotExistsAsync();
+        try
+        {
+            await creating.WaitAsync(FirstCreateWait, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.TaskHubUnavailable(exception, taskHubName, 1);
+            _starting = Task.Run(() => CreateThenStartWorkerAsync(creating, elapsed, _stopping.Token), CancellationToken.None);
+            return;
+        }
+
+        await StartWorkerAsync(elapsed, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task StartWorkerAsync(Stopwatch elapsed, CancellationToken cancellationToken)
+    {
+        if (worker is not null)
+        {
+            await worker.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        logger.TaskHubStarted(taskHubName, elapsed.ElapsedMilliseconds, worker is null ? "disabled" : "started");
+    }
+
+    /// <summary>How long start-up waits for the task hub before it lets the app start and goes on in the background.</summary>
+    private static readonly TimeSpan FirstCreateWait = TimeSpan.FromSeconds(5);
+
+    private async Task CreateThenStartWorkerAsync(Task firstAttempt, Stopwatch elapsed, CancellationToken stopping)
+    {
         var delay = TimeSpan.FromSeconds(1);
+        var attempt = firstAttempt;
         while (true)
         {
             try
             {
-                // Everything else needs the task hub's tables and queues; the partition leases are taken later, in the
-                // background, once the worker has connected.
-                await orchestrationService.CreateIfNotExistsAsync().WaitAsync(stopping).ConfigureAwait(false);
+                await attempt.WaitAsync(stopping).ConfigureAwait(false);
                 break;
             }
             catch (Exception exception) when (!stopping.IsCancellationRequested)
@@ -47,15 +73,11 @@ internal sealed class StandaloneDurableTaskHost(
                 logger.TaskHubUnavailable(exception, taskHubName, delay.TotalSeconds);
                 await Task.Delay(delay, stopping).ConfigureAwait(false);
                 delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 30));
+                attempt = orchestrationService.CreateIfNotExistsAsync();
             }
         }
 
-        if (worker is not null)
-        {
-            await worker.StartAsync(stopping).ConfigureAwait(false);
-        }
-
-        logger.TaskHubStarted(taskHubName, elapsed.ElapsedMilliseconds, worker is null ? "disabled" : "started");
+        await StartWorkerAsync(elapsed, stopping).ConfigureAwait(false);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -46,7 +46,11 @@ public sealed class AuditTrailAttackTests : IAsyncLifetime
         Ok(await ops.PostJsonAsync("/api/killswitches/isolate", scope));
         Ok(await ops.PostJsonAsync("/api/killswitches/reset", scope));
         Ok(await ops.PutAsJsonAsync("/api/gpu/pools/infer", new { scaleSetId = AuditTrail.ScaleSetId, minCapacity = 1, maxCapacity = 8, team = "search", hourlyPriceUsd = 3.6m }));
+        // A run that stays in flight (its batch never finishes) until it is terminated.
+        _h.OpenAI.PollsPerState = 10_000;
+        await _h.SubmitOkAsync();
         Ok(await ops.PostJsonAsync("/api/orchestrations/nightly-batch/start", """{"instanceId":"by-hand"}"""));
+        await _h.WaitUntilAsync("by-hand", run => run.TryGetProperty("step", out var step) && step.GetString() == "poll");
         Ok(await ops.PostJsonAsync("/api/orchestrations/by-hand/terminate", """{"reason":"audit test"}"""));
         Ok(await ops.PostAsync("/api/orchestrations/by-hand/retry", null));
         Ok(await ops.DeleteAsync("/api/budgets/search"));
@@ -71,7 +75,7 @@ public sealed class AuditTrailAttackTests : IAsyncLifetime
         var byKind = trail.ToDictionary(e => e.GetProperty("kind").GetString()!);
         Assert.Equal(50m, byKind["budget.delete"].GetProperty("before").GetProperty("limitUsd").GetDecimal());
         Assert.Equal(JsonValueKind.Null, byKind["budget.delete"].GetProperty("after").ValueKind);
-        Assert.Contains(byKind["orchestration.terminate"].GetProperty("before").GetProperty("status").GetString(), new[] { "pending", "running" });
+        Assert.Equal("running", byKind["orchestration.terminate"].GetProperty("before").GetProperty("status").GetString());
         Assert.Equal("terminated", byKind["orchestration.terminate"].GetProperty("after").GetProperty("status").GetString());
         Assert.Equal("terminated", byKind["orchestration.retry"].GetProperty("before").GetProperty("status").GetString());
         Assert.Equal(JsonValueKind.Null, byKind["orchestration.start"].GetProperty("before").ValueKind);

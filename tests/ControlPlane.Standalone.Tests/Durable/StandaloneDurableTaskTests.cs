@@ -139,8 +139,20 @@ public sealed class StandaloneDurableTaskTests(ITestOutputHelper output)
         using (var child = KillTargetProgram.Start(Azurite.ConnectionString, prefix, id))
         {
             var errors = child.StandardError.ReadToEndAsync();
-            var ready = child.StandardOutput.ReadLineAsync();
-            var waiting = await Task.WhenAny(ready, Task.Delay(TimeSpan.FromSeconds(60))) == ready && await ready == KillTargetProgram.WaitingLine;
+            // Its log may come first: read until it says it is waiting (or stops saying anything).
+            var ready = Task.Run(async () =>
+            {
+                while (await child.StandardOutput.ReadLineAsync() is { } line)
+                {
+                    if (line == KillTargetProgram.WaitingLine)
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            });
+            var waiting = await Task.WhenAny(ready, Task.Delay(TimeSpan.FromSeconds(60))) == ready && await ready;
 
             // SIGKILL: no shutdown code runs, the leases stay where they were.
             child.Kill(entireProcessTree: true);
