@@ -1,4 +1,6 @@
+using ControlPlane.Batch;
 using ControlPlane.Functions.Hosting;
+using Microsoft.Extensions.Configuration.Memory;
 using ControlPlane.Standalone.Durable;
 using ControlPlane.Standalone.Functions;
 using Microsoft.DurableTask.Client;
@@ -6,6 +8,13 @@ using Microsoft.DurableTask.Client;
 // The same functions without the Functions host: HTTP functions at their routes, timers on their schedules,
 // orchestrators and activities on an in-process Durable task hub backed by Azure Storage (Azurite locally).
 var builder = WebApplication.CreateBuilder(args);
+
+// Under the Functions host the nightly timer's %ControlPlane__Batch__Schedule% must be an app setting (Bicep sets it);
+// standalone it falls back to the batch options' default, below every other configuration source.
+builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+{
+    InitialData = [new($"{BatchOptions.SectionName}:{nameof(BatchOptions.Schedule)}", new BatchOptions().Schedule)],
+});
 builder.Services.Configure<HostOptions>(o => o.ServicesStopConcurrently = true);
 builder.Services.AddControlPlane(builder.Configuration);
 

@@ -2,6 +2,7 @@ using System.Net;
 using ControlPlane.Functions.Hosting;
 using ControlPlane.Standalone.Functions;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ControlPlane.Hosting;
 
@@ -19,6 +20,19 @@ public sealed class StandaloneHostTests
 
         Assert.Equal(new DateTimeOffset(2026, 11, 23, 23, 30, 0, TimeSpan.Zero), schedule.GetNextOccurrence(ControlPlaneApp.Start, TimeZoneInfo.Utc));
         Assert.Contains("ControlPlane__Batch__Schedule", missing.Message);
+    }
+
+    [Fact]
+    public async Task Timers_NightlyScheduleNotSet_TheHostStartsOnTheDefaultSchedule()
+    {
+        // No ControlPlane:Batch:Schedule anywhere: standalone, the nightly timer falls back to 02:00 UTC.
+        await using var app = new ControlPlaneApp(new() { ["ControlPlane:Triggers:Enabled"] = "true" });
+        using var client = app.Client(apiKey: null);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/health")).StatusCode);
+        await Task.Delay(TimeSpan.FromSeconds(1)); // a timer that cannot read its schedule stops the host by now
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/health")).StatusCode);
+        Assert.Equal("0 0 2 * * *", app.Services.GetRequiredService<IConfiguration>()["ControlPlane:Batch:Schedule"]);
     }
 
     [Fact]
