@@ -131,7 +131,7 @@ console.log(`  the nightly timer fires (by hand here; 02:00 UTC normally): run $
 let run, lastStep = '';
 for (let i = 0; i < 120; i++) {
   run = await call('GET', `/api/orchestrations/${runId}`);
-  const where = `${run.status} at ${run.step}`;
+  const where = run.step ? `${run.status} at ${run.step}` : run.status;
   if (where !== lastStep) { console.log(`    ${where}`); lastStep = where; }
   if (['completed', 'failed', 'terminated'].includes(run.status)) break;
   await new Promise(r => setTimeout(r, 500));
