@@ -21,6 +21,7 @@ builder.Services.AddControlPlane(builder.Configuration);
 var durable = new DurableFunctions();
 builder.Services.AddStandaloneDurableTask(builder.Configuration, durable.Register);
 builder.Services.AddScoped(sp => new DurableClientAccessor { Client = sp.GetRequiredService<DurableTaskClient>() });
+builder.Services.AddSingleton<TimerClaims>();
 builder.Services.AddSingleton<TimerFunctions>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<TimerFunctions>());
 

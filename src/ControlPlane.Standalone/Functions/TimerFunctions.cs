@@ -7,10 +7,12 @@ namespace ControlPlane.Standalone.Functions;
 /// <summary>
 /// Fires each timer function on its schedule, as the Functions host does: six-field NCRONTAB, UTC, a schedule of the
 /// form <c>%Setting%</c> read from configuration (<c>__</c> for <c>:</c>), time from the injected
-/// <see cref="TimeProvider"/>. A failed run is logged and the function fires again at its next occurrence.
+/// <see cref="TimeProvider"/>, one run per occurrence across every host sharing the storage (<see cref="TimerClaims"/>).
+/// A failed run is logged and the function fires again at its next occurrence.
 /// Off with <c>ControlPlane:Triggers:Enabled=false</c> (tests fire timers themselves through <see cref="RunAsync"/>).
 /// </summary>
-public sealed partial class TimerFunctions(IServiceProvider services, IConfiguration configuration, TimeProvider time, ILogger<TimerFunctions> logger) : BackgroundService
+public sealed partial class TimerFunctions(
+    IServiceProvider services, TimerClaims claims, IConfiguration configuration, TimeProvider time, ILogger<TimerFunctions> logger) : BackgroundService
 {
     public const string EnabledSetting = "ControlPlane:Triggers:Enabled";
     private readonly Dictionary<string, (FunctionDescriptor Function, FunctionInvoker Invoker)> _timers =
@@ -59,7 +61,10 @@ public sealed partial class TimerFunctions(IServiceProvider services, IConfigura
             try
             {
                 await Task.Delay(next - now, time, stoppingToken).ConfigureAwait(false);
-                await RunAsync(function.Name, stoppingToken).ConfigureAwait(false);
+                if (await claims.TryClaimAsync(function.Name, next, stoppingToken).ConfigureAwait(false))
+                {
+                    await RunAsync(function.Name, stoppingToken).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
