@@ -36,6 +36,8 @@ public readonly partial struct AdminActionKind : IEquatable<AdminActionKind>
     public static AdminActionKind OrchestrationStart { get; } = new("orchestration.start");
     public static AdminActionKind OrchestrationTerminate { get; } = new("orchestration.terminate");
     public static AdminActionKind OrchestrationRetry { get; } = new("orchestration.retry");
+    public static AdminActionKind TeamUpsert { get; } = new("team.upsert");
+    public static AdminActionKind FeatureUpsert { get; } = new("feature.upsert");
 
     /// <summary>True for a well-formed kind name.</summary>
     public static bool IsValid(string? value) => value is { Length: > 0 and <= MaxLength } && KindPattern().IsMatch(value);

@@ -41,6 +41,12 @@ public static class AdminActions
     public static AdminAction OrchestrationTerminate { get; } = new(AdminActionKind.OrchestrationTerminate, RouteValue("id"), OrchestrationAsync);
     public static AdminAction OrchestrationRetry { get; } = new(AdminActionKind.OrchestrationRetry, RouteValue("id"), OrchestrationAsync);
 
+    public static AdminAction TeamUpsert { get; } = new(AdminActionKind.TeamUpsert, RouteValue("team"),
+        async (http, target, ct) => await Service<ControlPlane.Registry.IRegistryStore>(http).GetTeamAsync(target.Id, ct));
+
+    public static AdminAction FeatureUpsert { get; } = new(AdminActionKind.FeatureUpsert, RouteValue("feature"),
+        async (http, target, ct) => await Service<ControlPlane.Registry.IRegistryStore>(http).GetFeatureAsync(target.Id, ct));
+
     /// <summary>The action declared here under <paramref name="name"/> (a property of this class).</summary>
     public static AdminAction Named(string name) =>
         typeof(AdminActions).GetProperty(name, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)?.GetValue(null) as AdminAction

@@ -14,13 +14,13 @@ public sealed class AuditLogApi(AdminAuditService audit)
 
     [Function(nameof(ListAuditLog))]
     [Authorize(Policies.Admin)]
-    [QueryParameter("kind", "A kind (budget.upsert, budget.delete, price.upsert, key.issue, key.revoke, killswitch.isolate, killswitch.reset, gpu_pool.upsert, orchestration.start, orchestration.terminate, orchestration.retry) or a family ending in '.' (budget.).")]
+    [QueryParameter("kind", "A kind (budget.upsert, budget.delete, price.upsert, key.issue, key.revoke, killswitch.isolate, killswitch.reset, gpu_pool.upsert, orchestration.start, orchestration.terminate, orchestration.retry, team.upsert, feature.upsert) or a family ending in '.' (budget.).")]
     [QueryParameter("from", "Entries at or after this time: a date (2026-11-23) or an RFC 3339 time with an offset.")]
     [QueryParameter("to", "Entries before this time: a date or an RFC 3339 time with an offset.")]
     [QueryParameter("limit", "Entries per page, 1-1000. Default 100.", Type = typeof(int))]
     [QueryParameter("next", "The next token of the previous page, unchanged.")]
     [EndpointSummary("Admin changes, newest first: who (key id and name), when, what (kind, target), outcome, and the target before and after.")]
-    [EndpointDescription("Budgets, prices, keys, kill switches, GPU pools and orchestrations changed by an admin. Page with ?limit= and the answer's next; "
+    [EndpointDescription("Budgets, prices, keys, kill switches, GPU pools, orchestrations, teams and features changed by an admin. Page with ?limit= and the answer's next; "
         + "filter with ?kind= (budget.upsert, or a family such as budget.) and ?from= / ?to= (from inclusive, to exclusive). "
         + "An entry whose outcome is pending was written before its change and never completed (the change may or may not have happened).")]
     [ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status400BadRequest, "application/problem+json")]

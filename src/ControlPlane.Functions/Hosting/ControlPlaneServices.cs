@@ -43,7 +43,12 @@ public static class ControlPlaneServices
         .AddControlPlaneCapacity()
         .AddControlPlaneOrchestrations()
         .AddControlPlaneBatch(configuration)
-        .AddControlPlaneAuditLog();
+        .AddControlPlaneAuditLog()
+        .AddControlPlaneRegistry();
+
+    /// <summary>Teams and features: owners, cost centers, design estimates and units of value.</summary>
+    public static IServiceCollection AddControlPlaneRegistry(this IServiceCollection services) =>
+        services.AddSingleton<ControlPlane.Registry.IRegistryStore, ControlPlane.Azure.Registry.TableRegistryStore>();
 
     public static IServiceCollection AddControlPlaneHttp(this IServiceCollection services)
     {
