@@ -18,7 +18,8 @@ public sealed record HttpFunctionTrigger(string Route, IReadOnlyList<string> Met
 public sealed record TimerFunctionTrigger(string Schedule) : FunctionTrigger;
 
 /// <summary>A Durable orchestrator; <paramref name="InputType"/> is its input parameter's type (the one beside its context), if it has one.</summary>
-public sealed record OrchestrationFunctionTrigger(Type? InputType) : FunctionTrigger;
+/// <param name="Kind">The kind the orchestrations API starts it by (<c>nightly-batch</c>), from its <c>[OrchestrationKind]</c>.</param>
+public sealed record OrchestrationFunctionTrigger(Type? InputType, string? Kind) : FunctionTrigger;
 
 /// <summary>A Durable activity; <paramref name="InputType"/> is its trigger parameter's type.</summary>
 public sealed record ActivityFunctionTrigger(Type InputType) : FunctionTrigger;
@@ -87,7 +88,9 @@ public static class FunctionIndex
 
             if (parameter.GetCustomAttribute<OrchestrationTriggerAttribute>() is not null)
             {
-                return new OrchestrationFunctionTrigger(method.GetParameters().FirstOrDefault(p => p != parameter)?.ParameterType);
+                return new OrchestrationFunctionTrigger(
+                    method.GetParameters().FirstOrDefault(p => p != parameter)?.ParameterType,
+                    method.GetCustomAttribute<Orchestrations.OrchestrationKindAttribute>()?.Kind);
             }
 
             if (parameter.GetCustomAttribute<ActivityTriggerAttribute>() is not null)

@@ -46,7 +46,7 @@ public static class OpenApiDescription
         {
             var inferred = RequestDelegateFactory.InferMetadata(function.Method, new RequestDelegateFactoryOptions { ServiceProvider = app.Services });
             app.MapMethods($"/{FunctionIndex.RoutePrefix}/{http.Route}", http.Methods, _ => Task.CompletedTask)
-                .WithMetadata([function.Method, .. inferred.EndpointMetadata, .. function.Method.DeclaringType!.GetCustomAttributes(), .. function.Method.GetCustomAttributes()])
+                .WithMetadata([function, function.Method, .. inferred.EndpointMetadata, .. function.Method.DeclaringType!.GetCustomAttributes(), .. function.Method.GetCustomAttributes()])
                 .WithName(function.Name);
         }
 
@@ -85,8 +85,7 @@ public static class OpenApiDescription
             };
         }
 
-        var method = metadata.OfType<MethodInfo>().First();
-        var trigger = (HttpFunctionTrigger)FunctionIndex.All.First(f => f.Method == method).Trigger;
+        var trigger = (HttpFunctionTrigger)metadata.OfType<FunctionDescriptor>().First().Trigger;
         if (trigger.Policy is not null)
         {
             AddProblem(operation, StatusCodes.Status401Unauthorized, "No API key, or one that is unknown or revoked.");

@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ControlPlane.Functions.Access;
@@ -32,8 +31,8 @@ public sealed class OrchestrationsApi(IEnumerable<IOrchestrationStarter> starter
 
     /// <summary>Kind (as in URLs) to orchestrator function name, from the orchestrators' <see cref="OrchestrationKindAttribute"/>.</summary>
     public static IReadOnlyDictionary<string, string> Orchestrators { get; } = FunctionIndex.All
-        .Where(f => f.Trigger is OrchestrationFunctionTrigger && f.Method.GetCustomAttribute<OrchestrationKindAttribute>() is not null)
-        .ToDictionary(f => f.Method.GetCustomAttribute<OrchestrationKindAttribute>()!.Kind, f => f.Name, StringComparer.Ordinal);
+        .Where(f => f.Trigger is OrchestrationFunctionTrigger { Kind: not null })
+        .ToDictionary(f => ((OrchestrationFunctionTrigger)f.Trigger).Kind!, f => f.Name, StringComparer.Ordinal);
 
     private static readonly Dictionary<string, string> KindOf = Orchestrators.ToDictionary(p => p.Value, p => p.Key, StringComparer.OrdinalIgnoreCase);
 
@@ -90,8 +89,8 @@ public sealed class OrchestrationsApi(IEnumerable<IOrchestrationStarter> starter
     public async Task<Results<Ok<OrchestrationView>, ProblemHttpResult>> GetOrchestration(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "orchestrations/{id}")] HttpRequest request, string id,
         [DurableClient] DurableTaskClient client, CancellationToken cancellationToken) =>
-        await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken) is { } instance
-            ? TypedResults.Ok(OrchestrationView.From(instance, KindOfName(instance.Name)))
+        await ViewAsync(client, id, cancellationToken) is { } view
+            ? TypedResults.Ok(view)
             : Problems.NotFoundOf(NotFoundCode, $"Orchestration '{id}'");
 
     [Function(nameof(StartOrchestration))]

@@ -59,24 +59,12 @@ internal sealed class StandaloneDurableTaskHost(
 
     private async Task CreateThenStartWorkerAsync(Task firstAttempt, Stopwatch elapsed, CancellationToken stopping)
     {
-        var delay = TimeSpan.FromSeconds(1);
-        var attempt = firstAttempt;
-        while (true)
-        {
-            try
-            {
-                await attempt.WaitAsync(stopping).ConfigureAwait(false);
-                break;
-            }
-            catch (Exception exception) when (!stopping.IsCancellationRequested)
-            {
-                logger.TaskHubUnavailable(exception, taskHubName, delay.TotalSeconds);
-                await Task.Delay(delay, stopping).ConfigureAwait(false);
-                delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 30));
-                attempt = orchestrationService.CreateIfNotExistsAsync();
-            }
-        }
-
+        // The attempt start-up stopped waiting for is still running: wait for it before making another.
+        Task? pending = firstAttempt;
+        await StorageBackoff.RetryAsync(
+            () => Interlocked.Exchange(ref pending, null) ?? orchestrationService.CreateIfNotExistsAsync(),
+            (exception, delay) => logger.TaskHubUnavailable(exception, taskHubName, delay.TotalSeconds),
+            stopping).ConfigureAwait(false);
         await StartWorkerAsync(elapsed, stopping).ConfigureAwait(false);
     }
 
