@@ -10,9 +10,6 @@ namespace ControlPlane.Standalone.Durable;
 /// is one shared task the host awaits, a stop before any start does nothing (the Azure Storage service throws then),
 /// and a start after the stop does nothing either.
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification =
-    "The stop token's source is never disposed on purpose: the task hub server may call StopAsync from a fire-and-forget "
-    + "handler after the container is disposed, and a source without timers holds nothing that needs disposing.")]
 internal sealed class StopOnceOrchestrationService(IOrchestrationService inner, ILogger<StopOnceOrchestrationService> logger, string taskHub) : IOrchestrationService
 {
     private readonly Lock _gate = new();
@@ -22,7 +19,7 @@ internal sealed class StopOnceOrchestrationService(IOrchestrationService inner, 
     /// <summary>Stops the service once, however many callers ask; waits for a start in progress first.</summary>
     public Task StopAsync(bool isForced)
     {
-        _stopRequested.Cancel();
+        StopRequested.TrySetResult();
         lock (_gate)
         {
             return _stopped ??= StopOnceAsync(_started, isForced);
@@ -51,11 +48,38 @@ internal sealed class StopOnceOrchestrationService(IOrchestrationService inner, 
     /// Starts the service, again and again while storage is unavailable, until it starts or the host stops. The server
     /// calls this from a fire-and-forget handler, so it must never throw: an outage at start-up would end the process.
     /// </summary>
-    private Task StartUntilStoppedAsync() => StorageBackoff.RetryAsync(
-        inner.StartAsync, (exception, delay) => logger.TaskHubUnavailable(exception, taskHub, delay.TotalSeconds), _stopRequested.Token);
+    private async Task StartUntilStoppedAsync()
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            try
+            {
+                await inner.StartAsync().ConfigureAwait(false);
+                return;
+            }
+            catch (Exception exception)
+            {
+                logger.TaskHubUnavailable(exception, taskHub, delay.TotalSeconds);
+            }
 
-    /// <summary>Cancelled when a stop is asked for, so a start still retrying gives up.</summary>
-    private readonly CancellationTokenSource _stopRequested = new();
+            Task? stopped;
+            lock (_gate)
+            {
+                stopped = _stopped;
+            }
+
+            if (stopped is not null || await Task.WhenAny(Task.Delay(delay), StopRequested.Task).ConfigureAwait(false) == StopRequested.Task)
+            {
+                throw new OperationCanceledException("The host stopped before the orchestration service could start.");
+            }
+
+            delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 30));
+        }
+    }
+
+    /// <summary>Set when a stop is asked for, so a start still retrying gives up.</summary>
+    private TaskCompletionSource StopRequested { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private async Task StopOnceAsync(Task? started, bool isForced)
     {

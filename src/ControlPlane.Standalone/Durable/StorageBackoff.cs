@@ -2,7 +2,9 @@ namespace ControlPlane.Standalone.Durable;
 
 /// <summary>
 /// Trying a storage operation again while storage is unavailable: 1 s, then doubling to 30 s, until it succeeds or
-/// the host stops (then <see cref="OperationCanceledException"/>). Each failure is reported with the wait that follows.
+/// the host stops (then <see cref="OperationCanceledException"/>, at once, even with an attempt in flight). Each failure
+/// is reported with the wait that follows. Not for the task hub server's fire-and-forget start
+/// (<see cref="StopOnceOrchestrationService"/>), which must never throw while an attempt is in flight.
 /// </summary>
 internal static class StorageBackoff
 {
