@@ -35,13 +35,34 @@ public sealed partial class TimerFunctions(
     /// <summary>Whether a timer function has this name.</summary>
     public bool Has(string name) => _timers.ContainsKey(name);
 
-    /// <summary>Runs a timer function now and returns what it returned (what the run did).</summary>
-    public async Task<object?> RunAsync(string name, CancellationToken cancellationToken)
+    /// <summary>Runs a timer function now, off schedule (no schedule status), and returns what it returned.</summary>
+    public Task<object?> RunAsync(string name, CancellationToken cancellationToken) => InvokeAsync(name, new TimerInfo(), cancellationToken);
+
+    private async Task<object?> InvokeAsync(string name, TimerInfo info, CancellationToken cancellationToken)
     {
         var timer = _timers[name];
         await using var scope = services.CreateAsyncScope();
-        return await timer.Invoker.InvokeAsync(new FunctionInvocation(scope.ServiceProvider, new TimerInfo(), cancellationToken)).ConfigureAwait(false);
+        return await timer.Invoker.InvokeAsync(new FunctionInvocation(scope.ServiceProvider, info, cancellationToken)).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// What the Functions host passes a scheduled run: the status recorded before this run, whose <c>Next</c> is the
+    /// occurrence now firing (however late the run starts), and <c>IsPastDue</c> when it fires well after it.
+    /// </summary>
+    internal static TimerInfo ScheduledRun(CronExpression schedule, DateTimeOffset occurrence, DateTimeOffset now) => new()
+    {
+        ScheduleStatus = new ScheduleStatus
+        {
+            Last = schedule.GetOccurrences(occurrence.UtcDateTime.AddDays(-400), occurrence.UtcDateTime, fromInclusive: true, toInclusive: false)
+                .LastOrDefault(),
+            Next = occurrence.UtcDateTime,
+            LastUpdated = now.UtcDateTime,
+        },
+        IsPastDue = now - occurrence > PastDueAfter,
+    };
+
+    /// <summary>How late a run may start and still be on time.</summary>
+    private static readonly TimeSpan PastDueAfter = TimeSpan.FromMinutes(1);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         configuration.GetValue(EnabledSetting, true)
@@ -63,7 +84,7 @@ public sealed partial class TimerFunctions(
                 await Task.Delay(next - now, time, stoppingToken).ConfigureAwait(false);
                 if (await claims.TryClaimAsync(function.Name, next, stoppingToken).ConfigureAwait(false))
                 {
-                    await RunAsync(function.Name, stoppingToken).ConfigureAwait(false);
+                    await InvokeAsync(function.Name, ScheduledRun(schedule, next, time.GetUtcNow()), stoppingToken).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -1,0 +1,28 @@
+using ControlPlane.Functions.Batch;
+using Microsoft.Azure.Functions.Worker;
+
+namespace ControlPlane.Batch;
+
+/// <summary>The nightly run is named after the occurrence the timer fires for, not the moment it happens to start.</summary>
+public sealed class NightlyBatchTimerTests
+{
+    [Theory]
+    [InlineData(DateTimeKind.Utc)]
+    [InlineData(DateTimeKind.Unspecified)]
+    public void ScheduledRun_NamedByTheHostsNextOccurrence(DateTimeKind kind)
+    {
+        var timer = new TimerInfo { ScheduleStatus = new ScheduleStatus { Next = DateTime.SpecifyKind(new DateTime(2026, 11, 24, 2, 0, 0), kind) } };
+
+        var occurrence = NightlyBatchTimer.ScheduledOccurrence(timer);
+
+        Assert.Equal(new DateTimeOffset(2026, 11, 24, 2, 0, 0, TimeSpan.Zero), occurrence);
+        Assert.Equal("nightly-batch-20261124T0200", NightlyBatchSteps.RunIdFor(occurrence!.Value));
+    }
+
+    [Fact]
+    public void RunByHand_HasNoOccurrence_AndIsNamedByTheClock()
+    {
+        Assert.Null(NightlyBatchTimer.ScheduledOccurrence(new TimerInfo()));
+        Assert.Null(NightlyBatchTimer.ScheduledOccurrence(null));
+    }
+}
