@@ -26,7 +26,10 @@ public sealed class FindingService(IFindingStore store, IEventPublisher events, 
     public const string EventSource = "/controlplane/audits";
     private const int MaxAttempts = 8;
 
-    /// <summary>Records one audit run's candidates (idempotent: running it again for the same run changes nothing but last seen).</summary>
+    /// <summary>
+    /// Records one audit run's candidates. Idempotent under the run id: recording the same run again changes nothing.
+    /// Openings are left owing their event; <see cref="PublishPendingAsync"/> sends them.
+    /// </summary>
     public async Task<ObserveSummary> ObserveAsync(string runId, IReadOnlyList<FindingCandidate> candidates, CancellationToken cancellationToken = default)
     {
         var summary = ObserveSummary.Empty;
@@ -35,7 +38,6 @@ public sealed class FindingService(IFindingStore store, IEventPublisher events, 
             summary = summary.Add(await ObserveOneAsync(runId, candidate, cancellationToken).ConfigureAwait(false));
         }
 
-        await PublishPendingAsync(cancellationToken).ConfigureAwait(false);
         return summary;
     }
 
@@ -165,30 +167,31 @@ public sealed class FindingService(IFindingStore store, IEventPublisher events, 
     }
 
     /// <summary>
-    /// Records that a finding's proposed action was carried out, by whom and with what result. False when someone
-    /// else recorded an application first (the caller must not report success twice).
+    /// Records that a finding's proposed action was carried out, by whom and with what result, and acknowledges an
+    /// open finding. <c>Recorded</c> is false when the finding is gone or someone recorded an application first
+    /// (the caller must not report success twice).
     /// </summary>
-    public async Task<Finding?> RecordAppliedAsync(string id, AuditActor by, JsonElement result, CancellationToken cancellationToken = default)
+    public async Task<(Finding? Finding, bool Recorded)> RecordAppliedAsync(string id, AuditActor by, JsonElement result, CancellationToken cancellationToken = default)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             var stored = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
-            if (stored?.Finding is not { ProposedAction: { } action } current)
+            if (stored?.Finding is not { ProposedAction: { } action, Applied: null } current)
             {
-                return stored?.Finding;
+                return (stored?.Finding, false);
             }
 
             var now = time.GetUtcNow();
+            var state = current.State is FindingState.Open ? FindingState.Acknowledged : current.State;
             var next = current with
             {
                 Applied = new AppliedAction(action.Type, now, by, result),
-                State = current.State is FindingState.Open ? FindingState.Acknowledged : current.State,
-                LastChange = new FindingChange(current.State is FindingState.Open ? FindingState.Acknowledged : current.State, now, by.Name,
-                    $"applied {action.Type}"),
+                State = state,
+                LastChange = new FindingChange(state, now, by.KeyId, $"applied {action.Type}"),
             };
             if (await store.TryReplaceAsync(next, stored.ETag, stored.EventPending, cancellationToken).ConfigureAwait(false))
             {
-                return next;
+                return (next, true);
             }
         }
 

@@ -5,8 +5,11 @@ namespace ControlPlane.Audits;
 /// <summary>A stored finding with its concurrency tag.</summary>
 public sealed record StoredFinding(Finding Finding, string ETag, bool EventPending);
 
-/// <summary>Filters of <c>GET /api/findings</c>; null matches everything.</summary>
-public sealed record FindingFilter(string? Kind = null, FindingState? State = null, string? Team = null);
+/// <summary>
+/// Filters of <c>GET /api/findings</c>; null matches everything. <paramref name="VisibleTeams"/> limits the answer
+/// to findings owned by those teams (an ingest key's view).
+/// </summary>
+public sealed record FindingFilter(string? Kind = null, FindingState? State = null, string? Team = null, IReadOnlyList<string>? VisibleTeams = null);
 
 /// <summary>
 /// Findings, one per fingerprint. Writes are guarded by the ETag read, so two audit runs or an audit and an admin

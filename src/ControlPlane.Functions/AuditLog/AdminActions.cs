@@ -47,6 +47,11 @@ public static class AdminActions
     public static AdminAction FeatureUpsert { get; } = new(AdminActionKind.FeatureUpsert, RouteValue("feature"),
         async (http, target, ct) => await Service<ControlPlane.Registry.IRegistryStore>(http).GetFeatureAsync(target.Id, ct));
 
+    public static AdminAction FindingAcknowledge { get; } = new(new AdminActionKind("finding.acknowledge"), RouteValue("id"), FindingAsync);
+    public static AdminAction FindingDismiss { get; } = new(new AdminActionKind("finding.dismiss"), RouteValue("id"), FindingAsync);
+    public static AdminAction FindingResolve { get; } = new(new AdminActionKind("finding.resolve"), RouteValue("id"), FindingAsync);
+    public static AdminAction FindingApply { get; } = new(new AdminActionKind("finding.apply"), RouteValue("id"), FindingAsync);
+
     /// <summary>The action declared here under <paramref name="name"/> (a property of this class).</summary>
     public static AdminAction Named(string name) =>
         typeof(AdminActions).GetProperty(name, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)?.GetValue(null) as AdminAction
@@ -120,6 +125,11 @@ public static class AdminActions
 
         return new { isolatedSince = isolation?.Since, killSwitches = switches };
     }
+
+    private static async Task<object?> FindingAsync(HttpContext http, AuditTarget target, CancellationToken cancellationToken) =>
+        await Service<ControlPlane.Audits.FindingService>(http).GetAsync(target.Id, cancellationToken) is { } finding
+            ? new { finding.Id, finding.Kind, finding.State, finding.Severity, finding.Subject, finding.ProposedAction, finding.Applied, finding.LastChange }
+            : null;
 
     private static T Service<T>(HttpContext http)
         where T : notnull => http.RequestServices.GetRequiredService<T>();

@@ -103,7 +103,8 @@ internal static class AdminAuditRecorder
     private static JsonSerializerOptions SnapshotJson(HttpContext http) =>
         new(http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions) { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
 
-    private static async Task<AuditActor> ActorAsync(HttpContext http, CancellationToken cancellationToken)
+    /// <summary>Who is calling, as the audit log names them (the key, never its secret).</summary>
+    internal static async Task<AuditActor> ActorAsync(HttpContext http, CancellationToken cancellationToken)
     {
         var caller = http.User.GetCaller();
         if (caller.KeyId == ApiKeyService.BootstrapAdminKeyId)

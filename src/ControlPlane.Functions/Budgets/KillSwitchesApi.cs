@@ -9,7 +9,7 @@ namespace ControlPlane.Functions.Budgets;
 
 /// <summary>Kill switches: list, a cheap check apps can poll, and the admin's manual isolate and reset.</summary>
 [Tags("Kill switches")]
-public sealed class KillSwitchesApi(BudgetService budgets, IIsolationStore isolations, IBudgetLedger ledger, TimeProvider time)
+public sealed class KillSwitchesApi(BudgetService budgets, IIsolationStore isolations, ScopeIsolation isolation, IBudgetLedger ledger, TimeProvider time)
 {
     private const int MaxBodyBytes = 16 * 1024;
     private const string ListName = "killswitches";
@@ -107,10 +107,7 @@ public sealed class KillSwitchesApi(BudgetService budgets, IIsolationStore isola
             return problem;
         }
 
-        var isolation = new Isolation(scope!, time.GetUtcNow());
-        await isolations.IsolateAsync(isolation, cancellationToken);
-        budgets.Invalidate();
-        return TypedResults.Ok(new KillSwitchStatus(isolation.Scope, KillSwitchState.Isolated, null, isolation.Since));
+        return TypedResults.Ok(await isolation.IsolateAsync(scope!, cancellationToken));
     }
 
     [Function(nameof(ResetKillSwitch))]

@@ -44,7 +44,21 @@ public static class ControlPlaneServices
         .AddControlPlaneOrchestrations()
         .AddControlPlaneBatch(configuration)
         .AddControlPlaneAuditLog()
-        .AddControlPlaneRegistry();
+        .AddControlPlaneRegistry()
+        .AddControlPlaneFindings();
+
+    /// <summary>Findings the audits raise, and the proposed actions an admin may apply.</summary>
+    public static IServiceCollection AddControlPlaneFindings(this IServiceCollection services)
+    {
+        services.AddOptions<ControlPlane.Audits.AuditOptions>().BindConfiguration(ControlPlane.Audits.AuditOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ControlPlane.Audits.IFindingStore, ControlPlane.Azure.Audits.TableFindingStore>();
+        services.AddSingleton(sp => new ControlPlane.Audits.FindingService(
+            sp.GetRequiredService<ControlPlane.Audits.IFindingStore>(), sp.GetRequiredService<IEventPublisher>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<ControlPlane.Audits.AuditOptions>>().Value));
+        services.AddSingleton<ControlPlane.Functions.Audits.IProposedActionHandler, ControlPlane.Functions.Audits.IsolateScopeAction>();
+        services.AddSingleton<ControlPlane.Functions.Audits.IProposedActionHandler, ControlPlane.Functions.Audits.CreateBudgetAction>();
+        return services;
+    }
 
     /// <summary>Teams and features: owners, cost centers, design estimates and units of value.</summary>
     public static IServiceCollection AddControlPlaneRegistry(this IServiceCollection services) =>
@@ -126,6 +140,7 @@ public static class ControlPlaneServices
         services.AddSingleton<IBudgetLedger>(sp => sp.GetRequiredService<TableBudgetLedger>());
         services.AddSingleton<IReservationStore, TableReservationStore>();
         services.AddSingleton<IIsolationStore, TableIsolationStore>();
+        services.AddSingleton<ScopeIsolation>();
         services.AddSingleton(sp => new BudgetService(
             sp.GetRequiredService<IBudgetStore>(), sp.GetRequiredService<IBudgetLedger>(), sp.GetRequiredService<IReservationStore>(),
             sp.GetRequiredService<IIsolationStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BudgetOptions>>().Value,
