@@ -1,0 +1,37 @@
+namespace ControlPlane.Reports.Focus;
+
+/// <summary>The kinds of token a call is billed for, each a charge of its own in FOCUS.</summary>
+public enum TokenKind
+{
+    /// <summary>Input tokens neither read from nor written to the prompt cache.</summary>
+    Input,
+    CachedInput,
+    CacheWrite,
+
+    /// <summary>Output tokens other than reasoning tokens.</summary>
+    Output,
+    Reasoning,
+}
+
+/// <summary>
+/// One FOCUS row: the tokens of one kind a team's feature used on one model in one charge period (a UTC day), and
+/// what they cost. Built from rollups; the rows of a period add up to the ledger's total for it.
+/// </summary>
+public sealed record FocusCharge(
+    DateTimeOffset ChargePeriodStart,
+    DateTimeOffset ChargePeriodEnd,
+    string? Provider,
+    string Model,
+    TokenKind TokenKind,
+    long Tokens,
+    decimal CostUsd,
+    string Team,
+    string Feature,
+    string Environment,
+    string? App = null,
+    string? CostCenter = null,
+    bool Batch = false,
+    bool Unpriced = false);
+
+/// <summary>Who the costs are billed to, as FOCUS names it (settings: <c>ControlPlane:Reports:BillingAccountId</c> and <c>Name</c>).</summary>
+public sealed record FocusBillingAccount(string Id, string Name);
