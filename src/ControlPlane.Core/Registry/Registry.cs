@@ -19,7 +19,11 @@ public sealed record FeatureProfile(
     decimal? CallsPerSession,
     string? ValueUnit,
     decimal? ValuePerUnitUsd,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt)
+{
+    /// <summary>What building the feature cost, once (for ROI and payback in reports).</summary>
+    public decimal? FixedCostsUsd { get; init; }
+}
 
 public static class RegistryErrors
 {
@@ -73,6 +77,7 @@ public sealed class FeatureProfileRequest
     public decimal? CallsPerSession { get; set; }
     public string? ValueUnit { get; set; }
     public decimal? ValuePerUnitUsd { get; set; }
+    public decimal? FixedCostsUsd { get; set; }
 
     public ValidationResult<FeatureProfile?> Validate(string feature, DateTimeOffset now)
     {
@@ -103,6 +108,11 @@ public sealed class FeatureProfileRequest
             errors.Add(new(RegistryErrors.ValueInvalid, "valuePerUnitUsd", "valuePerUnitUsd lies between 0 and 1,000,000."));
         }
 
+        if (FixedCostsUsd is < 0 or > 1_000_000_000)
+        {
+            errors.Add(new(RegistryErrors.ValueInvalid, "fixedCostsUsd", "fixedCostsUsd lies between 0 and 1,000,000,000."));
+        }
+
         if (ValuePerUnitUsd is not null && string.IsNullOrWhiteSpace(ValueUnit))
         {
             errors.Add(new(RegistryErrors.ValueInvalid, "valueUnit", "A value per unit needs its unit (valueUnit, e.g. 'resolved ticket')."));
@@ -111,7 +121,7 @@ public sealed class FeatureProfileRequest
         return errors.Count > 0
             ? new(null, errors)
             : new(new FeatureProfile(feature, Team!.Trim(), ExpectedTokensPerCall, CallsPerSession,
-                string.IsNullOrWhiteSpace(ValueUnit) ? null : ValueUnit.Trim(), ValuePerUnitUsd, now), []);
+                string.IsNullOrWhiteSpace(ValueUnit) ? null : ValueUnit.Trim(), ValuePerUnitUsd, now) { FixedCostsUsd = FixedCostsUsd }, []);
     }
 }
 
