@@ -161,7 +161,17 @@ public sealed class ReportBuilder(ReportOptions options)
             .. budgets.Select(status =>
             {
                 var b = status.Budget;
-                var spent = rows.Where(r => b.Scope.Covers(new CallAttribution(r.Team, r.Feature, r.User, r.Environment, r.Model, r.App))).Sum(r => r.CostUsd);
+                var covered = rows.Where(r => b.Scope.Covers(new CallAttribution(r.Team, r.Feature, r.User, r.Environment, r.Model, r.App))).ToList();
+                var spent = covered.Sum(r => r.CostUsd);
+                var byDay = covered.GroupBy(r => DateOnly.FromDateTime(r.Hour.UtcDateTime)).ToDictionary(g => g.Key, g => g.Sum(r => r.CostUsd));
+                var burn = new List<DailyAmount>();
+                var cumulative = 0m;
+                for (var day = DateOnly.FromDateTime(period.Start.UtcDateTime); day < DateOnly.FromDateTime(period.End.UtcDateTime); day = day.AddDays(1))
+                {
+                    cumulative += byDay.GetValueOrDefault(day);
+                    burn.Add(new DailyAmount(day, cumulative));
+                }
+
                 var budgetDays = b.Period switch
                 {
                     BudgetPeriod.Daily => 1m,
@@ -170,7 +180,7 @@ public sealed class ReportBuilder(ReportOptions options)
                     _ => reportDays, // a total budget is shown whole
                 };
                 var limit = b.LimitUsd * reportDays / budgetDays;
-                return new BudgetLine(b.Id, b.Scope, b.Period, b.LimitUsd, limit, spent, limit > 0 ? spent / limit : null, status.State, status.SpentUsd);
+                return new BudgetLine(b.Id, b.Scope, b.Period, b.LimitUsd, limit, spent, limit > 0 ? spent / limit : null, status.State, status.SpentUsd, burn);
             })
             .OrderByDescending(l => l.ShareOfLimit ?? 0).ThenBy(l => l.BudgetId, StringComparer.Ordinal),
         ];

@@ -97,7 +97,10 @@ public sealed record FeatureEconomics(
 /// <summary>A budget against the period's spend in its scope (its limit prorated to the report's length when the periods differ), and its live state.</summary>
 public sealed record BudgetLine(
     string BudgetId, BudgetScope Scope, BudgetPeriod Period, decimal LimitUsd, decimal LimitForReportUsd, decimal SpentInReportUsd,
-    decimal? ShareOfLimit, BudgetState? CurrentState, decimal? CurrentSpentUsd);
+    decimal? ShareOfLimit, BudgetState? CurrentState, decimal? CurrentSpentUsd, IReadOnlyList<DailyAmount> Burn);
+
+/// <summary>An amount at the end of a UTC day (a budget's cumulative spend, for the burn-down chart).</summary>
+public sealed record DailyAmount(DateOnly Day, decimal Usd);
 
 /// <summary>The month-end forecast and how it was made.</summary>
 public sealed record Forecast(string Month, decimal MonthToDateUsd, decimal DailyRunRateUsd, int DaysRemaining, decimal MonthEndUsd, string Method);
