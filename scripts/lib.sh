@@ -44,8 +44,8 @@ install_cleanup_traps() {
 }
 
 ensure_azurite() {
-  if [ ! -x "$ROOT/node_modules/.bin/azurite" ]; then
-    echo "Installing the pinned Azurite (npm ci)..." >&2
+  if [ ! -x "$ROOT/node_modules/.bin/azurite" ] || [ ! -x "$ROOT/node_modules/.bin/maildev" ]; then
+    echo "Installing the pinned Azurite and MailDev (npm ci)..." >&2
     (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) >&2
   fi
 }

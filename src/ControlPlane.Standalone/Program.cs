@@ -9,11 +9,16 @@ using Microsoft.DurableTask.Client;
 // orchestrators and activities on an in-process Durable task hub backed by Azure Storage (Azurite locally).
 var builder = WebApplication.CreateBuilder(args);
 
-// Under the Functions host the nightly timer's %ControlPlane__Batch__Schedule% must be an app setting (Bicep sets it);
-// standalone it falls back to the batch options' default, below every other configuration source.
+// Under the Functions host a timer's %Setting% schedule (nightly batch, reports) must be an app setting (Bicep sets it);
+// standalone it falls back to the options' default, below every other configuration source.
 builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
 {
-    InitialData = [new($"{BatchOptions.SectionName}:{nameof(BatchOptions.Schedule)}", new BatchOptions().Schedule)],
+    InitialData =
+    [
+        new($"{BatchOptions.SectionName}:{nameof(BatchOptions.Schedule)}", new BatchOptions().Schedule),
+        new($"{ControlPlane.Reports.ReportOptions.SectionName}:{nameof(ControlPlane.Reports.ReportOptions.WeeklySchedule)}", new ControlPlane.Reports.ReportOptions().WeeklySchedule),
+        new($"{ControlPlane.Reports.ReportOptions.SectionName}:{nameof(ControlPlane.Reports.ReportOptions.MonthlySchedule)}", new ControlPlane.Reports.ReportOptions().MonthlySchedule),
+    ],
 });
 builder.Services.Configure<HostOptions>(o => o.ServicesStopConcurrently = true);
 builder.Services.AddControlPlane(builder.Configuration);

@@ -52,6 +52,13 @@ public static class AdminActions
     public static AdminAction FindingResolve { get; } = new(new AdminActionKind("finding.resolve"), RouteValue("id"), FindingAsync);
     public static AdminAction FindingApply { get; } = new(new AdminActionKind("finding.apply"), RouteValue("id"), FindingAsync);
 
+    /// <summary>The report's record after the run (its id comes from the body's kind and period).</summary>
+    public static AdminAction ReportRun { get; } = new(new AdminActionKind("report.run"), ReportTargetAsync,
+        async (http, target, ct) => (await Service<ControlPlane.Reports.IReportStore>(http).GetAsync(target.Id, ct))?.Report);
+
+    public static AdminAction ReportDeliver { get; } = new(new AdminActionKind("report.deliver"), RouteValue("id"),
+        async (http, target, ct) => (await Service<ControlPlane.Reports.IReportStore>(http).GetAsync(target.Id, ct))?.Report);
+
     /// <summary>The action declared here under <paramref name="name"/> (a property of this class).</summary>
     public static AdminAction Named(string name) =>
         typeof(AdminActions).GetProperty(name, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)?.GetValue(null) as AdminAction
@@ -124,6 +131,20 @@ public static class AdminActions
         }
 
         return new { isolatedSince = isolation?.Since, killSwitches = switches };
+    }
+
+    private static async ValueTask<AuditTarget?> ReportTargetAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var body = await PeekAsync<ControlPlane.Functions.Reports.RunReportRequest>(http.Request, cancellationToken);
+        if (body is null || !ControlPlane.Validation.EnumNames.TryParse<ControlPlane.Reports.ReportKind>(body.Kind, out var kind))
+        {
+            return null;
+        }
+
+        var period = body.Period is null
+            ? ControlPlane.Reports.ReportPeriod.LastEnded(kind, Service<TimeProvider>(http).GetUtcNow())
+            : ControlPlane.Reports.ReportPeriod.TryParse(kind, body.Period);
+        return period is null ? null : new AuditTarget(ControlPlane.Reports.Report.IdFor(kind, period.Name));
     }
 
     private static async Task<object?> FindingAsync(HttpContext http, AuditTarget target, CancellationToken cancellationToken) =>

@@ -45,7 +45,34 @@ public static class ControlPlaneServices
         .AddControlPlaneBatch(configuration)
         .AddControlPlaneAuditLog()
         .AddControlPlaneRegistry()
-        .AddControlPlaneFindings();
+        .AddControlPlaneFindings()
+        .AddControlPlaneReports();
+
+    /// <summary>Finance reports: their store, runner, email delivery and schedules.</summary>
+    public static IServiceCollection AddControlPlaneReports(this IServiceCollection services)
+    {
+        services.AddOptions<ControlPlane.Reports.ReportOptions>().BindConfiguration(ControlPlane.Reports.ReportOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => Cronos.CronExpression.TryParse(o.WeeklySchedule, Cronos.CronFormat.IncludeSeconds, out _)
+                && Cronos.CronExpression.TryParse(o.MonthlySchedule, Cronos.CronFormat.IncludeSeconds, out _),
+                "ControlPlane:Reports:WeeklySchedule and MonthlySchedule must be six-field NCRONTAB expressions (with seconds), e.g. '0 0 6 * * 1'.")
+            .ValidateOnStart();
+        services.AddOptions<ControlPlane.Reports.Delivery.ReportEmailOptions>().BindConfiguration(ControlPlane.Reports.Delivery.ReportEmailOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ControlPlane.Reports.IReportStore, ControlPlane.Azure.Reports.ReportStore>();
+        services.AddSingleton(sp => new ControlPlane.Reports.ReportRunner(
+            sp.GetRequiredService<IUsageStore>(), sp.GetRequiredService<ControlPlane.Registry.IRegistryStore>(), sp.GetRequiredService<BudgetService>(),
+            sp.GetRequiredService<ControlPlane.Audits.FindingService>(), sp.GetRequiredService<PriceCatalog>(), sp.GetRequiredService<ControlPlane.Reports.IReportStore>(),
+            sp.GetRequiredService<IOptions<ControlPlane.Reports.ReportOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<ControlPlane.Reports.Delivery.IReportMailer>(sp =>
+            new ControlPlane.Reports.Delivery.SmtpReportMailer(sp.GetRequiredService<IOptions<ControlPlane.Reports.Delivery.ReportEmailOptions>>().Value));
+        services.AddSingleton(sp => new ControlPlane.Reports.Delivery.ReportDeliverer(
+            sp.GetRequiredService<ControlPlane.Reports.IReportStore>(), sp.GetRequiredService<ControlPlane.Reports.ReportRunner>(),
+            sp.GetRequiredService<ControlPlane.Reports.Delivery.IReportMailer>(), sp.GetRequiredService<IOptions<ControlPlane.Reports.Delivery.ReportEmailOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ControlPlane.Functions.Reports.ReportStarter>();
+        services.AddSingleton<IOrchestrationStarter>(sp => sp.GetRequiredService<ControlPlane.Functions.Reports.ReportStarter>());
+        return services;
+    }
 
     /// <summary>Findings the audits raise, and the proposed actions an admin may apply.</summary>
     public static IServiceCollection AddControlPlaneFindings(this IServiceCollection services)

@@ -42,3 +42,9 @@ public sealed record ActivityRetry(int MaxAttempts, TimeSpan FirstDelay, TimeSpa
 
 /// <summary>The custom status an orchestrator sets at each step: the API shows it as the run's current step.</summary>
 public sealed record StepStatus(string Step, string? Detail = null);
+
+/// <summary>A start request's input does not fit the kind: the API answers 400 with <see cref="Code"/>.</summary>
+public sealed class OrchestrationInputException(string code, string message) : Exception(message)
+{
+    public string Code { get; } = code;
+}

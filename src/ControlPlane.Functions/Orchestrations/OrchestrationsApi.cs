@@ -125,7 +125,16 @@ public sealed class OrchestrationsApi(IEnumerable<IOrchestrationStarter> starter
         }
 
         var id = body.InstanceId ?? $"{kind}-{time.GetUtcNow().UtcDateTime:yyyyMMdd'T'HHmmss}-{Guid.NewGuid().ToString("N")[..8]}";
-        var input = starter.CreateInput(request.HttpContext.User.GetCaller().KeyId, body.Input);
+        object input;
+        try
+        {
+            input = starter.CreateInput(request.HttpContext.User.GetCaller().KeyId, body.Input);
+        }
+        catch (OrchestrationInputException ex)
+        {
+            return Problems.Validation([new(ex.Code, "input", ex.Message)]);
+        }
+
         var created = await OrchestrationRuns.StartOnceAsync(client, orchestrator, id, input, cancellationToken);
         var view = await ViewAsync(client, id, cancellationToken)
             ?? new OrchestrationView(id, kind, RunStatus.Pending, null, null, time.GetUtcNow(), time.GetUtcNow(), request.HttpContext.User.GetCaller().KeyId, null, null, null);

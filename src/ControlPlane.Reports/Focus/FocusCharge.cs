@@ -1,7 +1,7 @@
 namespace ControlPlane.Reports.Focus;
 
-/// <summary>The kinds of token a call is billed for, each a charge of its own in FOCUS.</summary>
-public enum TokenKind
+/// <summary>What a charge is for: a kind of token a call is billed for (each a charge of its own), or a GPU pool's instance hours.</summary>
+public enum ChargeKind
 {
     /// <summary>Input tokens neither read from nor written to the prompt cache.</summary>
     Input,
@@ -11,19 +11,23 @@ public enum TokenKind
     /// <summary>Output tokens other than reasoning tokens.</summary>
     Output,
     Reasoning,
+
+    /// <summary>A GPU scale set's running time (instances × hours), billed by the hour.</summary>
+    GpuInstanceHours,
 }
 
 /// <summary>
-/// One FOCUS row: the tokens of one kind a team's feature used on one model in one charge period (a UTC day), and
-/// what they cost. Built from rollups; the rows of a period add up to the ledger's total for it.
+/// One FOCUS row: the tokens of one kind a team's feature used on one model in one charge period (a UTC day), or a
+/// GPU pool's instance hours, and what they cost. Built from rollups; the rows of a period add up to the ledger's
+/// total for it. <paramref name="Quantity"/> is tokens, or instance hours for <see cref="ChargeKind.GpuInstanceHours"/>.
 /// </summary>
 public sealed record FocusCharge(
     DateTimeOffset ChargePeriodStart,
     DateTimeOffset ChargePeriodEnd,
     string? Provider,
     string Model,
-    TokenKind TokenKind,
-    long Tokens,
+    ChargeKind Kind,
+    decimal Quantity,
     decimal CostUsd,
     string Team,
     string Feature,

@@ -19,6 +19,10 @@ public static class FocusCsv
     public const string PricingUnit = "1M Tokens";
     public const string ConsumedUnit = "Tokens";
 
+    /// <summary>A GPU pool's running time: instances × hours, priced per hour.</summary>
+    public const string HoursUnit = "Hours";
+    public const string ComputeCategory = "Compute";
+
     /// <summary>The columns FOCUS 1.2 makes mandatory, in the order this file writes them.</summary>
     public static IReadOnlyList<string> MandatoryColumns { get; } =
     [
@@ -34,7 +38,7 @@ public static class FocusCsv
 
     /// <summary>ControlPlane's attribution, after the FOCUS columns (FOCUS reserves the <c>x_</c> prefix for custom columns).</summary>
     public static IReadOnlyList<string> CustomColumns { get; } =
-        ["x_Team", "x_Feature", "x_Environment", "x_App", "x_CostCenter", "x_Model", "x_TokenKind", "x_Batch", "x_Unpriced"];
+        ["x_Team", "x_Feature", "x_Environment", "x_App", "x_CostCenter", "x_Model", "x_ChargeKind", "x_Batch", "x_Unpriced"];
 
     public static IReadOnlyList<string> Columns { get; } = [.. MandatoryColumns, .. ConditionalColumns, .. CustomColumns];
 
@@ -59,6 +63,7 @@ public static class FocusCsv
         var billingStart = new DateTimeOffset(c.ChargePeriodStart.Year, c.ChargePeriodStart.Month, 1, 0, 0, 0, TimeSpan.Zero);
         var cost = Amount(c.CostUsd);
         var provider = FocusNames.ProviderOf(c.Provider);
+        var gpu = c.Kind == ChargeKind.GpuInstanceHours;
         var resourceId = $"{c.Provider ?? "unknown"}/{c.Model}";
 
         // Mandatory, in MandatoryColumns order. Costs are what the price sheet charged: no negotiated discount sits
@@ -78,20 +83,20 @@ public static class FocusCsv
         yield return cost;
         yield return provider;
         yield return cost;
-        yield return Amount(c.Tokens / 1_000_000m);
-        yield return PricingUnit;
+        yield return Amount(gpu ? c.Quantity : c.Quantity / 1_000_000m);
+        yield return gpu ? HoursUnit : PricingUnit;
         yield return provider;
-        yield return FocusNames.PublisherOf(c.Model, provider);
-        yield return ServiceCategory;
-        yield return FocusNames.ServiceOf(c.Provider);
+        yield return gpu ? provider : FocusNames.PublisherOf(c.Model, provider);
+        yield return gpu ? ComputeCategory : ServiceCategory;
+        yield return gpu ? "Virtual Machine Scale Sets" : FocusNames.ServiceOf(c.Provider);
 
         // Conditional.
-        yield return c.Tokens.ToString(CultureInfo.InvariantCulture);
-        yield return ConsumedUnit;
-        yield return ServiceSubcategory;
+        yield return Amount(c.Quantity);
+        yield return gpu ? HoursUnit : ConsumedUnit;
+        yield return gpu ? "Virtual Machines" : ServiceSubcategory;
         yield return resourceId;
         yield return c.Model;
-        yield return "Model";
+        yield return gpu ? "GPU pool" : "Model";
         yield return "Usage-Based";
 
         // ControlPlane's attribution.
@@ -101,7 +106,7 @@ public static class FocusCsv
         yield return c.App ?? string.Empty;
         yield return c.CostCenter ?? string.Empty;
         yield return c.Model;
-        yield return FocusNames.TokenKindName(c.TokenKind);
+        yield return FocusNames.KindName(c.Kind);
         yield return c.Batch ? "true" : "false";
         yield return c.Unpriced ? "true" : "false";
     }
@@ -122,7 +127,7 @@ public static class FocusNames
 {
     public static string ProviderOf(string? provider) => provider switch
     {
-        "azure-openai" or "azure-ai" => "Microsoft",
+        "azure-openai" or "azure-ai" or "azure-vmss" => "Microsoft",
         "openai" => "OpenAI",
         "anthropic" => "Anthropic",
         "google" => "Google",
@@ -160,24 +165,26 @@ public static class FocusNames
         };
     }
 
-    public static string TokenKindName(TokenKind kind) => kind switch
+    public static string KindName(ChargeKind kind) => kind switch
     {
-        TokenKind.Input => "input",
-        TokenKind.CachedInput => "cached-input",
-        TokenKind.CacheWrite => "cache-write",
-        TokenKind.Output => "output",
-        _ => "reasoning",
+        ChargeKind.Input => "input",
+        ChargeKind.CachedInput => "cached-input",
+        ChargeKind.CacheWrite => "cache-write",
+        ChargeKind.Output => "output",
+        ChargeKind.Reasoning => "reasoning",
+        _ => "gpu-instance-hours",
     };
 
     public static string Describe(FocusCharge c)
     {
-        var what = c.TokenKind switch
+        var what = c.Kind switch
         {
-            TokenKind.Input => "input tokens",
-            TokenKind.CachedInput => "cached input tokens",
-            TokenKind.CacheWrite => "cache write tokens",
-            TokenKind.Output => "output tokens",
-            _ => "reasoning tokens",
+            ChargeKind.Input => "input tokens",
+            ChargeKind.CachedInput => "cached input tokens",
+            ChargeKind.CacheWrite => "cache write tokens",
+            ChargeKind.Output => "output tokens",
+            ChargeKind.Reasoning => "reasoning tokens",
+            _ => "GPU instance hours",
         };
         return $"{c.Model} {what}{(c.Batch ? " (batch)" : string.Empty)}{(c.Unpriced ? " (unpriced)" : string.Empty)}";
     }

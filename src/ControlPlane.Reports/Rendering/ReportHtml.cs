@@ -78,6 +78,23 @@ public static class ReportHtml
         return html.ToString();
     }
 
+    /// <summary>One cost center's chargeback: its teams, what each spent, and the period's total for the organisation beside it.</summary>
+    public static string RenderChargeback(ReportContent c, ChargebackLine center)
+    {
+        var html = new StringBuilder();
+        html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Append(E(center.CostCenter)).Append("</title></head>")
+            .Append("<body style=\"margin:0;padding:0;background:#f4f5f7;font-family:Segoe UI,Helvetica,Arial,sans-serif;color:#1f2328\">")
+            .Append("<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\"><tr><td align=\"center\">")
+            .Append("<table role=\"presentation\" width=\"720\" cellpadding=\"16\" cellspacing=\"0\" style=\"background:#ffffff;max-width:720px\">");
+        Row(html, $"<h1 style=\"margin:0;font-size:22px\">Chargeback {E(center.CostCenter)}: {E(Usd(center.CostUsd))}</h1>"
+            + $"<p style=\"margin:4px 0 0;color:#57606a\">{E(Title(c))}, {E(Date(c.Start))} to {E(Date(c.End.AddDays(-1)))} (UTC). The organisation spent {E(Usd(c.Totals.CostUsd))}.</p>");
+        Row(html, Section("Teams", ["Team", "Cost", "Previous", "Change"],
+            center.Teams.Select(t => new[] { t.Key, Usd(t.CostUsd), Usd(t.PreviousCostUsd), Usd(t.ChangeUsd) }), ["Total", Usd(center.CostUsd), "", ""]));
+        Row(html, "<p style=\"margin:0;color:#57606a;font-size:12px\">The attached FOCUS file holds this cost center's charges, day by day.</p>");
+        html.Append("</table></td></tr></table></body></html>");
+        return html.ToString();
+    }
+
     public static string Title(ReportContent c) => $"AI spend {(c.Kind == ReportKind.Monthly ? "monthly" : "weekly")} report {c.Period}";
 
     private static void Row(StringBuilder html, string content) => html.Append("<tr><td>").Append(content).Append("</td></tr>");

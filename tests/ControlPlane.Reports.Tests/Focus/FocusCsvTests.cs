@@ -14,10 +14,11 @@ public sealed partial class FocusCsvTests
 
     private static readonly FocusCharge[] Charges =
     [
-        new(Day, Day.AddDays(1), "azure-openai", "gpt-4o-mini", TokenKind.CachedInput, 1_234_567, 0.0925925250m, "search", "answers", "prod", App: "web", CostCenter: "CC-1042"),
-        new(Day, Day.AddDays(1), "anthropic", "claude-sonnet-4-5", TokenKind.Output, 2_000, 0.03m, "support", "reply, draft", "prod"),
-        new(Day, Day.AddDays(1), null, "my-finetune-v7", TokenKind.Input, 10, 0m, "labs", "prototype", "dev", Unpriced: true),
-        new(Day, Day.AddDays(1), "azure-openai", "gpt-4o-mini", TokenKind.Output, 500_000, 0.15m, "search", "answers", "prod", Batch: true),
+        new(Day, Day.AddDays(1), "azure-openai", "gpt-4o-mini", ChargeKind.CachedInput, 1_234_567, 0.0925925250m, "search", "answers", "prod", App: "web", CostCenter: "CC-1042"),
+        new(Day, Day.AddDays(1), "anthropic", "claude-sonnet-4-5", ChargeKind.Output, 2_000, 0.03m, "support", "reply, draft", "prod"),
+        new(Day, Day.AddDays(1), null, "my-finetune-v7", ChargeKind.Input, 10, 0m, "labs", "prototype", "dev", Unpriced: true),
+        new(Day, Day.AddDays(1), "azure-openai", "gpt-4o-mini", ChargeKind.Output, 500_000, 0.15m, "search", "answers", "prod", Batch: true),
+        new(Day, Day.AddDays(1), "azure-vmss", "gpu:a100", ChargeKind.GpuInstanceHours, 4.5m, 36m, "labs", "gpu-pool/a100", "prod"),
     ];
 
     private static (IReadOnlyList<string> Header, List<Dictionary<string, string>> Rows, string Text) Write(IEnumerable<FocusCharge> charges)
@@ -77,10 +78,11 @@ public sealed partial class FocusCsvTests
             Assert.Equal("USD", row["BillingCurrency"]);
             Assert.Equal("Usage", row["ChargeCategory"]);
             Assert.Equal(string.Empty, row["ChargeClass"]);
-            Assert.Equal("AI and Machine Learning", row["ServiceCategory"]);
-            Assert.Equal("Generative AI", row["ServiceSubcategory"]);
-            Assert.Equal("Tokens", row["ConsumedUnit"]);
-            Assert.Equal("1M Tokens", row["PricingUnit"]);
+            var gpu = row["x_ChargeKind"] == "gpu-instance-hours";
+            Assert.Equal(gpu ? "Compute" : "AI and Machine Learning", row["ServiceCategory"]);
+            Assert.Equal(gpu ? "Virtual Machines" : "Generative AI", row["ServiceSubcategory"]);
+            Assert.Equal(gpu ? "Hours" : "Tokens", row["ConsumedUnit"]);
+            Assert.Equal(gpu ? "Hours" : "1M Tokens", row["PricingUnit"]);
             Assert.Equal("2026-11-01T00:00:00Z", row["BillingPeriodStart"]);
             Assert.Equal("2026-12-01T00:00:00Z", row["BillingPeriodEnd"]);
             Assert.Equal("2026-11-30T00:00:00Z", row["ChargePeriodStart"]);
@@ -108,10 +110,11 @@ public sealed partial class FocusCsvTests
         Assert.Equal("OpenAI", cached["PublisherName"]);
         Assert.Equal("Azure OpenAI", cached["ServiceName"]);
         Assert.Equal("gpt-4o-mini cached input tokens", cached["ChargeDescription"]);
-        Assert.Equal(("search", "answers", "web", "CC-1042", "cached-input"), (cached["x_Team"], cached["x_Feature"], cached["x_App"], cached["x_CostCenter"], cached["x_TokenKind"]));
+        Assert.Equal(("search", "answers", "web", "CC-1042", "cached-input"), (cached["x_Team"], cached["x_Feature"], cached["x_App"], cached["x_CostCenter"], cached["x_ChargeKind"]));
         Assert.Equal(("Anthropic", "Anthropic", "reply, draft"), (claude["ProviderName"], claude["PublisherName"], claude["x_Feature"]));
         Assert.Equal(("0", "true", "Unknown"), (unpriced["BilledCost"], unpriced["x_Unpriced"], unpriced["ProviderName"]));
         Assert.Equal("gpt-4o-mini output tokens (batch)", rows[3]["ChargeDescription"]);
+        Assert.Equal(("4.5", "4.5", "36", "Virtual Machine Scale Sets"), (rows[4]["PricingQuantity"], rows[4]["ConsumedQuantity"], rows[4]["BilledCost"], rows[4]["ServiceName"]));
         Assert.Equal(Charges.Sum(c => c.CostUsd), rows.Sum(r => decimal.Parse(r["BilledCost"], CultureInfo.InvariantCulture)));
         Assert.All(rows, r => Assert.Equal(r["BilledCost"], r["EffectiveCost"]));
     }
