@@ -31,7 +31,7 @@ public static class Azurite
 
         var root = RepositoryRoot();
         var azurite = Path.Combine(root, "node_modules", ".bin", "azurite");
-        if (!File.Exists(azurite))
+        if (!File.Exists(azurite) || !File.Exists(Path.Combine(root, "node_modules", ".bin", "maildev")))
         {
             Run("npm", "ci --no-audit --no-fund", root);
         }
