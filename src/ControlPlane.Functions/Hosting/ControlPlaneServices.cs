@@ -14,6 +14,7 @@ using ControlPlane.Azure.Storage;
 using ControlPlane.Azure.Batch;
 using ControlPlane.Batch;
 using ControlPlane.Functions.Batch;
+using ControlPlane.Functions.Audits;
 using ControlPlane.Azure.Usage;
 using ControlPlane.Functions.Orchestrations;
 using ControlPlane.Orchestrations;
@@ -44,7 +45,8 @@ public static class ControlPlaneServices
         .AddControlPlaneOrchestrations()
         .AddControlPlaneBatch(configuration)
         .AddControlPlaneAuditLog()
-        .AddControlPlaneRegistry();
+        .AddControlPlaneRegistry()
+        .AddControlPlaneShadowAiAudit();
 
     /// <summary>Teams and features: owners, cost centers, design estimates and units of value.</summary>
     public static IServiceCollection AddControlPlaneRegistry(this IServiceCollection services) =>
