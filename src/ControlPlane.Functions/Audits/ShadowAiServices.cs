@@ -16,6 +16,9 @@ public static class ShadowAiServices
     /// otherwise runs audit the uploaded inventory alone and say so. A test may register its own
     /// <see cref="IAiInventoryReader"/> (a client on the Resource Manager fake) before this runs.
     /// </summary>
+    /// <summary>The subscriptions the deployment gave the app Reader on (a list: <c>ControlPlane__Audits__SubscriptionIds__0</c>, ...).</summary>
+    public const string DeployedSubscriptionsSetting = "ControlPlane:Audits:SubscriptionIds";
+
     public static IServiceCollection AddControlPlaneShadowAiAudit(this IServiceCollection services)
     {
         services.AddOptions<ShadowAiOptions>().BindConfiguration(ShadowAiOptions.SectionName).ValidateDataAnnotations()
@@ -23,6 +26,16 @@ public static class ShadowAiServices
                 "ControlPlane:Audits:ShadowAi:Schedule must be a six-field NCRONTAB expression (with seconds), e.g. '0 30 3 * * *'.")
             .Validate(o => o.RequiredTagList.Count > 0, "ControlPlane:Audits:ShadowAi:RequiredTags must name at least one tag.")
             .ValidateOnStart();
+
+        // The deployment grants Reader on main.bicep's auditSubscriptionIds and lists them as ControlPlane__Audits__SubscriptionIds__{i}:
+        // without a Subscriptions setting of its own, the audit reads those.
+        services.AddOptions<ShadowAiOptions>().PostConfigure<IConfiguration>((o, configuration) =>
+        {
+            if (!o.ReadsResourceManager && configuration.GetSection(DeployedSubscriptionsSetting).Get<string[]>() is { Length: > 0 } deployed)
+            {
+                o.Subscriptions = string.Join(',', deployed);
+            }
+        });
         services.AddOptions<ShadowAiArmOptions>().BindConfiguration(ShadowAiArmOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IAiResourceRegistry, TableAiResourceRegistry>();
         services.AddSingleton<IShadowAiUploadStore, BlobShadowAiUploadStore>();
