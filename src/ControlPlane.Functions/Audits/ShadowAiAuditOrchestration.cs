@@ -9,10 +9,13 @@ using Microsoft.Extensions.Options;
 
 namespace ControlPlane.Functions.Audits;
 
-/// <summary>A shadow-AI run's input: who started it and how its activities retry.</summary>
-public sealed record ShadowAiAuditInput(string StartedBy, ActivityRetry Retry) : IOrchestrationInput;
+/// <summary>
+/// A shadow-AI run's input: who started it, how its activities retry, and the end of its usage window (when it was
+/// started, or the scheduled occurrence): fixed in the input, so a replay or a retried run looks at the same window.
+/// </summary>
+public sealed record ShadowAiAuditInput(string StartedBy, ActivityRetry Retry, DateTimeOffset AsOf) : IOrchestrationInput;
 
-/// <summary>The evaluate step's input: the inventory read, and the end of the usage window (the run's start, from the orchestration's clock).</summary>
+/// <summary>The evaluate step's input: the inventory read, and the end of the usage window.</summary>
 public sealed record ShadowAiEvaluateInput(ShadowAiInventory Inventory, DateTimeOffset AsOf);
 
 /// <summary>
@@ -49,9 +52,8 @@ public static class ShadowAiAuditOrchestration
         var inventory = await context.CallActivityAsync<ShadowAiInventory>(nameof(ShadowAiAuditActivities.ShadowAiReadInventory), runId, retry);
 
         context.SetCustomStatus(new StepStatus("evaluate", $"{inventory.Resources.Count} AI resources, {inventory.Deployments.Count} deployments."));
-        var asOf = new DateTimeOffset(DateTime.SpecifyKind(context.CurrentUtcDateTime, DateTimeKind.Utc));
         var evaluation = await context.CallActivityAsync<ShadowAiEvaluation>(
-            nameof(ShadowAiAuditActivities.ShadowAiEvaluate), new ShadowAiEvaluateInput(inventory, asOf), retry);
+            nameof(ShadowAiAuditActivities.ShadowAiEvaluate), new ShadowAiEvaluateInput(inventory, input.AsOf), retry);
 
         context.SetCustomStatus(new StepStatus("record", $"{evaluation.Candidates.Count} findings."));
         var recorded = await context.CallActivityAsync<ObserveSummary>(
@@ -88,11 +90,14 @@ public sealed class ShadowAiAuditActivities(ShadowAiAudit audit)
 }
 
 /// <summary>Builds a shadow-AI run's input from the settings in force when it starts.</summary>
-public sealed class ShadowAiAuditStarter(IOptions<OrchestrationOptions> orchestrations) : IOrchestrationStarter
+public sealed class ShadowAiAuditStarter(IOptions<OrchestrationOptions> orchestrations, TimeProvider time) : IOrchestrationStarter
 {
     public string Kind => ShadowAiAudit.KindName;
 
-    public object CreateInput(string startedBy, JsonElement? input) => new ShadowAiAuditInput(startedBy, ActivityRetry.From(orchestrations.Value));
+    /// <summary>A run started now (by the API): its usage window ends now.</summary>
+    public object CreateInput(string startedBy, JsonElement? input) => CreateInput(startedBy, time.GetUtcNow());
+
+    public ShadowAiAuditInput CreateInput(string startedBy, DateTimeOffset asOf) => new(startedBy, ActivityRetry.From(orchestrations.Value), asOf);
 }
 
 /// <summary>
@@ -106,8 +111,10 @@ public sealed class ShadowAiAuditTimer(ShadowAiAuditStarter starter, TimeProvide
     public async Task<object> StartShadowAiAudit(
         [TimerTrigger("%ControlPlane__Audits__ShadowAi__Schedule%")] TimerInfo timer, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
     {
-        var runId = ShadowAiAudit.RunIdFor(NightlyBatchTimer.ScheduledOccurrence(timer) ?? time.GetUtcNow());
-        var started = await OrchestrationRuns.StartOnceAsync(client, nameof(ShadowAiAuditOrchestration.ShadowAiAuditRun), runId, starter.CreateInput("schedule", null), cancellationToken).ConfigureAwait(false);
+        var occurrence = NightlyBatchTimer.ScheduledOccurrence(timer) ?? time.GetUtcNow();
+        var runId = ShadowAiAudit.RunIdFor(occurrence);
+        var started = await OrchestrationRuns.StartOnceAsync(client, nameof(ShadowAiAuditOrchestration.ShadowAiAuditRun), runId,
+            starter.CreateInput("schedule", occurrence), cancellationToken).ConfigureAwait(false);
         logger.FunctionRan(nameof(StartShadowAiAudit), started ? $"Started {runId}." : $"{runId} already exists.");
         return new { runId, started };
     }
