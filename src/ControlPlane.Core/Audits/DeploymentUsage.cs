@@ -35,9 +35,3 @@ public sealed record DeploymentUsage(IReadOnlyDictionary<string, DeploymentTraff
         return new DeploymentUsage(byDeployment, without);
     }
 }
-
-/// <summary>Calls, tokens (input + output) and cost recorded for one deployment name.</summary>
-public sealed record DeploymentTraffic(long Requests, long Tokens, decimal CostUsd)
-{
-    public static DeploymentTraffic None { get; } = new(0, 0, 0m);
-}
