@@ -84,6 +84,23 @@ public sealed class ArmAiInventoryReaderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReadAsync_AccountRefusesItsDeployments_KeepsTheAccountAndNotesIt()
+    {
+        _arm.AddSubscription(SubA);
+        var refusing = _arm.AddResource(SubA, "rg", AiResourceTypes.CognitiveServicesAccount, "oai-locked", "OpenAI");
+        var open = _arm.AddResource(SubA, "rg", AiResourceTypes.CognitiveServicesAccount, "oai-open", "OpenAI");
+        _arm.AddDeployment(refusing, "hidden", "gpt-4o", "ProvisionedManaged", 100);
+        _arm.AddDeployment(open, "seen", "gpt-4o", "Standard", 10);
+        _arm.RefuseDeployments(refusing);
+
+        var inventory = await Reader().ReadAsync(null, Publishers);
+
+        Assert.Equal(["oai-locked", "oai-open"], inventory.Resources.Select(r => r.Name));
+        Assert.Equal("seen", Assert.Single(inventory.Deployments).Name);
+        Assert.Contains(inventory.Notes, n => n.Contains(refusing, StringComparison.Ordinal) && n.Contains("403", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ReadAsync_Throttled_WaitsRetryAfterAndCompletes()
     {
         _arm.AddSubscription(SubA);

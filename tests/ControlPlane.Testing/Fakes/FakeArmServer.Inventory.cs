@@ -25,6 +25,7 @@ public sealed partial class FakeArmServer
     private readonly HashSet<string> _refusingSubscriptions = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<JsonObject> _resources = [];
     private readonly List<JsonObject> _deployments = [];
+    private readonly HashSet<string> _refusingAccounts = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Entries per page of every list; smaller lists come in one page without <c>nextLink</c>. Default 100.</summary>
     public int PageSize { get; set; } = 100;
@@ -100,6 +101,15 @@ public sealed partial class FakeArmServer
         return id;
     }
 
+    /// <summary>The account's deployment listing answers 403 <c>AuthorizationFailed</c> (a deny assignment, a role scoped below the subscription).</summary>
+    public void RefuseDeployments(string accountId)
+    {
+        lock (_gate)
+        {
+            _refusingAccounts.Add(accountId);
+        }
+    }
+
     /// <summary>Answers a listing, or null when the path is not one (the scale-set endpoints take it).</summary>
     private Reply? ServeInventory(string method, string path, IQueryCollection query, string apiVersion)
     {
@@ -150,6 +160,12 @@ public sealed partial class FakeArmServer
             if (!_resources.Any(r => string.Equals(r["id"]!.GetValue<string>(), accountId, StringComparison.OrdinalIgnoreCase)))
             {
                 return Error(404, "ResourceNotFound", $"The Resource 'Microsoft.CognitiveServices/accounts/{segments[7]}' under resource group '{segments[3]}' was not found.");
+            }
+
+            if (_refusingAccounts.Contains(accountId))
+            {
+                return Error(403, "AuthorizationFailed",
+                    $"The client does not have authorization to perform action 'Microsoft.CognitiveServices/accounts/deployments/read' over scope '{accountId}'.");
             }
 
             return Page(path, query, apiVersion,
