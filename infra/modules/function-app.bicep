@@ -53,6 +53,9 @@ param azureOpenAIEndpoint string = ''
 @description('When the nightly batch starts: six-field NCRONTAB, UTC. The nightly batch timer reads it as %ControlPlane__Batch__Schedule%.')
 param batchSchedule string = '0 0 2 * * *'
 
+@description('When the shadow-AI audit starts: six-field NCRONTAB, UTC. Its timer reads it as %ControlPlane__Audits__ShadowAi__Schedule%.')
+param shadowAiSchedule string = '0 30 3 * * *'
+
 @description('Upper bound on instances; also a ceiling on what the app can cost under load.')
 @minValue(1)
 @maxValue(1000)
@@ -163,6 +166,8 @@ var appSettings = {
   ControlPlane__Capacity__PoolsResourceGroup: gpuPoolsResourceGroup
   // Must exist: the nightly batch timer's schedule is %ControlPlane__Batch__Schedule%, and the host will not index it otherwise.
   ControlPlane__Batch__Schedule: batchSchedule
+  // Must exist for the same reason: the shadow-AI audit's timer reads %ControlPlane__Audits__ShadowAi__Schedule%.
+  ControlPlane__Audits__ShadowAi__Schedule: shadowAiSchedule
   // The identity needs "Cognitive Services OpenAI User" on that resource (see docs/deploy.md).
   ControlPlane__AzureOpenAI__Endpoint: azureOpenAIEndpoint
 }

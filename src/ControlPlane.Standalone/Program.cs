@@ -1,3 +1,4 @@
+using ControlPlane.Audits;
 using ControlPlane.Batch;
 using ControlPlane.Functions.Hosting;
 using Microsoft.Extensions.Configuration.Memory;
@@ -9,13 +10,14 @@ using Microsoft.DurableTask.Client;
 // orchestrators and activities on an in-process Durable task hub backed by Azure Storage (Azurite locally).
 var builder = WebApplication.CreateBuilder(args);
 
-// Under the Functions host a timer's %Setting% schedule (nightly batch, reports) must be an app setting (Bicep sets it);
-// standalone it falls back to the options' default, below every other configuration source.
+// Under the Functions host a timer's %Setting% schedule (nightly batch, audits, reports) must be an app setting (Bicep
+// sets them); standalone each falls back to its options' default, below every other configuration source.
 builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
 {
     InitialData =
     [
         new($"{BatchOptions.SectionName}:{nameof(BatchOptions.Schedule)}", new BatchOptions().Schedule),
+        new($"{ShadowAiOptions.SectionName}:{nameof(ShadowAiOptions.Schedule)}", new ShadowAiOptions().Schedule),
         new($"{ControlPlane.Reports.ReportOptions.SectionName}:{nameof(ControlPlane.Reports.ReportOptions.WeeklySchedule)}", new ControlPlane.Reports.ReportOptions().WeeklySchedule),
         new($"{ControlPlane.Reports.ReportOptions.SectionName}:{nameof(ControlPlane.Reports.ReportOptions.MonthlySchedule)}", new ControlPlane.Reports.ReportOptions().MonthlySchedule),
     ],

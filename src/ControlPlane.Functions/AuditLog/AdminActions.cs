@@ -17,7 +17,7 @@ namespace ControlPlane.Functions.AuditLog;
 /// The audited admin endpoints: what each changes and how its state is read. Snapshots are the API's own shapes
 /// without secrets (a key is its summary, never its hash).
 /// </summary>
-public static class AdminActions
+public static partial class AdminActions
 {
     /// <summary>The largest body read to find a target (the price sheet's limit); a larger one is the handler's to refuse.</summary>
     private const int MaxPeekBytes = 1024 * 1024;

@@ -137,14 +137,14 @@ public sealed class FindingsApi(FindingService findings, IEnumerable<IProposedAc
             return Problems.Of(StatusCodes.Status409Conflict, FindingErrors.ActionUnsupported, $"Proposed action '{action.Type}' cannot be applied here; carry it out by hand.");
         }
 
-        var result = await handler.ApplyAsync(action.Parameters, cancellationToken);
+        var actor = await AdminAuditRecorder.ActorAsync(request.HttpContext, cancellationToken);
+        var result = await handler.ApplyAsync(action.Parameters, actor, cancellationToken);
         if (result.Errors.Count > 0)
         {
             return Problems.Of(StatusCodes.Status409Conflict, FindingErrors.ActionFailed, $"The proposed {action.Type} could not be carried out; nothing was changed.",
                 string.Join(" ", result.Errors.Select(e => e.Message)));
         }
 
-        var actor = await AdminAuditRecorder.ActorAsync(request.HttpContext, cancellationToken);
         var (recorded, now) = await findings.RecordAppliedAsync(id, actor, JsonSerializer.SerializeToElement(result.Result, ResultJson), cancellationToken);
         return now ? TypedResults.Ok(recorded!) : recorded?.Applied is { } other ? AlreadyApplied(other) : NotFound(id);
     }

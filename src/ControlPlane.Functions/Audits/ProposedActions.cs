@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ControlPlane.AuditLog;
 using ControlPlane.Audits;
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Budgets;
@@ -24,7 +25,20 @@ public interface IProposedActionHandler
     /// <summary>One of <see cref="ProposedActionTypes"/>.</summary>
     string Type { get; }
 
-    Task<ProposedActionResult> ApplyAsync(JsonElement parameters, CancellationToken cancellationToken);
+    /// <param name="by">The admin applying it (recorded where the admin endpoint records its caller).</param>
+    Task<ProposedActionResult> ApplyAsync(JsonElement parameters, AuditActor by, CancellationToken cancellationToken);
+}
+
+/// <summary><c>register-resource</c>: one <c>PUT /api/ai-resources</c> entry, registered as that PUT registers it, approved by the admin applying it.</summary>
+public sealed class RegisterResourceAction(AiResourceRegistration registration) : IProposedActionHandler
+{
+    public string Type => ProposedActionTypes.RegisterResource;
+
+    public async Task<ProposedActionResult> ApplyAsync(JsonElement parameters, AuditActor by, CancellationToken cancellationToken)
+    {
+        var result = await registration.ApplyRegisterResourceAsync(parameters, by.KeyId, cancellationToken).ConfigureAwait(false);
+        return result.IsValid ? ProposedActionResult.Done(result.Value!) : new(null, result.Errors);
+    }
 }
 
 /// <summary><c>isolate-scope</c>: <c>{"scope": {"type", "value"}}</c>, as <c>POST /api/killswitches/isolate</c>.</summary>
@@ -32,7 +46,7 @@ public sealed class IsolateScopeAction(ScopeIsolation isolation) : IProposedActi
 {
     public string Type => ProposedActionTypes.IsolateScope;
 
-    public async Task<ProposedActionResult> ApplyAsync(JsonElement parameters, CancellationToken cancellationToken)
+    public async Task<ProposedActionResult> ApplyAsync(JsonElement parameters, AuditActor by, CancellationToken cancellationToken)
     {
         var body = ProposedActionParameters.Read<ScopeBody>(parameters, out var problem);
         var errors = new List<ValidationError>();
@@ -55,7 +69,7 @@ public sealed class CreateBudgetAction(IBudgetStore store, BudgetOpeningService 
 {
     public string Type => ProposedActionTypes.CreateBudget;
 
-    public async Task<ProposedActionResult> ApplyAsync(JsonElement parameters, CancellationToken cancellationToken)
+    public async Task<ProposedActionResult> ApplyAsync(JsonElement parameters, AuditActor by, CancellationToken cancellationToken)
     {
         var body = ProposedActionParameters.Read<CreateBudgetParameters>(parameters, out var problem);
         if (body is null)

@@ -14,6 +14,7 @@ using ControlPlane.Azure.Storage;
 using ControlPlane.Azure.Batch;
 using ControlPlane.Batch;
 using ControlPlane.Functions.Batch;
+using ControlPlane.Functions.Audits;
 using ControlPlane.Azure.Usage;
 using ControlPlane.Functions.Orchestrations;
 using ControlPlane.Orchestrations;
@@ -45,6 +46,7 @@ public static class ControlPlaneServices
         .AddControlPlaneBatch(configuration)
         .AddControlPlaneAuditLog()
         .AddControlPlaneRegistry()
+        .AddControlPlaneShadowAiAudit()
         .AddControlPlaneFindings()
         .AddControlPlaneReports();
 
@@ -84,6 +86,7 @@ public static class ControlPlaneServices
             sp.GetRequiredService<IOptions<ControlPlane.Audits.AuditOptions>>().Value));
         services.AddSingleton<ControlPlane.Functions.Audits.IProposedActionHandler, ControlPlane.Functions.Audits.IsolateScopeAction>();
         services.AddSingleton<ControlPlane.Functions.Audits.IProposedActionHandler, ControlPlane.Functions.Audits.CreateBudgetAction>();
+        services.AddSingleton<ControlPlane.Functions.Audits.IProposedActionHandler, ControlPlane.Functions.Audits.RegisterResourceAction>();
         return services;
     }
 

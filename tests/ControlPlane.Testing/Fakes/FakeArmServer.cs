@@ -20,7 +20,8 @@ public sealed record RecordedRequest(string Method, string Path, string Query, s
 public sealed record FakeScaleSet(string Id, string SkuName, int Capacity, string ProvisioningState);
 
 /// <summary>
-/// Azure Resource Manager's virtual machine scale set endpoints, in memory, on Kestrel at <c>http://127.0.0.1:{free port}</c>.
+/// Azure Resource Manager's virtual machine scale set endpoints (and, in <c>FakeArmServer.Inventory.cs</c>, the
+/// subscription, resource and deployment listings the shadow-AI audit reads), in memory, on Kestrel at <c>http://127.0.0.1:{free port}</c>.
 /// Shapes follow the public REST reference (Microsoft.Compute <c>virtualMachineScaleSets</c> Get/Update and ARM's
 /// asynchronous operations):
 /// <list type="bullet">
@@ -36,7 +37,7 @@ public sealed record FakeScaleSet(string Id, string SkuName, int Capacity, strin
 /// <c>https://management.azure.com</c>: the SDK sends bearer tokens only over https, so clients from <see cref="FakeArm.CreateClient"/>
 /// rewrite that name to <see cref="BaseAddress"/> on the way out.
 /// </summary>
-public sealed class FakeArmServer : IAsyncDisposable
+public sealed partial class FakeArmServer : IAsyncDisposable
 {
     public const string ScaleSetType = "Microsoft.Compute/virtualMachineScaleSets";
 
@@ -176,14 +177,15 @@ public sealed class FakeArmServer : IAsyncDisposable
         lock (_gate)
         {
             _requests.Add(new RecordedRequest(request.Method, path, request.QueryString.Value ?? string.Empty, body, hadToken));
-            reply = Serve(request.Method, path, request.Query["api-version"].ToString(), hadToken, body);
+            reply = Serve(request.Method, path, request.Query, hadToken, body);
         }
 
         await reply.WriteAsync(context, "x-ms-request-id", "application/json; charset=utf-8").ConfigureAwait(false);
     }
 
-    private Reply Serve(string method, string path, string apiVersion, bool hadToken, string body)
+    private Reply Serve(string method, string path, IQueryCollection query, bool hadToken, string body)
     {
+        var apiVersion = query["api-version"].ToString();
         if (!hadToken)
         {
             return Error(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.");
@@ -204,6 +206,11 @@ public sealed class FakeArmServer : IAsyncDisposable
             && path.Contains("/operations/", StringComparison.OrdinalIgnoreCase))
         {
             return PollOperation(path[(path.LastIndexOf('/') + 1)..]);
+        }
+
+        if (ServeInventory(method, path, query, apiVersion) is { } inventory)
+        {
+            return inventory;
         }
 
         if (!path.Contains($"/providers/{ScaleSetType}/", StringComparison.OrdinalIgnoreCase))
