@@ -53,6 +53,10 @@ param azureOpenAIEndpoint string = ''
 @description('When the nightly batch starts: six-field NCRONTAB, UTC. The nightly batch timer reads it as %ControlPlane__Batch__Schedule%.')
 param batchSchedule string = '0 0 2 * * *'
 
+@description('When the nightly zombie-feature audit and the hourly anomaly scan run: six-field NCRONTAB, UTC.')
+param zombieAuditSchedule string = '0 15 3 * * *'
+param anomalyScanSchedule string = '0 5 * * * *'
+
 @description('Upper bound on instances; also a ceiling on what the app can cost under load.')
 @minValue(1)
 @maxValue(1000)
@@ -163,6 +167,9 @@ var appSettings = {
   ControlPlane__Capacity__PoolsResourceGroup: gpuPoolsResourceGroup
   // Must exist: the nightly batch timer's schedule is %ControlPlane__Batch__Schedule%, and the host will not index it otherwise.
   ControlPlane__Batch__Schedule: batchSchedule
+  // Likewise for the usage audits' timers (%ControlPlane__Audits__Zombie__Schedule%, %ControlPlane__Audits__Anomalies__Schedule%).
+  ControlPlane__Audits__Zombie__Schedule: zombieAuditSchedule
+  ControlPlane__Audits__Anomalies__Schedule: anomalyScanSchedule
   // The identity needs "Cognitive Services OpenAI User" on that resource (see docs/deploy.md).
   ControlPlane__AzureOpenAI__Endpoint: azureOpenAIEndpoint
 }

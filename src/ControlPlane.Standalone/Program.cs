@@ -1,3 +1,4 @@
+using ControlPlane.Audits;
 using ControlPlane.Batch;
 using ControlPlane.Functions.Hosting;
 using Microsoft.Extensions.Configuration.Memory;
@@ -9,11 +10,16 @@ using Microsoft.DurableTask.Client;
 // orchestrators and activities on an in-process Durable task hub backed by Azure Storage (Azurite locally).
 var builder = WebApplication.CreateBuilder(args);
 
-// Under the Functions host the nightly timer's %ControlPlane__Batch__Schedule% must be an app setting (Bicep sets it);
-// standalone it falls back to the batch options' default, below every other configuration source.
+// Under the Functions host the timers' %ControlPlane__Batch__Schedule% (and the audits' schedules) must be app settings
+// (Bicep sets them); standalone they fall back to the options' defaults, below every other configuration source.
 builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
 {
-    InitialData = [new($"{BatchOptions.SectionName}:{nameof(BatchOptions.Schedule)}", new BatchOptions().Schedule)],
+    InitialData =
+    [
+        new($"{BatchOptions.SectionName}:{nameof(BatchOptions.Schedule)}", new BatchOptions().Schedule),
+        new($"{ZombieAuditOptions.SectionName}:{nameof(ZombieAuditOptions.Schedule)}", new ZombieAuditOptions().Schedule),
+        new($"{AnomalyScanOptions.SectionName}:{nameof(AnomalyScanOptions.Schedule)}", new AnomalyScanOptions().Schedule),
+    ],
 });
 builder.Services.Configure<HostOptions>(o => o.ServicesStopConcurrently = true);
 builder.Services.AddControlPlane(builder.Configuration);

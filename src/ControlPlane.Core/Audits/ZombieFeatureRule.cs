@@ -6,7 +6,7 @@ namespace ControlPlane.Audits;
 /// against the first week's while its tokens or cost held (fell by no more than
 /// <see cref="ZombieAuditOptions.HoldTolerance"/>) or rose, or the last week cost at least
 /// <see cref="ZombieAuditOptions.CostFloorUsdPerWeek"/> with fewer than <see cref="ZombieAuditOptions.MinDailyUsers"/>
-/// users a day on average. Needs the whole window of history; a feature whose calls name no user is not judged.
+/// users a day on average. Needs usage in the window's first week (the baseline); a feature whose calls name no user is not judged.
 /// </summary>
 public static class ZombieFeatureRule
 {
@@ -17,10 +17,12 @@ public static class ZombieFeatureRule
         var subject = AuditRules.FeatureSubject(history.Team, history.Feature);
         var end = FeatureUsageHistory.DayOf(windowEnd);
         var start = end.AddDays(-7 * options.Weeks);
-        if (history.FirstHour > start)
+        // The first week is the baseline: a feature with no usage in it (newer than the window) has nothing to be
+        // compared with, and a launch ramp is not a zombie.
+        if (history.FirstHour >= start.AddDays(7))
         {
             return new(FindingKinds.ZombieFeature, subject, RuleStatus.NotEnoughHistory,
-                $"Not enough history: the rule compares {options.Weeks} whole weeks from {AuditRules.Day(start)}; the feature's first usage is {AuditRules.Day(history.FirstHour)}.");
+                $"Not enough history: the rule compares {options.Weeks} whole weeks from {AuditRules.Day(start)} against the first of them; the feature's first usage is {AuditRules.Day(history.FirstHour)}.");
         }
 
         var weeks = Enumerable.Range(0, options.Weeks).Select(w => history.Period(start.AddDays(7 * w), start.AddDays(7 * (w + 1)))).ToList();

@@ -19,6 +19,7 @@ using ControlPlane.Functions.Orchestrations;
 using ControlPlane.Orchestrations;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.AuditLog;
+using ControlPlane.Functions.Audits;
 using ControlPlane.Functions.Http;
 using ControlPlane.Pricing;
 using ControlPlane.Usage;
@@ -44,7 +45,8 @@ public static class ControlPlaneServices
         .AddControlPlaneOrchestrations()
         .AddControlPlaneBatch(configuration)
         .AddControlPlaneAuditLog()
-        .AddControlPlaneRegistry();
+        .AddControlPlaneRegistry()
+        .AddControlPlaneUsageAudits();
 
     /// <summary>Teams and features: owners, cost centers, design estimates and units of value.</summary>
     public static IServiceCollection AddControlPlaneRegistry(this IServiceCollection services) =>
