@@ -58,7 +58,9 @@ public static class SpendAnomalyRules
         var subject = AuditRules.FeatureSubject(history.Team, history.Feature);
         day = FeatureUsageHistory.DayOf(day);
         var from = day.AddDays(-options.TrailingDays);
-        if (history.FirstHour > from)
+        // History means usage on the first of the trailing days (or before): a younger feature's average would
+        // include days it did not exist on.
+        if (history.FirstHour >= from.AddDays(1))
         {
             return new(FindingKinds.SpendAnomalyDay, subject, RuleStatus.NotEnoughHistory,
                 $"Not enough history: the baseline is the {options.TrailingDays} days before {AuditRules.Day(day)}; the feature's first usage is {AuditRules.Day(history.FirstHour)}.");
