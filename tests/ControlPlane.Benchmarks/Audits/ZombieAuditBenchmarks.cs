@@ -18,9 +18,13 @@ namespace ControlPlane.Benchmarks.Audits;
 /// feature also has 300 new users a day, so its weeks leave the sketch's exact mode), about 1.26 million rollup rows in all; a tenth of the
 /// features lose users over the window, so the rules do find zombies.
 /// </para>
+/// <para>
+/// Run: <c>dotnet run -c Release --project tests/ControlPlane.Benchmarks -- --filter '*ZombieAuditBenchmarks*' --job short --inProcess</c>.
+/// In process, because building BenchmarkDotNet's generated project (which runs the Functions SDK's generators)
+/// takes longer than its two-minute build timeout on a busy 2-core machine.
+/// </para>
 /// </summary>
 [MemoryDiagnoser]
-[ShortRunJob]
 public class ZombieAuditBenchmarks
 {
     public const int Features = 1_000;
