@@ -55,6 +55,9 @@ param batchSchedule string = '0 0 2 * * *'
 
 @description('When the shadow-AI audit starts: six-field NCRONTAB, UTC. Its timer reads it as %ControlPlane__Audits__ShadowAi__Schedule%.')
 param shadowAiSchedule string = '0 30 3 * * *'
+@description('When the nightly zombie-feature audit and the hourly anomaly scan run: six-field NCRONTAB, UTC.')
+param zombieAuditSchedule string = '0 15 3 * * *'
+param anomalyScanSchedule string = '0 5 * * * *'
 
 @description('Upper bound on instances; also a ceiling on what the app can cost under load.')
 @minValue(1)
@@ -168,6 +171,9 @@ var appSettings = {
   ControlPlane__Batch__Schedule: batchSchedule
   // Must exist for the same reason: the shadow-AI audit's timer reads %ControlPlane__Audits__ShadowAi__Schedule%.
   ControlPlane__Audits__ShadowAi__Schedule: shadowAiSchedule
+  // Likewise for the usage audits' timers (%ControlPlane__Audits__Zombie__Schedule%, %ControlPlane__Audits__Anomalies__Schedule%).
+  ControlPlane__Audits__Zombie__Schedule: zombieAuditSchedule
+  ControlPlane__Audits__Anomalies__Schedule: anomalyScanSchedule
   // The identity needs "Cognitive Services OpenAI User" on that resource (see docs/deploy.md).
   ControlPlane__AzureOpenAI__Endpoint: azureOpenAIEndpoint
 }

@@ -20,6 +20,8 @@ builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
         new($"{ShadowAiOptions.SectionName}:{nameof(ShadowAiOptions.Schedule)}", new ShadowAiOptions().Schedule),
         new($"{ControlPlane.Reports.ReportOptions.SectionName}:{nameof(ControlPlane.Reports.ReportOptions.WeeklySchedule)}", new ControlPlane.Reports.ReportOptions().WeeklySchedule),
         new($"{ControlPlane.Reports.ReportOptions.SectionName}:{nameof(ControlPlane.Reports.ReportOptions.MonthlySchedule)}", new ControlPlane.Reports.ReportOptions().MonthlySchedule),
+        new($"{ZombieAuditOptions.SectionName}:{nameof(ZombieAuditOptions.Schedule)}", new ZombieAuditOptions().Schedule),
+        new($"{AnomalyScanOptions.SectionName}:{nameof(AnomalyScanOptions.Schedule)}", new AnomalyScanOptions().Schedule),
     ],
 });
 builder.Services.Configure<HostOptions>(o => o.ServicesStopConcurrently = true);

@@ -145,6 +145,8 @@ public sealed class MainTemplateTests
     [InlineData("ControlPlane__AzureOpenAI__Endpoint")]
     [InlineData("ControlPlane__Batch__Schedule")]
     [InlineData("ControlPlane__Audits__ShadowAi__Schedule")]
+    [InlineData("ControlPlane__Audits__Zombie__Schedule")]
+    [InlineData("ControlPlane__Audits__Anomalies__Schedule")]
     public void AppSettings_Setting_IsConfigured(string name)
     {
         Assert.True(AppSettings().ContainsKey(name), $"The function app has no {name} app setting.");

@@ -167,7 +167,7 @@ public sealed partial class TableUsageStore
              count = count > minimum ? Math.Max(minimum, count / 2) : minimum - 1)
         {
             var taken = deltas[..count];
-            var chunks = SplitBySize([.. UsageRollup.Fold(folded.Concat(taken.SelectMany(d => d.Rows)))])
+            var chunks = SplitBySize<UsageRollup>([.. UsageRollup.Fold(folded.Concat(taken.SelectMany(d => d.Rows)))])
                 .Where(rows => rows.Count > 0)
                 .Select(rows => JsonSerializer.Serialize(rows, Json))
                 .ToList();

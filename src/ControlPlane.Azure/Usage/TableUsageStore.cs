@@ -14,7 +14,8 @@ namespace ControlPlane.Azure.Usage;
 /// Layout: partition <c>bNN</c> is a hash bucket of the event id (16 buckets), so idempotency depends only on the
 /// id, never on a timestamp, and ingest spreads over partitions instead of heating one (a partition serves about
 /// 2,000 entities/s). Each partition holds the events (<c>e|{id}</c>), the rollup deltas that count them
-/// (<c>r|{yyyyMMddHH}|{writeId}</c>), the folded rollups (<c>s|{yyyyMMdd}|{chunk}</c>), its fold epoch
+/// (<c>r|{yyyyMMddHH}|{writeId}</c>), the per-session usage of the write's events that name a session
+/// (<c>q|{yyyyMMddHH}|{writeId}</c>, see <see cref="SessionEntities"/>), the folded rollups (<c>s|{yyyyMMdd}|{chunk}</c>), its fold epoch
 /// (<c>v|fold</c>) and, until budgets have been charged with a write's events, one marker per write
 /// (<c>u|{writeId}</c>, listing its event ids): the index a crashed request is finished from.
 /// </para>
@@ -77,6 +78,7 @@ public sealed partial class TableUsageStore(TableProvider tables) : IUsageStore
                 return new TableTransactionAction(TableTransactionActionType.Add, entity);
             }));
             batch.AddRange(RollupEntities(partition, pending.Select(i => events[i])).Select(r => new TableTransactionAction(TableTransactionActionType.Add, r)));
+            batch.AddRange(SessionEntities(partition, pending.Select(i => events[i])).Select(r => new TableTransactionAction(TableTransactionActionType.Add, r)));
             var marker = new TableEntity(partition, PendingRowKey(writeId)) { ["Ids"] = JsonSerializer.Serialize(pending.Select(i => new[] { events[i].Event.Team, events[i].Event.Id }), Json) };
             if (events[pending[0]].Event.RecordedAt is { } recordedAt)
             {
@@ -210,7 +212,7 @@ public sealed partial class TableUsageStore(TableProvider tables) : IUsageStore
         foreach (var hour in UsageRollup.Aggregate(events).GroupBy(r => r.Hour))
         {
             var part = 0;
-            foreach (var rows in SplitBySize([.. hour]))
+            foreach (var rows in SplitBySize<UsageRollup>([.. hour]))
             {
                 yield return new TableEntity(partition, $"{RollupRowKeyPrefix(hour.Key)}|{writeId}-{part++}")
                 {
@@ -221,7 +223,49 @@ public sealed partial class TableUsageStore(TableProvider tables) : IUsageStore
         }
     }
 
-    private static IEnumerable<List<UsageRollup>> SplitBySize(List<UsageRollup> rows)
+    /// <summary>
+    /// The session rows of one write: per hour, the write's sessions with their calls, tokens, cost and request-hash
+    /// counts. Written in the events' own transaction (like the rollup deltas) so the session rules never see calls
+    /// the ledger lacks or miss calls it has; insert-only, so concurrent writers never contend; one more entity per
+    /// hour only for writes whose events name a session. They are never folded: the hourly scan reads the last hour
+    /// or two of them by key range, which costs the same whatever the ledger's size, where a ledger scan by event
+    /// time would read every event of the retention period.
+    /// </summary>
+    private static IEnumerable<TableEntity> SessionEntities(string partition, IEnumerable<PricedUsageEvent> events)
+    {
+        var writeId = Guid.NewGuid().ToString("N");
+        foreach (var hour in SessionUsage.Aggregate(events).GroupBy(r => r.Hour))
+        {
+            var part = 0;
+            foreach (var rows in SplitBySize<SessionUsage>([.. hour]))
+            {
+                yield return new TableEntity(partition, $"{SessionRowKeyPrefix(hour.Key)}|{writeId}-{part++}")
+                {
+                    ["Hour"] = hour.Key.UtcDateTime,
+                    ["Sessions"] = JsonSerializer.Serialize(rows, Json),
+                };
+            }
+        }
+    }
+
+    public async Task<IReadOnlyList<SessionUsage>> GetSessionUsageAsync(DateTimeOffset fromHour, DateTimeOffset toHour, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(TableName, cancellationToken).ConfigureAwait(false);
+        var perBucket = await Task.WhenAll(Partitions().Select(async partition =>
+        {
+            var rows = new List<SessionUsage>();
+            var filter = $"PartitionKey eq '{partition}' and RowKey ge '{SessionRowKeyPrefix(fromHour)}' and RowKey lt '{SessionRowKeyPrefix(toHour)}'";
+            await foreach (var entity in table.QueryAsync<TableEntity>(filter, select: ["Sessions"], cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                rows.AddRange(JsonSerializer.Deserialize<List<SessionUsage>>(entity.GetString("Sessions"), Json)!);
+            }
+
+            return rows;
+        })).ConfigureAwait(false);
+        return SessionUsage.Merge(perBucket.SelectMany(r => r));
+    }
+
+    private static IEnumerable<List<T>> SplitBySize<T>(List<T> rows)
     {
         if (rows.Count <= 1 || JsonSerializer.Serialize(rows, Json).Length <= MaxRollupJsonChars)
         {
@@ -230,12 +274,12 @@ public sealed partial class TableUsageStore(TableProvider tables) : IUsageStore
         }
 
         var half = rows.Count / 2;
-        foreach (var part in SplitBySize(rows[..half]))
+        foreach (var part in SplitBySize<T>(rows[..half]))
         {
             yield return part;
         }
 
-        foreach (var part in SplitBySize(rows[half..]))
+        foreach (var part in SplitBySize<T>(rows[half..]))
         {
             yield return part;
         }
@@ -291,6 +335,8 @@ public sealed partial class TableUsageStore(TableProvider tables) : IUsageStore
                 Interlocked.Add(ref rollups, await TableDeletes.DeleteMatchingAsync(table,
                     $"PartitionKey eq '{partition}' and RowKey ge 'r|' and RowKey lt '{RollupRowKeyPrefix(cutoffHour)}'", ct).ConfigureAwait(false));
                 Interlocked.Add(ref rollups, await DeleteFoldedBeforeAsync(table, partition, cutoffHour, ct).ConfigureAwait(false));
+                Interlocked.Add(ref rollups, await TableDeletes.DeleteMatchingAsync(table,
+                    $"PartitionKey eq '{partition}' and RowKey ge 'q|' and RowKey lt '{SessionRowKeyPrefix(cutoffHour)}'", ct).ConfigureAwait(false));
             }).ConfigureAwait(false);
 
         return new RetentionSweepResult(events, rollups);
@@ -312,6 +358,9 @@ public sealed partial class TableUsageStore(TableProvider tables) : IUsageStore
 
     /// <summary>Escaped for a key, with the separator escaped too, so distinct (id, team) pairs stay distinct rows.</summary>
     private static string KeyPart(string value) => TableKeys.Escape(value).Replace("|", "%007C", StringComparison.Ordinal);
+
+    private static string SessionRowKeyPrefix(DateTimeOffset hour) =>
+        "q|" + hour.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture);
 
     private static string RollupRowKeyPrefix(DateTimeOffset hour) =>
         "r|" + hour.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture);

@@ -49,6 +49,8 @@ internal static class UsageEntityMapper
         SetIfNotNull(entity, "DeploymentType", e.DeploymentType);
         SetIfNotNull(entity, "ReservationId", e.ReservationId);
         SetIfNotNull(entity, "Status", e.Status);
+        SetIfNotNull(entity, "Session", e.Session);
+        SetIfNotNull(entity, "RequestHash", e.RequestHash);
         SetIfNotNull(entity, "Units", e.Units is { } units ? Money(units) : null);
         SetIfNotNull(entity, "Tags", e.Tags is { Count: > 0 } tags ? JsonSerializer.Serialize(tags, Json) : null);
         SetIfNotNull(entity, "PricedWith", cost.PricedWith is { } with ? JsonSerializer.Serialize(with, Json) : null);
@@ -95,6 +97,8 @@ internal static class UsageEntityMapper
                 entity.GetInt64("OutputTokens") ?? 0,
                 entity.GetInt64("ReasoningTokens") ?? 0),
             ReservationId = entity.GetString("ReservationId"),
+            Session = entity.GetString("Session"),
+            RequestHash = entity.GetString("RequestHash"),
             Units = entity.GetString("Units") is { } units ? ParseMoney(units) : null,
             Tags = entity.GetString("Tags") is { } tags ? JsonSerializer.Deserialize<Dictionary<string, string>>(tags, Json) : null,
             LatencyMs = entity.GetInt64("LatencyMs"),

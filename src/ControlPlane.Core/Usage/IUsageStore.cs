@@ -34,6 +34,13 @@ public interface IUsageStore
     Task<IReadOnlyList<UsageRollup>> GetRollupsAsync(DateTimeOffset fromHour, DateTimeOffset toHour, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Per-session usage for the hours in [<paramref name="fromHour"/>, <paramref name="toHour"/>), added up per team,
+    /// feature and session over the range (events without a session are not in it). Written with the events, so it
+    /// always agrees with the ledger; meant for the hourly scan's last hour or two, not for long ranges.
+    /// </summary>
+    Task<IReadOnlyList<SessionUsage>> GetSessionUsageAsync(DateTimeOffset fromHour, DateTimeOffset toHour, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Folds the rollup rows written since the last fold into one row set per partition and day, at most
     /// <paramref name="maxTransactions"/> storage transactions in all; a later call carries on where this one stopped.
     /// Every total <see cref="GetRollupsAsync"/> answers is the same before, during and after a fold.

@@ -23,6 +23,9 @@ public static class UsageErrors
     public const string TimestampTooOld = "usage_timestamp_too_old";
     public const string TimestampInFuture = "usage_timestamp_in_future";
     public const string UnitsInvalid = "usage_units_invalid";
+
+    /// <summary><c>requestHash</c> is not 8–128 characters of <c>[A-Za-z0-9+/=_:-]</c> (a hash, never the prompt itself).</summary>
+    public const string RequestHashInvalid = "usage_request_hash_invalid";
     public const string TagsTooMany = "usage_tags_too_many";
     public const string TagInvalid = "usage_tag_invalid";
     public const string LatencyInvalid = "usage_latency_invalid";

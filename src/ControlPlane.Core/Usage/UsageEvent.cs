@@ -36,6 +36,15 @@ public sealed record UsageEvent
     public required UsageTokens Tokens { get; init; }
     public string? ReservationId { get; init; }
 
+    /// <summary>The conversation or agent run the call belongs to (≤ 128 characters): the session rules count calls per session.</summary>
+    public string? Session { get; init; }
+
+    /// <summary>
+    /// A hash of the prompt or tool call (never the prompt itself), 8–128 characters of <c>[A-Za-z0-9+/=_:-]</c>: the
+    /// same hash repeated within a session is an agent loop's signature.
+    /// </summary>
+    public string? RequestHash { get; init; }
+
     /// <summary>Business units the call produced (documents summarised, tickets closed) for unit economics.</summary>
     public decimal? Units { get; init; }
 

@@ -35,6 +35,13 @@ public class UsageEventRequest
     public ProviderUsage? Usage { get; set; }
 
     public string? ReservationId { get; set; }
+
+    /// <summary>The conversation or agent run the call belongs to.</summary>
+    public string? Session { get; set; }
+
+    /// <summary>A hash of the prompt or tool call, never the prompt: 8–128 characters of <c>[A-Za-z0-9+/=_:-]</c>.</summary>
+    public string? RequestHash { get; set; }
+
     public decimal? Units { get; set; }
     public Dictionary<string, string>? Tags { get; set; }
     public long? LatencyMs { get; set; }

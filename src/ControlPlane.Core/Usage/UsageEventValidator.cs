@@ -18,6 +18,8 @@ public sealed class UsageEventValidator(UsageOptions options)
     public const int MaxStatusLength = 64;
     public const long MaxLatencyMs = 86_400_000;
     public const decimal MaxUnits = 1_000_000_000_000m;
+    public const int MinRequestHashLength = 8;
+    public const int MaxRequestHashLength = 128;
 
     /// <summary>
     /// Validates a client's single-event or batch body (<c>POST /api/usage</c>). Besides the field rules, a client
@@ -102,6 +104,8 @@ public sealed class UsageEventValidator(UsageOptions options)
         Optional(r.Deployment, prefix + "deployment", MaxNameLength, errors);
         Optional(r.ReservationId, prefix + "reservationId", MaxIdLength, errors);
         Optional(r.Status, prefix + "status", MaxStatusLength, errors);
+        Optional(r.Session, prefix + "session", MaxIdLength, errors);
+        ValidateRequestHash(r.RequestHash, prefix + "requestHash", errors);
 
         // Deployment types ControlPlane prices; anything else is a typo worth rejecting.
         if (r.DeploymentType is not null && !DeploymentTypes.IsKnown(r.DeploymentType))
@@ -153,6 +157,8 @@ public sealed class UsageEventValidator(UsageOptions options)
             Batch = r.Batch == true || string.Equals(r.DeploymentType, DeploymentTypes.Batch, StringComparison.OrdinalIgnoreCase),
             Tokens = tokens,
             ReservationId = r.ReservationId,
+            Session = r.Session,
+            RequestHash = r.RequestHash,
             Units = r.Units,
             Tags = r.Tags,
             LatencyMs = r.LatencyMs,
@@ -369,6 +375,25 @@ public sealed class UsageEventValidator(UsageOptions options)
         }
 
         return tokens;
+    }
+
+    /// <summary>
+    /// A request hash is a bounded token, so a client cannot smuggle a prompt (or anything with spaces and
+    /// punctuation) into the ledger through it: hex, base64 and <c>sha256:…</c> style values pass.
+    /// </summary>
+    private static void ValidateRequestHash(string? hash, string field, List<ValidationError> errors)
+    {
+        if (hash is null)
+        {
+            return;
+        }
+
+        if (hash.Length is < MinRequestHashLength or > MaxRequestHashLength
+            || !hash.All(c => char.IsAsciiLetterOrDigit(c) || c is '+' or '/' or '=' or '_' or ':' or '-'))
+        {
+            errors.Add(new(UsageErrors.RequestHashInvalid, field,
+                $"requestHash is {MinRequestHashLength} to {MaxRequestHashLength} characters of A-Z, a-z, 0-9, '+', '/', '=', '_', ':' or '-': a hash of the prompt, never the prompt."));
+        }
     }
 
     private static void ValidateTags(Dictionary<string, string>? tags, string field, List<ValidationError> errors)

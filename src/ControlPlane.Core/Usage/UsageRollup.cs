@@ -22,6 +22,13 @@ public sealed record UsageRollup
     public long ReasoningTokens { get; init; }
     public decimal CostUsd { get; init; }
 
+    /// <summary>
+    /// Units of value the calls delivered (the events' <c>units</c>), for unit economics. Left out of the stored JSON
+    /// when zero, so rows of features that report no units stay as small as before (and older rows read as zero).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public decimal Units { get; init; }
+
     /// <summary>Start of the UTC hour containing <paramref name="timestamp"/>.</summary>
     public static DateTimeOffset HourOf(DateTimeOffset timestamp)
     {
@@ -50,6 +57,7 @@ public sealed record UsageRollup
                 OutputTokens = row.OutputTokens + e.Tokens.OutputTokens,
                 ReasoningTokens = row.ReasoningTokens + e.Tokens.ReasoningTokens,
                 CostUsd = row.CostUsd + cost.TotalUsd,
+                Units = row.Units + (e.Units ?? 0m),
             };
         }
 
@@ -76,6 +84,7 @@ public sealed record UsageRollup
                     OutputTokens = sum.OutputTokens + row.OutputTokens,
                     ReasoningTokens = sum.ReasoningTokens + row.ReasoningTokens,
                     CostUsd = sum.CostUsd + row.CostUsd,
+                    Units = sum.Units + row.Units,
                 }
                 : row;
         }

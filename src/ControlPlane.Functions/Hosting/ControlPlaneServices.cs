@@ -48,6 +48,7 @@ public static class ControlPlaneServices
         .AddControlPlaneRegistry()
         .AddControlPlaneShadowAiAudit()
         .AddControlPlaneFindings()
+        .AddControlPlaneUsageAudits()
         .AddControlPlaneReports();
 
     /// <summary>Finance reports: their store, runner, email delivery and schedules.</summary>

@@ -116,7 +116,7 @@ public sealed record UsageEventResponse(
     string? PromptTemplate, string? Provider, string Model, string? Deployment, string? DeploymentType, bool Batch,
     long InputTokens, long CachedInputTokens, long CacheWriteTokens, long OutputTokens, long ReasoningTokens,
     string? ReservationId, decimal? Units, IReadOnlyDictionary<string, string>? Tags, long? LatencyMs, string? Status,
-    decimal CostUsd, bool Unpriced, UsageCost Cost, DateTimeOffset? RecordedAt, bool Late)
+    decimal CostUsd, bool Unpriced, UsageCost Cost, DateTimeOffset? RecordedAt, bool Late, string? Session = null, string? RequestHash = null)
 {
     public static UsageEventResponse From(PricedUsageEvent priced)
     {
@@ -124,6 +124,6 @@ public sealed record UsageEventResponse(
         return new(e.Id, e.Timestamp, e.Team, e.Feature, e.User, e.App, e.Environment, e.PromptTemplate, e.Provider, e.Model,
             e.Deployment, e.DeploymentType, e.Batch, e.Tokens.InputTokens, e.Tokens.CachedInputTokens, e.Tokens.CacheWriteTokens,
             e.Tokens.OutputTokens, e.Tokens.ReasoningTokens, e.ReservationId, e.Units, e.Tags, e.LatencyMs, e.Status,
-            cost.TotalUsd, cost.Unpriced, cost, e.RecordedAt, e.Late);
+            cost.TotalUsd, cost.Unpriced, cost, e.RecordedAt, e.Late, e.Session, e.RequestHash);
     }
 }

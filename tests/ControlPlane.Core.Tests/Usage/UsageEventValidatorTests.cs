@@ -233,4 +233,47 @@ public sealed class UsageEventValidatorTests
             [("events[0].id", UsageErrors.IdReserved), ("events[1].provider", UsageErrors.ProviderUnknown), ("events[2].batch", UsageErrors.BatchPriceReserved)],
             result.Errors.Select(e => (e.Field, e.Code)));
     }
+
+    [Theory]
+    [InlineData("a1b2c3d4")]
+    [InlineData("sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
+    [InlineData("q83vEjRWeJA=")]
+    [InlineData("tool_call-search:v2/ab+cd")]
+    public void ValidateIngest_SessionAndRequestHash_AreKept(string hash)
+    {
+        var request = Valid();
+        request.Session = "conversation-42";
+        request.RequestHash = hash;
+
+        var e = Assert.Single(_validator.ValidateIngest(request, Sheet, Now).Value);
+
+        Assert.Equal(("conversation-42", hash), (e.Session, e.RequestHash));
+    }
+
+    [Theory]
+    [InlineData("a1b2c3d")]
+    [InlineData("summarize this contract for me")]
+    [InlineData("abcdefgh\n")]
+    [InlineData("é1234567")]
+    public void ValidateIngest_RequestHashNotABoundedToken_IsRejected(string hash)
+    {
+        var request = Valid();
+        request.RequestHash = hash;
+
+        var result = _validator.ValidateIngest(request, Sheet, Now);
+
+        Assert.Equal([("requestHash", UsageErrors.RequestHashInvalid)], result.Errors.Select(e => (e.Field, e.Code)));
+    }
+
+    [Fact]
+    public void ValidateIngest_RequestHashTooLongAndSessionTooLong_ReportsBoth()
+    {
+        var request = Valid();
+        request.RequestHash = new string('a', UsageEventValidator.MaxRequestHashLength + 1);
+        request.Session = new string('s', UsageEventValidator.MaxIdLength + 1);
+
+        var result = _validator.ValidateIngest(request, Sheet, Now);
+
+        Assert.Equal([("session", UsageErrors.FieldTooLong), ("requestHash", UsageErrors.RequestHashInvalid)], result.Errors.Select(e => (e.Field, e.Code)));
+    }
 }
