@@ -84,6 +84,9 @@ public sealed class MailDev : IAsyncDisposable
     /// <summary>A message's HTML body.</summary>
     public Task<string> HtmlAsync(string id) => _http.GetStringAsync($"/api/email/{id}/html");
 
+    /// <summary>A message as it arrived (RFC 5322 source).</summary>
+    public Task<string> SourceAsync(string id) => _http.GetStringAsync($"/api/email/{id}/source");
+
     /// <summary>One attachment's bytes.</summary>
     public Task<byte[]> AttachmentAsync(string id, string fileName) => _http.GetByteArrayAsync($"/api/email/{id}/attachment/{Uri.EscapeDataString(fileName)}");
 

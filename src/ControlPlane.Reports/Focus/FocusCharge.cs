@@ -14,6 +14,9 @@ public enum ChargeKind
 
     /// <summary>A GPU scale set's running time (instances × hours), billed by the hour.</summary>
     GpuInstanceHours,
+
+    /// <summary>Cost recorded before ControlPlane kept it split by token kind: the part of a row its kinds do not account for.</summary>
+    Unsplit,
 }
 
 /// <summary>

@@ -42,6 +42,13 @@ public static class FocusCharges
                     yield return Charge(kind, quantity, cost);
                 }
             }
+
+            // Rows recorded before costs were split by kind: whatever the kinds leave over, so the file still adds up.
+            var rest = g.Sum(r => r.CostUsd) - parts.Sum(p => p.Cost);
+            if (rest != 0)
+            {
+                yield return Charge(ChargeKind.Unsplit, 0, rest);
+            }
         }
     }
 }

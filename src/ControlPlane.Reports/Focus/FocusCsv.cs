@@ -172,7 +172,8 @@ public static class FocusNames
         ChargeKind.CacheWrite => "cache-write",
         ChargeKind.Output => "output",
         ChargeKind.Reasoning => "reasoning",
-        _ => "gpu-instance-hours",
+        ChargeKind.GpuInstanceHours => "gpu-instance-hours",
+        _ => "unsplit",
     };
 
     public static string Describe(FocusCharge c)
@@ -184,7 +185,8 @@ public static class FocusNames
             ChargeKind.CacheWrite => "cache write tokens",
             ChargeKind.Output => "output tokens",
             ChargeKind.Reasoning => "reasoning tokens",
-            _ => "GPU instance hours",
+            ChargeKind.GpuInstanceHours => "GPU instance hours",
+            _ => "tokens (recorded before the cost was split by token kind)",
         };
         return $"{c.Model} {what}{(c.Batch ? " (batch)" : string.Empty)}{(c.Unpriced ? " (unpriced)" : string.Empty)}";
     }
