@@ -87,7 +87,7 @@ public sealed class MailDev : IAsyncDisposable
     /// <summary>A message as it arrived (RFC 5322 source).</summary>
     public Task<string> SourceAsync(string id) => _http.GetStringAsync($"/api/email/{id}/source");
 
-    /// <summary>One attachment's bytes.</summary>
+    /// <summary>One attachment's bytes, by the <c>generatedFileName</c> MailDev lists it under.</summary>
     public Task<byte[]> AttachmentAsync(string id, string fileName) => _http.GetByteArrayAsync($"/api/email/{id}/attachment/{Uri.EscapeDataString(fileName)}");
 
     public async ValueTask DisposeAsync()

@@ -133,7 +133,8 @@ public sealed class ReportsApiTests : IAsyncLifetime
 
         var owner = messages.Single(m => m.GetProperty("to")[0].GetProperty("address").GetString() == "search-owner@contoso.example");
         Assert.StartsWith("Chargeback CC-1042", owner.GetProperty("subject").GetString(), StringComparison.Ordinal);
-        var ownRows = ReadCsv(await _mail.AttachmentAsync(owner.GetProperty("id").GetString()!, "focus-CC-1042.csv"));
+        var ownFile = owner.GetProperty("attachments").EnumerateArray().Single(a => a.GetProperty("filename").GetString() == "focus-CC-1042.csv");
+        var ownRows = ReadCsv(await _mail.AttachmentAsync(owner.GetProperty("id").GetString()!, ownFile.GetProperty("generatedFileName").GetString()!));
         Assert.NotEmpty(ownRows);
         Assert.All(ownRows, r => Assert.Equal("search", r["x_Team"]));
 
