@@ -59,6 +59,10 @@ param shadowAiSchedule string = '0 30 3 * * *'
 param zombieAuditSchedule string = '0 15 3 * * *'
 param anomalyScanSchedule string = '0 5 * * * *'
 
+@description('When the weekly (Mondays) and monthly (the 1st) finance reports are made: six-field NCRONTAB, UTC.')
+param weeklyReportSchedule string = '0 0 6 * * 1'
+param monthlyReportSchedule string = '0 0 6 1 * *'
+
 @description('Upper bound on instances; also a ceiling on what the app can cost under load.')
 @minValue(1)
 @maxValue(1000)
@@ -174,6 +178,9 @@ var appSettings = {
   // Likewise for the usage audits' timers (%ControlPlane__Audits__Zombie__Schedule%, %ControlPlane__Audits__Anomalies__Schedule%).
   ControlPlane__Audits__Zombie__Schedule: zombieAuditSchedule
   ControlPlane__Audits__Anomalies__Schedule: anomalyScanSchedule
+  // And the report timers' (%ControlPlane__Reports__WeeklySchedule%, %ControlPlane__Reports__MonthlySchedule%).
+  ControlPlane__Reports__WeeklySchedule: weeklyReportSchedule
+  ControlPlane__Reports__MonthlySchedule: monthlyReportSchedule
   // The identity needs "Cognitive Services OpenAI User" on that resource (see docs/deploy.md).
   ControlPlane__AzureOpenAI__Endpoint: azureOpenAIEndpoint
 }

@@ -147,6 +147,8 @@ public sealed class MainTemplateTests
     [InlineData("ControlPlane__Audits__ShadowAi__Schedule")]
     [InlineData("ControlPlane__Audits__Zombie__Schedule")]
     [InlineData("ControlPlane__Audits__Anomalies__Schedule")]
+    [InlineData("ControlPlane__Reports__WeeklySchedule")]
+    [InlineData("ControlPlane__Reports__MonthlySchedule")]
     public void AppSettings_Setting_IsConfigured(string name)
     {
         Assert.True(AppSettings().ContainsKey(name), $"The function app has no {name} app setting.");
