@@ -13,6 +13,9 @@ if [ -z "${CONTROLPLANE_URL:-}" ]; then
   start_azurite "$(free_port)" "$(free_port)" "$(free_port)" --inMemoryPersistence
   echo "Starting the local fake of Azure OpenAI's Batch API..."
   start_fake_azure_openai
+  MAILDEV_WEB_PORT="$(free_port)"
+  start_maildev "$(free_port)" "$MAILDEV_WEB_PORT"
+  export MAILDEV_URL="http://127.0.0.1:$MAILDEV_WEB_PORT"
   export ControlPlane__Batch__PollInterval="00:00:02"
   export ControlPlane__Batch__FileCheckInterval="00:00:01"
   export ControlPlane__Durable__MaxQueuePollingInterval="00:00:00.500"
@@ -143,5 +146,66 @@ for (const id of deferred) {
 const o = run.output;
 console.log(`  run ${run.status}: ${o.completed} completed, ${o.failed} failed, ${o.retrying} for tomorrow; cost ${usd6(o.costUsd)} vs ${usd6(o.realtimeCostUsd)} real time, saved ${usd6(o.savingUsd)} (${Math.round(100 * o.savingUsd / o.realtimeCostUsd)}%)`);
 console.log('  (ControlPlane.Batch.Completed carries the same numbers to Event Grid.)');
+
+// Audits: the spend nobody is watching.
+const post = async (events, key) => { for (let i = 0; i < events.length; i += 500) await call('POST', '/api/usage', { events: events.slice(i, i + 500) }, key); };
+const runKind = async (kind, input) => {
+  const started = await call('POST', `/api/orchestrations/${kind}/start`, input ? { input } : {});
+  for (let i = 0; i < 240; i++) {
+    const r = await call('GET', `/api/orchestrations/${started.id}`);
+    if (['completed', 'failed', 'terminated'].includes(r.status)) { console.log(`  ${kind}: ${r.status}`); return r; }
+    await new Promise(res => setTimeout(res, 500));
+  }
+  throw new Error(`${kind} did not finish`);
+};
+console.log('\nAudits. Four weeks of a summaries feature that lost its users but still pre-processes every upload...');
+await call('PUT', '/api/teams/search', { costCenter: 'CC1042', owner: 'Dana Lee', contact: 'search-leads@contoso.example' });
+await call('PUT', '/api/teams/support', { costCenter: 'CC2001', owner: 'Sam Ortiz' });
+await call('PUT', '/api/features/summaries', { team: 'search', expectedTokensPerCall: 9000, callsPerSession: 2 });
+await call('PUT', '/api/features/ticket-agent', { team: 'support', expectedTokensPerCall: 3000, callsPerSession: 4, valueUnit: 'resolved ticket', valuePerUnitUsd: 0.40 });
+const zombie = [], now = Date.now();
+for (let day = 30; day >= 1; day--) {
+  const users = day > 21 ? 40 : day > 14 ? 20 : day > 7 ? 8 : 2;
+  for (let i = 0; i < 100; i++) zombie.push({ id: `sum-${day}-${i}`, timestamp: new Date(now - day * 86400e3 + i * 60e3).toISOString(), team: 'search',
+    feature: 'summaries', user: `reader-${i % users}`, provider: 'azure-openai', model: 'gpt-4o', inputTokens: 8000, outputTokens: 500 });
+}
+await post(zombie, keys.search);
+console.log('...a support agent that validates its own output and retries the same call 47 times...');
+const loop = Array.from({ length: 47 }, (_, i) => ({ id: `agent-${i}`, timestamp: new Date(now - (50 - i) * 60e3).toISOString(), team: 'support', feature: 'ticket-agent',
+  user: 'agent-bot', session: 'run-8812', requestHash: 'sha256:9f2c4e7a1b', provider: 'azure-openai', model: 'gpt-4o', inputTokens: 3000, outputTokens: 400, units: i === 46 ? 1 : 0 }));
+await post(loop, keys.support);
+console.log('...and an inventory a department exported with `az resource list`: an Azure OpenAI account nobody registered, with a provisioned deployment.');
+const account = '/subscriptions/00000000-0000-0000-0000-00000000beef/resourceGroups/marketing-rg/providers/Microsoft.CognitiveServices/accounts/mkt-openai';
+const upload = await call('POST', '/api/audits/shadow-ai/inventory', [
+  { id: account, name: 'mkt-openai', type: 'Microsoft.CognitiveServices/accounts', kind: 'OpenAI', location: 'eastus', resourceGroup: 'marketing-rg', tags: { team: 'marketing' }, sku: { name: 'S0' } },
+  { id: `${account}/deployments/gpt4o-ptu`, name: 'mkt-openai/gpt4o-ptu', type: 'Microsoft.CognitiveServices/accounts/deployments', resourceGroup: 'marketing-rg',
+    sku: { name: 'ProvisionedManaged', capacity: 50 }, properties: { model: { name: 'gpt-4o', version: '2024-11-20', format: 'OpenAI' } } },
+  { id: '/subscriptions/00000000-0000-0000-0000-00000000beef/resourceGroups/web/providers/Microsoft.Web/sites/shop', name: 'shop', type: 'Microsoft.Web/sites' },
+]);
+console.log(`  upload: ${upload.entriesInFile} entries, ${upload.aiResources} AI resources, ${upload.deployments} deployments`);
+for (const kind of ['zombie-feature-audit', 'anomaly-scan', 'shadow-ai-audit']) await runKind(kind);
+const findings = (await call('GET', '/api/findings?state=open')).findings;
+console.log(`  ${findings.length} open findings:`);
+for (const f of findings) console.log(`    ${f.severity.padEnd(8)} ${f.kind.padEnd(28)} ${f.subject.name.slice(-40).padEnd(40)} ${f.proposedAction ? '-> proposes ' + f.proposedAction.type : ''}`);
+const zf = findings.find(f => f.kind === 'zombie-feature');
+if (zf) {
+  console.log(`  zombie-feature evidence: ${zf.evidence.series.map(w => `${w.values.users} users/${usd(w.values.costUsd).trim()}`).join(' → ')} a week`);
+  const applied = await call('POST', `/api/findings/${zf.id}/apply`);
+  const b = await call('GET', `/api/budgets/${zf.proposedAction.parameters.budgetId}`);
+  console.log(`  the admin applies it: ${applied.applied.type} by ${applied.applied.by.name} -> budget ${b.id} (${b.mode}, ${usd(b.limitUsd).trim()} a ${b.period.replace('ly', '')}), finding now ${applied.state}`);
+}
+
+// Finance: the month's report, stored and emailed.
+const period = new Date().toISOString().slice(0, 7);
+console.log(`\nFinance report for ${period} (to date):`);
+const report = await call('POST', '/api/reports/run', { kind: 'monthly', period });
+console.log(`  ${report.id}: ${report.status}, total ${usd(report.totals.costUsd)}, ${report.totals.focusRows} FOCUS rows, forecast ${usd(report.totals.forecastMonthEndUsd)} for the month`);
+for (const f of report.files) console.log(`    ${`${report.folder}/${f.name}`.padEnd(40)} ${String(f.bytes).padStart(8)} bytes   GET /api/reports/${report.id}/files/${f.name}`);
+for (const d of report.deliveries) console.log(`  email to ${d.audience} (${d.recipients.join(', ')}): ${d.state}`);
+if (process.env.MAILDEV_URL) {
+  const mails = await (await fetch(`${process.env.MAILDEV_URL}/api/email`)).json();
+  for (const m of mails) console.log(`  in the mail catcher: "${m.subject}" to ${m.to.map(t => t.address).join(', ')}, attachments: ${m.attachments.filter(a => a.contentDisposition === 'attachment').map(a => a.filename).join(', ')}`);
+  console.log(`  read them at ${process.env.MAILDEV_URL}`);
+}
 JS
 wait $!

@@ -116,3 +116,13 @@ start_fake_azure_openai() {
   key="$(sed -n 's/^AZURE_OPENAI_API_KEY=//p' "$out")"
   export ControlPlane__AzureOpenAI__Endpoint="$endpoint" ControlPlane__AzureOpenAI__ApiKey="$key"
 }
+
+# start_maildev <smtp port> <web port>: MailDev (pinned) in the background, an SMTP server whose inbox is at
+# http://127.0.0.1:<web port>; sets MAILDEV_PID and exports the report email settings pointing at it.
+start_maildev() {
+  start_group "$ROOT/node_modules/.bin/maildev" --silent --ip 127.0.0.1 --smtp "$1" --web "$2" --web-ip 127.0.0.1
+  MAILDEV_PID=$STARTED_PID
+  wait_for_port "$1" && wait_for_port "$2"
+  export ControlPlane__Reports__Email__Host=127.0.0.1 ControlPlane__Reports__Email__Port="$1" ControlPlane__Reports__Email__Security=None \
+    ControlPlane__Reports__Email__Monthly="cfo@contoso.example" ControlPlane__Reports__Email__CostCenters__CC1042="search-owner@contoso.example"
+}
