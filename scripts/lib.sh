@@ -50,6 +50,19 @@ ensure_azurite() {
   fi
 }
 
+# ensure_chromium: Debian's chromium for the report screenshot test, installed when missing and this user may.
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's chromium for the report screenshot test (apt-get)..." >&2
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; }; } \
+      || echo "Could not install chromium: the report screenshot test will say so." >&2
+  else
+    echo "Debian's chromium is missing (apt-get install chromium): the report screenshot test will say so." >&2
+  fi
+}
+
 free_port() {
   node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
 }

@@ -86,7 +86,8 @@ public static class ReportCharts
 
         plot.ShowLegend(Alignment.UpperLeft);
         DayTicks(plot, days);
-        plot.YLabel("USD spent (dashed: limit for the period)");
+        plot.YLabel("USD spent");
+        plot.Title("Dashed: each budget's limit for the period", 12);
         return Png(plot);
     }
 
@@ -115,7 +116,9 @@ public static class ReportCharts
             FillColor = k.StartsWith("realized", StringComparison.Ordinal) ? Colors.SeaGreen : Colors.SteelBlue,
         }).ToList();
         plot.Add.Bars(bars);
-        plot.Axes.Bottom.SetTicks([.. kinds.Select((_, i) => (double)i)], [.. kinds]);
+        plot.Axes.Bottom.SetTicks([.. kinds.Select((_, i) => (double)i)], [.. kinds.Select(k => k[(k.IndexOf(':', StringComparison.Ordinal) + 2)..])]);
+        plot.ShowLegend([new LegendItem { LabelText = "realized", FillColor = Colors.SeaGreen }, new LegendItem { LabelText = "available", FillColor = Colors.SteelBlue }],
+            Alignment.UpperRight);
         plot.YLabel("USD");
         if (kinds.Count == 0)
         {

@@ -16,6 +16,7 @@ internal sealed class StandaloneDurableTaskHost(
 {
     private readonly CancellationTokenSource _stopping = new();
     private Task _starting = Task.CompletedTask;
+    private int _disposed;
 
     /// <summary>
     /// Creates the task hub, then starts the task hub server and the worker. When storage is unavailable the host
@@ -70,6 +71,12 @@ internal sealed class StandaloneDurableTaskHost(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // Disposed already (the container went first, as a test host tearing down can): the worker was stopped then.
+        if (Volatile.Read(ref _disposed) == 1)
+        {
+            return;
+        }
+
         var elapsed = Stopwatch.StartNew();
         logger.StoppingTaskHub(taskHubName);
         await _stopping.CancelAsync().ConfigureAwait(false);
@@ -106,6 +113,11 @@ internal sealed class StandaloneDurableTaskHost(
     /// </summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         _stopping.Dispose();
         if (worker is null)

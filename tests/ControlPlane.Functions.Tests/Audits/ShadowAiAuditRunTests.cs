@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using ControlPlane.Access;
 using ControlPlane.Azure.Audits;
 using ControlPlane.Testing.Fakes;
 using Microsoft.Extensions.DependencyInjection;
@@ -139,6 +140,27 @@ public sealed class ShadowAiAuditRunTests : IAsyncLifetime
         Assert.Equal(ProposedActionTypes.RegisterResource, marketing.GetProperty("proposedAction").GetProperty("type").GetString());
         Assert.Equal(ShadowAiApiTests.Account, marketing.GetProperty("proposedAction").GetProperty("parameters").GetProperty("resourceId").GetString());
         Assert.DoesNotContain(findings, f => f.GetProperty("subject").GetProperty("name").GetString()!.EndsWith("/oai-search", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ApplyingRegisterResource_RegistersItAsThePutWould_AndTheNextRunFindsItApproved()
+    {
+        await RunToEndAsync();
+        var page = await (await _admin.GetAsync($"/api/findings?kind={FindingKinds.ShadowAiUnapproved}")).JsonAsync();
+        var marketing = page.GetProperty("findings").EnumerateArray()
+            .Single(f => f.GetProperty("subject").GetProperty("name").GetString()!.EndsWith("/oai-mkt", StringComparison.Ordinal));
+
+        var applied = await (await _admin.PostAsync($"/api/findings/{marketing.GetProperty("id").GetString()}/apply", null)).JsonAsync();
+
+        Assert.Equal(ProposedActionTypes.RegisterResource, applied.GetProperty("applied").GetProperty("type").GetString());
+        Assert.Equal("acknowledged", applied.GetProperty("state").GetString());
+        var registry = await (await _admin.GetAsync("/api/ai-resources")).JsonAsync();
+        var entry = registry.GetProperty("resources").EnumerateArray()
+            .Single(r => string.Equals(r.GetProperty("resourceId").GetString(), ShadowAiApiTests.Account, StringComparison.OrdinalIgnoreCase));
+        Assert.Equal("marketing", entry.GetProperty("team").GetString());
+        Assert.Equal(ApiKeyService.BootstrapAdminKeyId, entry.GetProperty("approvedBy").GetString());
+        var after = await RunToEndAsync();
+        Assert.Equal(2, after.GetProperty("output").GetProperty("findings").GetProperty(FindingKinds.ShadowAiUnapproved).GetInt32());
     }
 
     private async Task<JsonElement> RunToEndAsync()
