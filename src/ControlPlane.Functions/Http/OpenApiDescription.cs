@@ -20,6 +20,9 @@ public static class OpenApiDescription
 
     public static Task<string> GetJsonAsync() => Json.Value;
 
+    /// <summary>The <c>x-api-key</c> scheme every keyed operation requires.</summary>
+    public const string SecuritySchemeName = "apiKey";
+
     private static async Task<string> BuildAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -36,6 +39,15 @@ public static class OpenApiDescription
                     Title = "ControlPlane API",
                     Version = typeof(OpenApiDescription).Assembly.GetName().Version?.ToString(3) ?? "1.0.0",
                     Description = $"Cost control for AI workloads. Send an API key in the {ApiKeyAuthenticationHandler.HeaderName} header.",
+                };
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes[SecuritySchemeName] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.ApiKey,
+                    In = ParameterLocation.Header,
+                    Name = ApiKeyAuthenticationHandler.HeaderName,
+                    Description = "An API key issued with POST /api/keys (roles: ingest, finance, admin), or the bootstrap admin key.",
                 };
                 return Task.CompletedTask;
             });
@@ -88,6 +100,8 @@ public static class OpenApiDescription
         var trigger = (HttpFunctionTrigger)metadata.OfType<FunctionDescriptor>().First().Trigger;
         if (trigger.Policy is not null)
         {
+            operation.Security ??= [];
+            operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SecuritySchemeName, context.Document)] = [] });
             AddProblem(operation, StatusCodes.Status401Unauthorized, "No API key, or one that is unknown or revoked.");
             AddProblem(operation, StatusCodes.Status403Forbidden, "The key's role or teams do not allow this call.");
         }

@@ -57,4 +57,25 @@ public sealed class HealthApiTests
         Assert.True(paths.GetProperty("/api/usage").GetProperty("post").TryGetProperty("requestBody", out _));
         Assert.True(paths.GetProperty("/api/batch/requests").GetProperty("post").TryGetProperty("requestBody", out _));
     }
+
+    [Fact]
+    public async Task OpenApiDocument_DeclaresTheApiKeyScheme_OnEveryKeyedOperationAndNoOther()
+    {
+        await using var app = new ControlPlaneApp();
+
+        var document = await (await app.Client(apiKey: null).GetAsync("/api/openapi.json")).JsonAsync();
+
+        var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("apiKey");
+        Assert.Equal(("apiKey", "header", "x-api-key"), (scheme.GetProperty("type").GetString(), scheme.GetProperty("in").GetString(), scheme.GetProperty("name").GetString()));
+        var operations = document.GetProperty("paths").EnumerateObject()
+            .SelectMany(p => p.Value.EnumerateObject().Select(o => (Path: p.Name, Verb: o.Name, Operation: o.Value))).ToList();
+        Assert.True(operations.Count > 50);
+        foreach (var (path, verb, operation) in operations)
+        {
+            var open = path is "/api/health" or "/api/openapi.json";
+            var keyed = operation.TryGetProperty("security", out var security)
+                && security.EnumerateArray().Any(r => r.TryGetProperty("apiKey", out _));
+            Assert.True(keyed != open, $"{verb.ToUpperInvariant()} {path} {(open ? "needs no key but declares one" : "needs a key but does not declare it")}.");
+        }
+    }
 }
