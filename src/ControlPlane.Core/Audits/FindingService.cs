@@ -24,7 +24,11 @@ public sealed class FindingService(IFindingStore store, IEventPublisher events, 
 {
     public const string OpenedEventType = "ControlPlane.Finding.Opened";
     public const string EventSource = "/controlplane/audits";
-    private const int MaxAttempts = 8;
+    /// <summary>
+    /// Attempts at one ETag-guarded change before giving up. Writers that lost a race wait a short random while before
+    /// the next attempt (<see cref="BackOffAsync"/>), so ten runs recording one finding at once all get through.
+    /// </summary>
+    private const int MaxAttempts = 40;
 
     /// <summary>
     /// Records one audit run's candidates. Idempotent under the run id: recording the same run again changes nothing.
@@ -57,6 +61,7 @@ public sealed class FindingService(IFindingStore store, IEventPublisher events, 
                     return new(1, 0, 0, 0);
                 }
 
+                await BackOffAsync(attempt, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -90,10 +95,16 @@ public sealed class FindingService(IFindingStore store, IEventPublisher events, 
             {
                 return new(0, reopened || quiet ? 0 : 1, reopened ? 1 : 0, quiet ? 1 : 0);
             }
+
+            await BackOffAsync(attempt, cancellationToken).ConfigureAwait(false);
         }
 
         throw new FindingConflictException(id);
     }
+
+    /// <summary>A lost race: wait 5–50 ms, longer as the losses add up (real time: this is contention, not the domain's clock).</summary>
+    private static Task BackOffAsync(int attempt, CancellationToken cancellationToken) =>
+        Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 10 + (10 * Math.Min(attempt, 4)))), cancellationToken);
 
     private static Finding Reopen(Finding finding, DateTimeOffset now, string why) => finding with
     {
@@ -161,6 +172,8 @@ public sealed class FindingService(IFindingStore store, IEventPublisher events, 
             {
                 return next;
             }
+
+            await BackOffAsync(attempt, cancellationToken).ConfigureAwait(false);
         }
 
         throw new FindingConflictException(id);
@@ -193,6 +206,8 @@ public sealed class FindingService(IFindingStore store, IEventPublisher events, 
             {
                 return (next, true);
             }
+
+            await BackOffAsync(attempt, cancellationToken).ConfigureAwait(false);
         }
 
         throw new FindingConflictException(id);
