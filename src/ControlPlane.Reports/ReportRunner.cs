@@ -102,16 +102,16 @@ public sealed class ReportRunner(
             statuses.Add(await budgets.StatusAsync(budget, cancellationToken).ConfigureAwait(false));
         }
 
-        var open = await AllAsync<Finding>((p, ct) => findings.ListAsync(new FindingFilter(State: FindingState.Open), p, ct), cancellationToken).ConfigureAwait(false);
-        var acknowledged = await AllAsync<Finding>((p, ct) => findings.ListAsync(new FindingFilter(State: FindingState.Acknowledged), p, ct), cancellationToken).ConfigureAwait(false);
+        var open = await Pages.AllAsync<Finding>((p, ct) => findings.ListAsync(new FindingFilter(State: FindingState.Open), p, ct), cancellationToken).ConfigureAwait(false);
+        var acknowledged = await Pages.AllAsync<Finding>((p, ct) => findings.ListAsync(new FindingFilter(State: FindingState.Acknowledged), p, ct), cancellationToken).ConfigureAwait(false);
         var content = new ReportBuilder(options).Build(new ReportInputs(
             period,
             now,
             reportRows,
             reportRows,
             forecastRows,
-            await AllAsync<TeamProfile>(registry.ListTeamsAsync, cancellationToken).ConfigureAwait(false),
-            await AllAsync<FeatureProfile>(registry.ListFeaturesAsync, cancellationToken).ConfigureAwait(false),
+            await Pages.AllAsync<TeamProfile>(registry.ListTeamsAsync, cancellationToken).ConfigureAwait(false),
+            await Pages.AllAsync<FeatureProfile>(registry.ListFeaturesAsync, cancellationToken).ConfigureAwait(false),
             statuses,
             [.. open, .. acknowledged],
             await prices.GetSheetAsync(cancellationToken).ConfigureAwait(false)));
@@ -170,19 +170,5 @@ public sealed class ReportRunner(
         }
 
         throw new InvalidOperationException($"Report {id} kept changing.");
-    }
-
-    private static async Task<List<T>> AllAsync<T>(Func<PageRequest, CancellationToken, Task<ListPage<T>>> list, CancellationToken cancellationToken)
-    {
-        var all = new List<T>();
-        IReadOnlyList<string>? after = null;
-        do
-        {
-            var page = await list(new PageRequest(PageRequest.MaxLimit, after), cancellationToken).ConfigureAwait(false);
-            all.AddRange(page.Items);
-            after = page.Next;
-        }
-        while (after is not null);
-        return all;
     }
 }

@@ -55,24 +55,8 @@ public sealed class ShadowAiAudit(
         return new ShadowAiEvaluation(windowStart, windowEnd, candidates);
     }
 
-    private async Task<IReadOnlyDictionary<string, string>> CostCentersAsync(CancellationToken cancellationToken)
-    {
-        var centers = new Dictionary<string, string>(StringComparer.Ordinal);
-        var page = new PageRequest(PageRequest.MaxLimit);
-        while (true)
-        {
-            var teamsPage = await teams.ListTeamsAsync(page, cancellationToken).ConfigureAwait(false);
-            foreach (var team in teamsPage.Items.Where(t => t.CostCenter is not null))
-            {
-                centers[team.Team] = team.CostCenter!;
-            }
-
-            if (teamsPage.Next is null)
-            {
-                return centers;
-            }
-
-            page = page with { After = teamsPage.Next };
-        }
-    }
+    private async Task<IReadOnlyDictionary<string, string>> CostCentersAsync(CancellationToken cancellationToken) =>
+        (await Pages.AllAsync<TeamProfile>(teams.ListTeamsAsync, cancellationToken).ConfigureAwait(false))
+            .Where(t => t.CostCenter is not null)
+            .ToDictionary(t => t.Team, t => t.CostCenter!, StringComparer.Ordinal);
 }

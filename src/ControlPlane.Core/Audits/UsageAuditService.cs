@@ -100,26 +100,9 @@ public sealed class UsageAuditService(IUsageStore usage, IRegistryStore registry
         return new UsageAuditEvaluation(start, end, [.. candidates.Take(max)], subjects, notEnough, Math.Max(0, candidates.Count - max));
     }
 
-    private async Task<Dictionary<string, FeatureProfile>> FeaturesAsync(CancellationToken cancellationToken)
-    {
-        var features = new Dictionary<string, FeatureProfile>(StringComparer.Ordinal);
-        var page = new PageRequest(PageRequest.MaxLimit);
-        while (true)
-        {
-            var listed = await registry.ListFeaturesAsync(page, cancellationToken).ConfigureAwait(false);
-            foreach (var feature in listed.Items)
-            {
-                features[feature.Feature] = feature;
-            }
-
-            if (listed.Next is null)
-            {
-                return features;
-            }
-
-            page = page with { After = listed.Next };
-        }
-    }
+    private async Task<Dictionary<string, FeatureProfile>> FeaturesAsync(CancellationToken cancellationToken) =>
+        (await Pages.AllAsync<FeatureProfile>(registry.ListFeaturesAsync, cancellationToken).ConfigureAwait(false))
+            .ToDictionary(f => f.Feature, StringComparer.Ordinal);
 
     private static IEnumerable<(DateTimeOffset From, DateTimeOffset To)> Merge(IEnumerable<(DateTimeOffset From, DateTimeOffset To)> ranges)
     {
