@@ -1,6 +1,5 @@
 using System.Text.Json;
 using ControlPlane.Audits;
-using ControlPlane.Functions.Batch;
 using ControlPlane.Functions.Orchestrations;
 using ControlPlane.Orchestrations;
 using Microsoft.DurableTask;
@@ -111,7 +110,7 @@ public sealed class ShadowAiAuditTimer(ShadowAiAuditStarter starter, TimeProvide
     public async Task<object> StartShadowAiAudit(
         [TimerTrigger("%ControlPlane__Audits__ShadowAi__Schedule%")] TimerInfo timer, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
     {
-        var occurrence = NightlyBatchTimer.ScheduledOccurrence(timer) ?? time.GetUtcNow();
+        var occurrence = Hosting.ScheduledTimer.OccurrenceOrNow(timer, time);
         var runId = ShadowAiAudit.RunIdFor(occurrence);
         var started = await OrchestrationRuns.StartOnceAsync(client, nameof(ShadowAiAuditOrchestration.ShadowAiAuditRun), runId,
             starter.CreateInput("schedule", occurrence), cancellationToken).ConfigureAwait(false);

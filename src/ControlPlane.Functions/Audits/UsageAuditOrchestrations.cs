@@ -1,6 +1,5 @@
 using System.Text.Json;
 using ControlPlane.Audits;
-using ControlPlane.Functions.Batch;
 using ControlPlane.Functions.Orchestrations;
 using ControlPlane.Orchestrations;
 using ControlPlane.Usage;
@@ -120,7 +119,7 @@ public sealed class UsageAuditTimers(UsageAuditStarters starters, TimeProvider t
 
     private async Task<object> StartAsync(UsageAuditStarter starter, string orchestrator, TimerInfo timer, DurableTaskClient client, CancellationToken cancellationToken)
     {
-        var occurrence = NightlyBatchTimer.ScheduledOccurrence(timer) ?? time.GetUtcNow();
+        var occurrence = Hosting.ScheduledTimer.OccurrenceOrNow(timer, time);
         var runId = starter.RunIdFor(occurrence);
         var started = await OrchestrationRuns.StartOnceAsync(client, orchestrator, runId, starter.CreateInput("schedule", occurrence), cancellationToken).ConfigureAwait(false);
         logger.FunctionRan(orchestrator, started ? $"Started {runId}." : $"{runId} already exists.");

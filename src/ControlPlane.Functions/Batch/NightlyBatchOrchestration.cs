@@ -135,8 +135,8 @@ public sealed class NightlyBatchStarter(IOptions<BatchOptions> batch, IOptions<O
 
 /// <summary>
 /// Timer (default 02:00 UTC, app setting <c>ControlPlane__Batch__Schedule</c>): starts tonight's batch run. The run id
-/// is derived from the scheduled occurrence (the host's <see cref="ScheduleStatus.Next"/> when it fires; the current
-/// minute when run by hand), so a timer that fires late, twice, or on two instances starts one run with one name.
+/// is derived from the scheduled occurrence (<see cref="ScheduledTimer.Occurrence"/>; the current minute when run by
+/// hand), so a timer that fires late, twice, or on two instances starts one run with one name.
 /// </summary>
 public sealed class NightlyBatchTimer(NightlyBatchStarter starter, BatchAvailability availability, TimeProvider time, ILogger<NightlyBatchTimer> logger)
 {
@@ -151,22 +151,9 @@ public sealed class NightlyBatchTimer(NightlyBatchStarter starter, BatchAvailabi
             return new { runId = (string?)null, started = false };
         }
 
-        var runId = NightlyBatchSteps.RunIdFor(ScheduledOccurrence(timer) ?? time.GetUtcNow());
+        var runId = NightlyBatchSteps.RunIdFor(ScheduledTimer.OccurrenceOrNow(timer, time));
         var started = await OrchestrationRuns.StartOnceAsync(client, nameof(NightlyBatchOrchestration.NightlyBatch), runId, starter.CreateInput("schedule", null), cancellationToken).ConfigureAwait(false);
         logger.FunctionRan(nameof(StartNightlyBatch), started ? $"Started {runId}." : $"{runId} already exists.");
         return new { runId, started };
     }
-
-    /// <summary>
-    /// The occurrence a scheduled run fires for. The host hands the function the status recorded before this run, so
-    /// its <c>Next</c> is this occurrence (in the host's local time, which is UTC on Azure unless
-    /// <c>WEBSITE_TIME_ZONE</c> says otherwise); a run started by hand has no status.
-    /// </summary>
-    internal static DateTimeOffset? ScheduledOccurrence(TimerInfo? timer) => timer?.ScheduleStatus is { } status && status.Next != default
-        ? status.Next.Kind switch
-        {
-            DateTimeKind.Unspecified => new DateTimeOffset(DateTime.SpecifyKind(status.Next, DateTimeKind.Utc)),
-            _ => new DateTimeOffset(status.Next.ToUniversalTime()),
-        }
-        : null;
 }

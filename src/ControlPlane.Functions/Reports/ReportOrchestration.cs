@@ -152,7 +152,7 @@ public sealed class ReportTimers(ReportStarter starter, TimeProvider time, ILogg
 
     private async Task<object> StartAsync(ReportKind kind, TimerInfo timer, DurableTaskClient client, string function, CancellationToken cancellationToken)
     {
-        var occurrence = Batch.NightlyBatchTimer.ScheduledOccurrence(timer) ?? time.GetUtcNow();
+        var occurrence = Hosting.ScheduledTimer.OccurrenceOrNow(timer, time);
         var input = starter.For("schedule", kind, ReportPeriod.LastEnded(kind, occurrence).Name, onDemand: false);
         var runId = $"report-{Report.IdFor(kind, input.Period)}-{occurrence.UtcDateTime:yyyyMMdd'T'HHmm}";
         var started = await OrchestrationRuns.StartOnceAsync(client, nameof(ReportOrchestration.FinanceReport), runId, input, cancellationToken).ConfigureAwait(false);

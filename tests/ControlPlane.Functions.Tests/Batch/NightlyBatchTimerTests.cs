@@ -1,4 +1,4 @@
-using ControlPlane.Functions.Batch;
+using ControlPlane.Functions.Hosting;
 using Microsoft.Azure.Functions.Worker;
 
 namespace ControlPlane.Batch;
@@ -13,7 +13,7 @@ public sealed class NightlyBatchTimerTests
     {
         var timer = new TimerInfo { ScheduleStatus = new ScheduleStatus { Next = DateTime.SpecifyKind(new DateTime(2026, 11, 24, 2, 0, 0), kind) } };
 
-        var occurrence = NightlyBatchTimer.ScheduledOccurrence(timer);
+        var occurrence = ScheduledTimer.Occurrence(timer);
 
         Assert.Equal(new DateTimeOffset(2026, 11, 24, 2, 0, 0, TimeSpan.Zero), occurrence);
         Assert.Equal("nightly-batch-20261124T0200", NightlyBatchSteps.RunIdFor(occurrence!.Value));
@@ -22,7 +22,7 @@ public sealed class NightlyBatchTimerTests
     [Fact]
     public void RunByHand_HasNoOccurrence_AndIsNamedByTheClock()
     {
-        Assert.Null(NightlyBatchTimer.ScheduledOccurrence(new TimerInfo()));
-        Assert.Null(NightlyBatchTimer.ScheduledOccurrence(null));
+        Assert.Null(ScheduledTimer.Occurrence(new TimerInfo()));
+        Assert.Null(ScheduledTimer.Occurrence(null));
     }
 }
