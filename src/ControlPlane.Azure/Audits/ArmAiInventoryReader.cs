@@ -7,6 +7,8 @@ using Azure.ResourceManager;
 using Azure.ResourceManager.Resources;
 using ControlPlane.Audits;
 
+using ControlPlane.Azure.ResourceManager;
+
 namespace ControlPlane.Azure.Audits;
 
 /// <summary>
@@ -39,18 +41,7 @@ public sealed class ArmAiInventoryReader(ArmClient client) : IAiInventoryReader
     public static ArmClientOptions CreateClientOptions(ShadowAiArmOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var clientOptions = new ArmClientOptions();
-        clientOptions.Retry.Mode = RetryMode.Exponential;
-        clientOptions.Retry.MaxRetries = options.MaxRetries;
-        clientOptions.Retry.Delay = options.RetryDelay;
-        clientOptions.Retry.MaxDelay = options.MaxRetryDelay;
-        clientOptions.Retry.NetworkTimeout = options.NetworkTimeout;
-        if (options.Endpoint is { } endpoint)
-        {
-            clientOptions.Environment = new ArmEnvironment(endpoint, endpoint.GetLeftPart(UriPartial.Authority));
-        }
-
-        return clientOptions;
+        return ArmClientSettings.Create(options.Endpoint, options.MaxRetries, options.RetryDelay, options.MaxRetryDelay, options.NetworkTimeout);
     }
 
     /// <summary>The <c>$filter</c> of the resource listing: every audited type, joined with <c>or</c>.</summary>

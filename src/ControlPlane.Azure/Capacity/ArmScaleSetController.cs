@@ -7,6 +7,8 @@ using Azure.ResourceManager.Compute;
 using Azure.ResourceManager.Compute.Models;
 using ControlPlane.Capacity;
 
+using ControlPlane.Azure.ResourceManager;
+
 namespace ControlPlane.Azure.Capacity;
 
 /// <summary>
@@ -44,18 +46,8 @@ public sealed class ArmScaleSetController : IScaleSetController
     public static ArmClientOptions CreateClientOptions(CapacityArmOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var clientOptions = new ArmClientOptions();
-        clientOptions.Retry.Mode = RetryMode.Exponential;
-        clientOptions.Retry.MaxRetries = options.MaxRetries;
-        clientOptions.Retry.Delay = options.RetryDelay;
-        clientOptions.Retry.MaxDelay = options.MaxRetryDelay;
-        clientOptions.Retry.NetworkTimeout = options.NetworkTimeout;
+        var clientOptions = ArmClientSettings.Create(options.Endpoint, options.MaxRetries, options.RetryDelay, options.MaxRetryDelay, options.NetworkTimeout);
         clientOptions.RetryPolicy = new ConflictRetryPolicy(options.MaxRetries, DelayStrategy.CreateExponentialDelayStrategy(options.RetryDelay, options.MaxRetryDelay));
-        if (options.Endpoint is { } endpoint)
-        {
-            clientOptions.Environment = new ArmEnvironment(endpoint, endpoint.GetLeftPart(UriPartial.Authority));
-        }
-
         return clientOptions;
     }
 
