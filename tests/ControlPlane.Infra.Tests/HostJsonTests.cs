@@ -26,12 +26,14 @@ public sealed partial class HostJsonTests
     }
 
     [Fact]
-    public void HostJson_Extensions_KeepTheApiRoutePrefixAndNoQueueSettings()
+    public void HostJson_Extensions_HaveNoRoutePrefixAndNoQueueSettings()
     {
         var extensions = Host["extensions"];
 
+        // No prefix, so the dashboard is served at "/" under the Functions host; the API's routes carry "api/"
+        // themselves (a test in the Functions tests checks every one does).
         Assert.Equal("2.0", (string?)Host["version"]);
-        Assert.Equal("api", (string?)extensions?["http"]?["routePrefix"]);
+        Assert.Equal("", (string?)extensions?["http"]?["routePrefix"]);
         Assert.Null(extensions?["queues"]);
     }
 

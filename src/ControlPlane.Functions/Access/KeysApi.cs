@@ -17,7 +17,7 @@ public sealed class KeysApi(ApiKeyService keys, IApiKeyStore store)
     [AcceptsJson(typeof(IssueKeyRequest))]
     [EndpointSummary("Issue an ingest key bound to teams, or a finance or admin key. The secret is in this answer only.")]
     public async Task<Results<Created<IssuedKeyResponse>, ProblemHttpResult>> IssueKey(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "keys")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/keys")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<IssueKeyRequest>(request, MaxBodyBytes, cancellationToken);
         if (problem is not null)
@@ -42,7 +42,7 @@ public sealed class KeysApi(ApiKeyService keys, IApiKeyStore store)
     [QueryParameter("next", PageQuery.NextDescription)]
     [EndpointSummary("Issued keys in id order, without secrets. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
     public async Task<Results<Ok<KeyListResponse>, ProblemHttpResult>> ListKeys(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "keys")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/keys")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (page, problem) = PageQuery.Read(ListName, request);
         if (problem is not null)
@@ -61,7 +61,7 @@ public sealed class KeysApi(ApiKeyService keys, IApiKeyStore store)
     [Audited(nameof(AdminActions.KeyRevoke))]
     [EndpointSummary("Revoke a key; other instances stop accepting it within 30 seconds.")]
     public async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "keys/{id}")] HttpRequest request, string id, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/keys/{id}")] HttpRequest request, string id, CancellationToken cancellationToken) =>
         await keys.RevokeAsync(id, cancellationToken)
             ? TypedResults.NoContent()
             : Problems.NotFoundOf(AccessErrors.KeyNotFound, $"Key '{id}'");

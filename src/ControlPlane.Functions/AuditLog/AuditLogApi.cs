@@ -25,7 +25,7 @@ public sealed class AuditLogApi(AdminAuditService audit)
         + "An entry whose outcome is pending was written before its change and never completed (the change may or may not have happened).")]
     [ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status400BadRequest, "application/problem+json")]
     public async Task<Results<Ok<AuditLogPage>, ProblemHttpResult>> ListAuditLog(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "audit-log")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/audit-log")] HttpRequest request, CancellationToken cancellationToken)
     {
         var query = AdminAuditQuery.Parse(request.Text("kind"), request.Text("from"), request.Text("to"), request.Text("limit"), request.Text("next"));
         if (!query.IsValid)

@@ -30,7 +30,7 @@ public sealed class FindingsApi(FindingService findings, IEnumerable<IProposedAc
     [QueryParameter("next", PageQuery.NextDescription)]
     [EndpointSummary("Findings the audits raised, in id order. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
     public async Task<Results<Ok<FindingList>, ProblemHttpResult>> ListFindings(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "findings")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/findings")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (page, problem) = PageQuery.Read(ListName, request);
         if (problem is not null)
@@ -79,7 +79,7 @@ public sealed class FindingsApi(FindingService findings, IEnumerable<IProposedAc
     [Authorize(Policies.AnyKey)]
     [EndpointSummary("One finding with its evidence, recommendation, proposed action and history. An ingest key reads its own teams' findings only.")]
     public async Task<Results<Ok<Finding>, ProblemHttpResult>> GetFinding(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "findings/{id}")] HttpRequest request, string id, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/findings/{id}")] HttpRequest request, string id, CancellationToken cancellationToken) =>
         await VisibleAsync(request, id, cancellationToken) is { } finding ? TypedResults.Ok(finding) : NotFound(id);
 
     [Function(nameof(AcknowledgeFinding))]
@@ -88,7 +88,7 @@ public sealed class FindingsApi(FindingService findings, IEnumerable<IProposedAc
     [AcceptsJson(typeof(FindingNoteBody))]
     [EndpointSummary("Someone is looking at it: open → acknowledged. Body optional: {\"note\"}.")]
     public Task<Results<Ok<Finding>, ProblemHttpResult>> AcknowledgeFinding(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "findings/{id}/acknowledge")] HttpRequest request, string id, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/findings/{id}/acknowledge")] HttpRequest request, string id, CancellationToken cancellationToken) =>
         MoveAsync(request, id, FindingState.Acknowledged, cancellationToken);
 
     [Function(nameof(DismissFinding))]
@@ -97,7 +97,7 @@ public sealed class FindingsApi(FindingService findings, IEnumerable<IProposedAc
     [AcceptsJson(typeof(FindingNoteBody))]
     [EndpointSummary("Not a problem (say why in the note): open or acknowledged → dismissed. It stays quiet until its evidence gets materially worse.")]
     public Task<Results<Ok<Finding>, ProblemHttpResult>> DismissFinding(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "findings/{id}/dismiss")] HttpRequest request, string id, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/findings/{id}/dismiss")] HttpRequest request, string id, CancellationToken cancellationToken) =>
         MoveAsync(request, id, FindingState.Dismissed, cancellationToken);
 
     [Function(nameof(ResolveFinding))]
@@ -106,7 +106,7 @@ public sealed class FindingsApi(FindingService findings, IEnumerable<IProposedAc
     [AcceptsJson(typeof(FindingNoteBody))]
     [EndpointSummary("Fixed: → resolved. If an audit sees it again, it opens again.")]
     public Task<Results<Ok<Finding>, ProblemHttpResult>> ResolveFinding(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "findings/{id}/resolve")] HttpRequest request, string id, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/findings/{id}/resolve")] HttpRequest request, string id, CancellationToken cancellationToken) =>
         MoveAsync(request, id, FindingState.Resolved, cancellationToken);
 
     [Function(nameof(ApplyFinding))]
@@ -114,7 +114,7 @@ public sealed class FindingsApi(FindingService findings, IEnumerable<IProposedAc
     [Audited(nameof(AdminActions.FindingApply))]
     [EndpointSummary("Carry out the finding's proposed action (isolate a scope, create a budget, register or tag a resource) through the same code as the matching admin endpoint, and record who applied it, when, and what it changed. Once per finding.")]
     public async Task<Results<Ok<Finding>, ProblemHttpResult>> ApplyFinding(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "findings/{id}/apply")] HttpRequest request, string id, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/findings/{id}/apply")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
         var finding = await findings.GetAsync(id, cancellationToken);
         if (finding is null)

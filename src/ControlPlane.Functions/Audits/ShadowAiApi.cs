@@ -27,7 +27,7 @@ public sealed class ShadowAiApi(IShadowAiUploadStore uploads, IAiResourceRegistr
         "Microsoft.CognitiveServices/accounts/deployments included). It replaces the previous upload; the next shadow-ai-audit run " +
         "audits it alongside Resource Manager. Answers how many AI resources and deployments it found.")]
     public async Task<Results<Ok<ShadowAiUploadSummary>, ProblemHttpResult>> UploadShadowAiInventory(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "audits/shadow-ai/inventory")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/audits/shadow-ai/inventory")] HttpRequest request, CancellationToken cancellationToken)
     {
         var limit = options.Value.MaxInventoryBytes;
         if (!IsJson(request.ContentType))
@@ -79,7 +79,7 @@ public sealed class ShadowAiApi(IShadowAiUploadStore uploads, IAiResourceRegistr
     [QueryParameter("next", PageQuery.NextDescription)]
     [EndpointSummary("Approved AI resources (owning team, purpose, who approved them when) in resource id order. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
     public async Task<Results<Ok<AiResourceList>, ProblemHttpResult>> ListAiResources(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "ai-resources")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/ai-resources")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (page, problem) = PageQuery.Read(ResourceList, request);
         if (problem is not null)
@@ -98,7 +98,7 @@ public sealed class ShadowAiApi(IShadowAiUploadStore uploads, IAiResourceRegistr
     [EndpointSummary("Approve AI resources: {\"resources\": [{resourceId, team, purpose?, approvedBy?, approvedAt?}]}, 1 to 100 entries, each " +
         "created or replaced by its ARM id (case-insensitive). approvedBy defaults to the caller's key id, approvedAt to now. One bad entry stores none.")]
     public async Task<Results<Ok<AiResourceList>, ProblemHttpResult>> UpsertAiResources(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "ai-resources")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/ai-resources")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<AiResourcesRequest>(request, 256 * 1024, cancellationToken);
         if (problem is not null)

@@ -26,7 +26,7 @@ public sealed class BatchApi(
     [AcceptsJson(typeof(BatchSubmissionRequest))]
     [EndpointSummary("Submit a deferrable chat-completions request: 202 with its id, the estimated real-time and batch cost and the saving. The batch ceiling is reserved against budgets now; 402 when a budget cannot afford it.")]
     public async Task<Results<Accepted<BatchRequestView>, Ok<BatchRequestView>, ProblemHttpResult>> SubmitBatchRequest(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "batch/requests")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/batch/requests")] HttpRequest request, CancellationToken cancellationToken)
     {
         if (!availability.Configured)
         {
@@ -69,7 +69,7 @@ public sealed class BatchApi(
     [QueryParameter("next", PageQuery.NextDescription)]
     [EndpointSummary("Deferrable requests, newest first; ?team= (required for a key bound to several teams), ?status=. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
     public async Task<Results<Ok<BatchRequestList>, ProblemHttpResult>> ListBatchRequests(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "batch/requests")] HttpRequest http, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/batch/requests")] HttpRequest http, CancellationToken cancellationToken)
     {
         var (team, status) = (http.Text("team"), http.Text("status"));
         var caller = http.HttpContext.User.GetCaller();
@@ -105,7 +105,7 @@ public sealed class BatchApi(
     [QueryParameter("team", "The team whose request this is, when the caller sees several teams' requests with this id.")]
     [EndpointSummary("A deferrable request's status, cost and saving; when completed, the provider's answer as `result`. Ids are unique per team: ?team= picks one when the caller sees several teams' requests with this id.")]
     public async Task<Results<Ok<BatchRequestView>, ProblemHttpResult>> GetBatchRequest(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "batch/requests/{id}")] HttpRequest http, string id, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/batch/requests/{id}")] HttpRequest http, string id, CancellationToken cancellationToken)
     {
         var caller = http.HttpContext.User.GetCaller();
         var (request, problem) = await FindAsync(id, http.Text("team"), caller.MayReadTeam, store, cancellationToken);
@@ -129,7 +129,7 @@ public sealed class BatchApi(
     [QueryParameter("team", "The team whose request this is, when the caller may act for several teams' requests with this id.")]
     [EndpointSummary("Cancel a request not yet sent to the provider; its reservation is released. 409 once submitted. ?team= as for GET.")]
     public async Task<Results<Ok<BatchRequestView>, ProblemHttpResult>> CancelBatchRequest(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "batch/requests/{id}")] HttpRequest http, string id, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/batch/requests/{id}")] HttpRequest http, string id, CancellationToken cancellationToken)
     {
         var caller = http.HttpContext.User.GetCaller();
         var (existing, problem) = await FindAsync(id, http.Text("team"), caller.MayActForTeam, store, cancellationToken);

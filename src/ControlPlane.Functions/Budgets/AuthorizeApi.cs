@@ -19,7 +19,7 @@ public sealed class AuthorizeApi(BudgetService budgets, PriceCatalog prices, Usa
     [AcceptsJson(typeof(AuthorizeRequest))]
     [EndpointSummary("Reserve a call's worst-case cost on every matching hard budget, or deny naming the budget. Denial is a 200.")]
     public async Task<Results<Ok<AuthorizeResult>, ProblemHttpResult>> Authorize(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "authorize")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/authorize")] HttpRequest request, CancellationToken cancellationToken)
     {
         var http = request.HttpContext;
         var sheet = await prices.GetSheetAsync(cancellationToken);
@@ -42,7 +42,7 @@ public sealed class AuthorizeApi(BudgetService budgets, PriceCatalog prices, Usa
     [Authorize(Policies.Ingest)]
     [EndpointSummary("Release a reservation whose call never reached the provider; its money returns at once. 409 reservation_owned_by_batch_request for a deferrable request's reservation.")]
     public async Task<Results<Ok<ReleaseResponse>, ProblemHttpResult>> ReleaseReservation(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "reservations/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/reservations/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
         var http = request.HttpContext;
         var reservation = await reservations.GetAsync(id, cancellationToken);

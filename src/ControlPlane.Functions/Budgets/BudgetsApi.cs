@@ -21,7 +21,7 @@ public sealed class BudgetsApi(BudgetService service, IBudgetStore store, Budget
     [AcceptsJson(typeof(BudgetRequest))]
     [EndpointSummary("Create or replace a budget. Raising the limit re-arms a tripped kill switch; a new budget, scope or period opens the current period with the scope's spend in the ledger.")]
     public async Task<Results<Ok<BudgetStatusResponse>, ProblemHttpResult>> UpsertBudget(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "budgets/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/budgets/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
         var (budget, problem) = await JsonBody.ReadValidAsync<BudgetRequest, Budget?>(request, MaxBodyBytes, body => body.Validate(id), cancellationToken);
         if (problem is not null)
@@ -39,7 +39,7 @@ public sealed class BudgetsApi(BudgetService service, IBudgetStore store, Budget
     [QueryParameter("next", PageQuery.NextDescription)]
     [EndpointSummary("Budgets in id order, each with its current period's spend, holds, remaining and state. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
     public async Task<Results<Ok<BudgetListResponse>, ProblemHttpResult>> ListBudgets(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "budgets")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/budgets")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (page, problem) = PageQuery.Read(ListName, request);
         if (problem is not null)
@@ -61,7 +61,7 @@ public sealed class BudgetsApi(BudgetService service, IBudgetStore store, Budget
     [Authorize(Policies.Finance)]
     [EndpointSummary("One budget with its current period's spend, holds, remaining and state.")]
     public async Task<Results<Ok<BudgetStatusResponse>, ProblemHttpResult>> GetBudget(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "budgets/{id}")] HttpRequest request, string id, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/budgets/{id}")] HttpRequest request, string id, CancellationToken cancellationToken) =>
         await store.GetAsync(id, cancellationToken) is { } budget
             ? TypedResults.Ok(await StatusAsync(budget, cancellationToken))
             : Problems.NotFoundOf(BudgetErrors.NotFound, $"Budget '{id}'");
@@ -71,7 +71,7 @@ public sealed class BudgetsApi(BudgetService service, IBudgetStore store, Budget
     [Audited(nameof(AdminActions.BudgetDelete))]
     [EndpointSummary("Delete a budget; calls stop being checked against it.")]
     public async Task<Results<NoContent, ProblemHttpResult>> DeleteBudget(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "budgets/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/budgets/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
         if (!await store.DeleteAsync(id, cancellationToken))
         {

@@ -18,7 +18,7 @@ public sealed class EventsApi(TableBudgetLedger ledger)
     [QueryParameter("next", PageQuery.NextDescription)]
     [EndpointSummary("Budget events from the outbox, each once per budget, threshold and period; paged with limit and next (one budget's in period order, or every budget's in key order).")]
     public async Task<Results<Ok<EventListResponse>, ProblemHttpResult>> ListEvents(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "events")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/events")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (page, problem) = PageQuery.Read(List, request);
         if (problem is not null)

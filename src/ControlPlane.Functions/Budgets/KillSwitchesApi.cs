@@ -20,7 +20,7 @@ public sealed class KillSwitchesApi(BudgetService budgets, IIsolationStore isola
     [QueryParameter("next", PageQuery.NextDescription)]
     [EndpointSummary("Hard budgets' kill switches (armed or tripped) by budget id, then isolated scopes. An ingest key sees the organisation's and its own teams' only. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
     public async Task<Results<Ok<KillSwitchListResponse>, ProblemHttpResult>> ListKillSwitches(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "killswitches")] HttpRequest http, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/killswitches")] HttpRequest http, CancellationToken cancellationToken)
     {
         var (request, problem) = PageQuery.Read(ListName, http);
         if (problem is not null)
@@ -62,7 +62,7 @@ public sealed class KillSwitchesApi(BudgetService budgets, IIsolationStore isola
     [QueryParameter("app", "The calling app.")]
     [EndpointSummary("Is a call with this attribution blocked? Cacheable for 5 seconds. An ingest key asks for one of its own teams (?team= may be left out when it has one).")]
     public async Task<Results<Ok<KillSwitchCheckResponse>, ProblemHttpResult>> CheckKillSwitches(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "killswitches/check")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/killswitches/check")] HttpRequest request, CancellationToken cancellationToken)
     {
         var http = request.HttpContext;
         var (team, feature, user, environment, model, app) = (request.Text("team"), request.Text("feature"), request.Text("user"),
@@ -99,7 +99,7 @@ public sealed class KillSwitchesApi(BudgetService budgets, IIsolationStore isola
     [AcceptsJson(typeof(ScopeBody))]
     [EndpointSummary("Stop every call in a scope now, whatever its budgets say.")]
     public async Task<Results<Ok<KillSwitchStatus>, ProblemHttpResult>> IsolateScope(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "killswitches/isolate")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/killswitches/isolate")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (scope, problem) = await ReadScopeAsync(request, cancellationToken);
         if (problem is not null)
@@ -116,7 +116,7 @@ public sealed class KillSwitchesApi(BudgetService budgets, IIsolationStore isola
     [AcceptsJson(typeof(ScopeBody))]
     [EndpointSummary("Lift an isolation and re-arm tripped hard budgets of the scope.")]
     public async Task<Results<Ok<KillSwitchResetResponse>, ProblemHttpResult>> ResetKillSwitch(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "killswitches/reset")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/killswitches/reset")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (scope, problem) = await ReadScopeAsync(request, cancellationToken);
         if (problem is not null)

@@ -21,7 +21,7 @@ public sealed class GpuPoolsApi(IGpuPoolStore store, TimeProvider time)
     [AcceptsJson(typeof(GpuPoolRequest))]
     [EndpointSummary("Register or change a GPU pool: scale set, bounds, utilization band, queue target, cooldowns, schedules, price, owner, mode.")]
     public async Task<Results<Ok<GpuPoolResponse>, ProblemHttpResult>> UpsertGpuPool(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "gpu/pools/{pool}")] HttpRequest request, string pool, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/gpu/pools/{pool}")] HttpRequest request, string pool, CancellationToken cancellationToken)
     {
         var (valid, problem) = await JsonBody.ReadValidAsync<GpuPoolRequest, GpuPool?>(request, MaxBodyBytes, body => body.Validate(pool), cancellationToken);
         if (problem is not null)
@@ -39,7 +39,7 @@ public sealed class GpuPoolsApi(IGpuPoolStore store, TimeProvider time)
     [QueryParameter("next", PageQuery.NextDescription)]
     [EndpointSummary("GPU pools in name order, each with its last decision; an ingest key sees its teams' pools only. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
     public async Task<Results<Ok<GpuPoolListResponse>, ProblemHttpResult>> ListGpuPools(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "gpu/pools")] HttpRequest http, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/gpu/pools")] HttpRequest http, CancellationToken cancellationToken)
     {
         var (request, problem) = PageQuery.Read(ListName, http);
         if (problem is not null)
@@ -62,7 +62,7 @@ public sealed class GpuPoolsApi(IGpuPoolStore store, TimeProvider time)
     [Authorize(Policies.AnyKey)]
     [EndpointSummary("One GPU pool with its last decision; another team's pool answers 404 to an ingest key, as a missing one.")]
     public async Task<Results<Ok<GpuPoolResponse>, ProblemHttpResult>> GetGpuPool(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "gpu/pools/{pool}")] HttpRequest request, string pool, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/gpu/pools/{pool}")] HttpRequest request, string pool, CancellationToken cancellationToken) =>
         await FindVisibleAsync(pool, request.HttpContext, store, cancellationToken) is { } found
             ? TypedResults.Ok(await ResponseAsync(found, store, cancellationToken))
             : Problems.NotFoundOf(CapacityErrors.NotFound, $"GPU pool '{pool}'");
@@ -72,7 +72,7 @@ public sealed class GpuPoolsApi(IGpuPoolStore store, TimeProvider time)
     [AcceptsJson(typeof(SamplesRequest))]
     [EndpointSummary("Nodes or exporters report utilization (0-1) and queue depth: one sample or {\"samples\": [...]}.")]
     public async Task<Results<Accepted<SamplesResponse>, ProblemHttpResult>> PostGpuSamples(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "gpu/pools/{pool}/samples")] HttpRequest request, string pool, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/gpu/pools/{pool}/samples")] HttpRequest request, string pool, CancellationToken cancellationToken)
     {
         var http = request.HttpContext;
         // Another team's pool answers exactly as a missing one: a 403 would confirm the name exists.
@@ -98,7 +98,7 @@ public sealed class GpuPoolsApi(IGpuPoolStore store, TimeProvider time)
     [QueryParameter("next", PageQuery.NextDescription)]
     [EndpointSummary("The pool's rightsizing decisions, newest first, each with its reasons and whether it was applied. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
     public async Task<Results<Ok<DecisionListResponse>, ProblemHttpResult>> GetGpuDecisions(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "gpu/pools/{pool}/decisions")] HttpRequest http, string pool, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/gpu/pools/{pool}/decisions")] HttpRequest http, string pool, CancellationToken cancellationToken)
     {
         if (await FindVisibleAsync(pool, http.HttpContext, store, cancellationToken) is null)
         {

@@ -12,7 +12,7 @@ public sealed class HealthApi(TableProvider tables, ILogger<HealthApi> logger)
     [AllowAnonymous]
     [EndpointSummary("200 when the app can reach its storage, 503 when it cannot.")]
     public async Task<Results<Ok<HealthResponse>, JsonHttpResult<HealthResponse>>> Health(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/health")] HttpRequest request, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(5));

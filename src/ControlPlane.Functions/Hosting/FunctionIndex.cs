@@ -9,7 +9,10 @@ namespace ControlPlane.Functions.Hosting;
 /// <summary>How a function is started, as its trigger attribute says.</summary>
 public abstract record FunctionTrigger;
 
-/// <summary>An HTTP function at <c>/api/{Route}</c>.</summary>
+/// <summary>
+/// An HTTP function at <c>/{Route}</c>: host.json sets no route prefix, so the API's routes say <c>api/</c> themselves
+/// and the dashboard can be served at <c>/</c> under the Functions host too.
+/// </summary>
 /// <param name="Policy">The authorization policy a caller's key must pass; null for the anonymous endpoints (health, OpenAPI).</param>
 /// <param name="Audit">How the call is recorded in the admin audit log, when it is an admin change.</param>
 public sealed record HttpFunctionTrigger(string Route, IReadOnlyList<string> Methods, string? Policy, AdminAction? Audit) : FunctionTrigger;
@@ -34,8 +37,6 @@ public sealed record FunctionDescriptor(string Name, MethodInfo Method, Function
 /// </summary>
 public static class FunctionIndex
 {
-    public const string RoutePrefix = "api";
-
     public static IReadOnlyList<FunctionDescriptor> All { get; } = Scan(typeof(FunctionIndex).Assembly);
 
     private static readonly Dictionary<string, FunctionDescriptor> ByName = All.ToDictionary(f => f.Name, StringComparer.OrdinalIgnoreCase);

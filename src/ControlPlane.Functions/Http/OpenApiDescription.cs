@@ -57,7 +57,7 @@ public static class OpenApiDescription
         foreach (var (function, http) in FunctionIndex.Http)
         {
             var inferred = RequestDelegateFactory.InferMetadata(function.Method, new RequestDelegateFactoryOptions { ServiceProvider = app.Services });
-            app.MapMethods($"/{FunctionIndex.RoutePrefix}/{http.Route}", http.Methods, _ => Task.CompletedTask)
+            app.MapMethods($"/{http.Route}", http.Methods, _ => Task.CompletedTask)
                 .WithMetadata([function, function.Method, .. inferred.EndpointMetadata, .. function.Method.DeclaringType!.GetCustomAttributes(), .. function.Method.GetCustomAttributes()])
                 .WithName(function.Name);
         }
@@ -131,6 +131,6 @@ public sealed class OpenApiDocumentApi
     [AllowAnonymous]
     [EndpointSummary("This API's OpenAPI 3.1 document.")]
     public async Task<IResult> OpenApiDocument(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "openapi.json")] HttpRequest request) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/openapi.json")] HttpRequest request) =>
         Results.Text(await OpenApiDescription.GetJsonAsync(), "application/json");
 }

@@ -46,7 +46,7 @@ public sealed class OrchestrationsApi(IEnumerable<IOrchestrationStarter> starter
     [QueryParameter("next", PageQuery.NextDescription)]
     [EndpointSummary("Orchestration instances, newest first; filter with ?kind= and ?status=. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
     public async Task<Results<Ok<OrchestrationList>, ProblemHttpResult>> ListOrchestrations(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "orchestrations")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/orchestrations")] HttpRequest request,
         [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
     {
         var (page, problem) = PageQuery.Read(ListName, request);
@@ -87,7 +87,7 @@ public sealed class OrchestrationsApi(IEnumerable<IOrchestrationStarter> starter
     [Authorize(Policies.Finance)]
     [EndpointSummary("One instance: status, current step, input, output and last error — readable while it runs.")]
     public async Task<Results<Ok<OrchestrationView>, ProblemHttpResult>> GetOrchestration(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "orchestrations/{id}")] HttpRequest request, string id,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/orchestrations/{id}")] HttpRequest request, string id,
         [DurableClient] DurableTaskClient client, CancellationToken cancellationToken) =>
         await ViewAsync(client, id, cancellationToken) is { } view
             ? TypedResults.Ok(view)
@@ -99,7 +99,7 @@ public sealed class OrchestrationsApi(IEnumerable<IOrchestrationStarter> starter
     [AcceptsJson(typeof(StartRequest))]
     [EndpointSummary("Start an instance by hand. Optional body {instanceId, input}; starting an existing instanceId returns it (200) instead of a second run.")]
     public async Task<Results<Accepted<OrchestrationView>, Ok<OrchestrationView>, ProblemHttpResult>> StartOrchestration(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "orchestrations/{kind}/start")] HttpRequest request, string kind,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/orchestrations/{kind}/start")] HttpRequest request, string kind,
         [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
     {
         if (!Orchestrators.TryGetValue(kind, out var orchestrator) || starters.FirstOrDefault(s => s.Kind == kind) is not { } starter)
@@ -147,7 +147,7 @@ public sealed class OrchestrationsApi(IEnumerable<IOrchestrationStarter> starter
     [AcceptsJson(typeof(TerminateRequest))]
     [EndpointSummary("Stop an unfinished instance. Optional body {reason}. What it holds (a nightly run's requests) stays with it until it is retried.")]
     public async Task<Results<Ok<OrchestrationView>, ProblemHttpResult>> TerminateOrchestration(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "orchestrations/{id}/terminate")] HttpRequest request, string id,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/orchestrations/{id}/terminate")] HttpRequest request, string id,
         [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
     {
         var reason = "terminated by an admin";
@@ -195,7 +195,7 @@ public sealed class OrchestrationsApi(IEnumerable<IOrchestrationStarter> starter
     [Audited(nameof(AdminActions.OrchestrationRetry))]
     [EndpointSummary("Run a failed or terminated instance again under the same id and input. Its steps are idempotent and it resumes from its last finished step (a nightly run from its saved state).")]
     public async Task<Results<Ok<OrchestrationView>, ProblemHttpResult>> RetryOrchestration(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "orchestrations/{id}/retry")] HttpRequest request, string id,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/orchestrations/{id}/retry")] HttpRequest request, string id,
         [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
     {
         var instance = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);

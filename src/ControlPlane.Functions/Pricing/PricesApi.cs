@@ -27,7 +27,7 @@ public sealed class PricesApi(PriceCatalog catalog, IPriceStore store, UsageEven
     [QueryParameter("next", PageQuery.NextDescription)]
     [EndpointSummary("Price entries in force, by provider, model, deployment type and date: the shipped defaults (with sources) and admin overrides. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
     public async Task<Results<Ok<PriceListResponse>, ProblemHttpResult>> ListPrices(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "prices")] HttpRequest http, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/prices")] HttpRequest http, CancellationToken cancellationToken)
     {
         var (provider, model) = (http.Text("provider"), http.Text("model"));
         var (request, problem) = PageQuery.Read(ListName, http);
@@ -66,7 +66,7 @@ public sealed class PricesApi(PriceCatalog catalog, IPriceStore store, UsageEven
     [AcceptsJson(typeof(PriceSheetRequest))]
     [EndpointSummary("Insert or replace up to 100 price entries (negotiated prices, new models) in one atomic write.")]
     public async Task<Results<Ok<PriceUpsertResponse>, ProblemHttpResult>> UpsertPrices(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "prices")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/prices")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<PriceSheetRequest>(request, MaxBodyBytes, cancellationToken);
         if (problem is not null)
@@ -109,7 +109,7 @@ public sealed class PricesApi(PriceCatalog catalog, IPriceStore store, UsageEven
     [AcceptsJson(typeof(PriceQuoteRequest))]
     [EndpointSummary("Price a hypothetical call without recording it, to estimate a feature's cost before shipping it.")]
     public async Task<Results<Ok<PriceQuoteResponse>, ProblemHttpResult>> QuotePrice(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "prices/quote")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/prices/quote")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<PriceQuoteRequest>(request, MaxBodyBytes, cancellationToken);
         if (problem is not null)

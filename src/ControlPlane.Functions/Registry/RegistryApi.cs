@@ -23,7 +23,7 @@ public sealed class RegistryApi(IRegistryStore store, TimeProvider time)
     [AcceptsJson(typeof(TeamProfileRequest))]
     [EndpointSummary("Create or replace a team's profile: cost center, owner, contact. The name is the one usage events carry.")]
     public async Task<Results<Ok<TeamProfile>, ProblemHttpResult>> UpsertTeam(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "teams/{team}")] HttpRequest request, string team, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/teams/{team}")] HttpRequest request, string team, CancellationToken cancellationToken)
     {
         var (profile, problem) = await JsonBody.ReadValidAsync<TeamProfileRequest, TeamProfile?>(request, MaxBodyBytes,
             body => body.Validate(team, time.GetUtcNow()), cancellationToken);
@@ -40,7 +40,7 @@ public sealed class RegistryApi(IRegistryStore store, TimeProvider time)
     [Authorize(Policies.Finance)]
     [EndpointSummary("One team's profile.")]
     public async Task<Results<Ok<TeamProfile>, ProblemHttpResult>> GetTeam(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "teams/{team}")] HttpRequest request, string team, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/teams/{team}")] HttpRequest request, string team, CancellationToken cancellationToken) =>
         await store.GetTeamAsync(team, cancellationToken) is { } profile
             ? TypedResults.Ok(profile)
             : Problems.NotFoundOf(RegistryErrors.TeamNotFound, $"Team '{team}'");
@@ -51,7 +51,7 @@ public sealed class RegistryApi(IRegistryStore store, TimeProvider time)
     [QueryParameter("next", PageQuery.NextDescription)]
     [EndpointSummary("Registered teams in name order. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
     public async Task<Results<Ok<TeamList>, ProblemHttpResult>> ListTeams(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "teams")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/teams")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (page, problem) = PageQuery.Read(TeamList, request);
         if (problem is not null)
@@ -69,7 +69,7 @@ public sealed class RegistryApi(IRegistryStore store, TimeProvider time)
     [AcceptsJson(typeof(FeatureProfileRequest))]
     [EndpointSummary("Create or replace a feature's profile: owning team, design estimate (expectedTokensPerCall, callsPerSession), unit of value and value per unit.")]
     public async Task<Results<Ok<FeatureProfile>, ProblemHttpResult>> UpsertFeature(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "features/{feature}")] HttpRequest request, string feature, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/features/{feature}")] HttpRequest request, string feature, CancellationToken cancellationToken)
     {
         var (profile, problem) = await JsonBody.ReadValidAsync<FeatureProfileRequest, FeatureProfile?>(request, MaxBodyBytes,
             body => body.Validate(feature, time.GetUtcNow()), cancellationToken);
@@ -86,7 +86,7 @@ public sealed class RegistryApi(IRegistryStore store, TimeProvider time)
     [Authorize(Policies.Finance)]
     [EndpointSummary("One feature's profile.")]
     public async Task<Results<Ok<FeatureProfile>, ProblemHttpResult>> GetFeature(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "features/{feature}")] HttpRequest request, string feature, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/features/{feature}")] HttpRequest request, string feature, CancellationToken cancellationToken) =>
         await store.GetFeatureAsync(feature, cancellationToken) is { } profile
             ? TypedResults.Ok(profile)
             : Problems.NotFoundOf(RegistryErrors.FeatureNotFound, $"Feature '{feature}'");
@@ -97,7 +97,7 @@ public sealed class RegistryApi(IRegistryStore store, TimeProvider time)
     [QueryParameter("next", PageQuery.NextDescription)]
     [EndpointSummary("Registered features in name order. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
     public async Task<Results<Ok<FeatureList>, ProblemHttpResult>> ListFeatures(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "features")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/features")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (page, problem) = PageQuery.Read(FeatureList, request);
         if (problem is not null)

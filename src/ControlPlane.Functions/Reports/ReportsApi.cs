@@ -30,7 +30,7 @@ public sealed class ReportsApi(IReportStore store, ReportStarter starter, Report
     [QueryParameter("next", PageQuery.NextDescription)]
     [EndpointSummary("Reports, newest period first, with their status, files, totals and deliveries. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
     public async Task<Results<Ok<ReportList>, ProblemHttpResult>> ListReports(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "reports")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/reports")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (page, problem) = PageQuery.Read(ListName, request);
         if (problem is not null)
@@ -57,14 +57,14 @@ public sealed class ReportsApi(IReportStore store, ReportStarter starter, Report
     [Authorize(Policies.Finance)]
     [EndpointSummary("One report (id {kind}-{period}, e.g. monthly-2026-11): status, issue, files, totals, deliveries.")]
     public async Task<Results<Ok<Report>, ProblemHttpResult>> GetReport(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "reports/{id}")] HttpRequest request, string id, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/reports/{id}")] HttpRequest request, string id, CancellationToken cancellationToken) =>
         await store.GetAsync(id, cancellationToken) is { } stored ? TypedResults.Ok(stored.Report) : Problems.NotFoundOf(ReportErrors.NotFound, $"Report '{id}'");
 
     [Function(nameof(GetReportFile))]
     [Authorize(Policies.Finance)]
     [EndpointSummary("A report's file: focus.csv, manifest.json, report.xlsx, report.html or report.json.")]
     public async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetReportFile(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "reports/{id}/files/{name}")] HttpRequest request, string id, string name,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/reports/{id}/files/{name}")] HttpRequest request, string id, string name,
         CancellationToken cancellationToken)
     {
         if (await store.GetAsync(id, cancellationToken) is not { } stored)
@@ -87,7 +87,7 @@ public sealed class ReportsApi(IReportStore store, ReportStarter starter, Report
     [AcceptsJson(typeof(RunReportRequest))]
     [EndpointSummary("Make a report now: {\"kind\": \"weekly\" | \"monthly\", \"period\": \"2026-W47\" | \"2026-11\"} (period defaults to the last one that ended). Answers with the report once made (200), or 202 with its location if it takes longer than a minute. Running a period again replaces its files and emails it again as a new issue.")]
     public async Task<Results<Ok<Report>, Accepted<Report>, ProblemHttpResult>> RunReport(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "reports/run")] HttpRequest request, [DurableClient] DurableTaskClient client,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/reports/run")] HttpRequest request, [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<RunReportRequest>(request, MaxBodyBytes, cancellationToken);
@@ -149,7 +149,7 @@ public sealed class ReportsApi(IReportStore store, ReportStarter starter, Report
     [Audited(nameof(AdminActions.ReportDeliver))]
     [EndpointSummary("Send the report's emails that have not been delivered (failed or pending) for its current issue; delivered ones are never sent again. 409 report_not_completed while it is being made.")]
     public async Task<Results<Ok<Report>, ProblemHttpResult>> DeliverReportAgain(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "reports/{id}/deliver")] HttpRequest request, string id, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/reports/{id}/deliver")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
         if (await store.GetAsync(id, cancellationToken) is not { } stored)
         {

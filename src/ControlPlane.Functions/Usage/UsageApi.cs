@@ -17,7 +17,7 @@ public sealed class UsageApi(UsageIngestService ingest, UsageEventValidator vali
     [AcceptsJson(typeof(UsageIngestRequest))]
     [EndpointSummary("Record one LLM call, or up to 1,000 as {\"events\": [...]}; idempotent by event id.")]
     public async Task<Results<Ok<IngestResponse>, ProblemHttpResult>> RecordUsage(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "usage")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/usage")] HttpRequest request, CancellationToken cancellationToken)
     {
         var http = request.HttpContext;
         var sheet = await prices.GetSheetAsync(cancellationToken);
@@ -54,7 +54,7 @@ public sealed class UsageApi(UsageIngestService ingest, UsageEventValidator vali
     [QueryParameter("team", "The team whose event this is, when the caller sees several teams that used the id.")]
     [EndpointSummary("A recorded event with the cost it was charged and the price it was charged at. Ids are per team: ?team= picks one when several teams the caller sees used the id.")]
     public async Task<Results<Ok<UsageEventResponse>, ProblemHttpResult>> GetUsageEvent(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "usage/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/usage/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
     {
         var http = request.HttpContext;
         var team = request.Text("team");
@@ -82,7 +82,7 @@ public sealed class UsageApi(UsageIngestService ingest, UsageEventValidator vali
     [QueryParameter("feature", "Only this feature's cost.")]
     [EndpointSummary("Cost grouped by team, feature, model, user, environment or day, answered from hourly rollups.")]
     public async Task<Results<Ok<CostSummary>, ProblemHttpResult>> GetCosts(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "costs")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/costs")] HttpRequest request, CancellationToken cancellationToken)
     {
         var parsed = CostQuery.Parse(request.Text("groupBy"), request.Text("from"), request.Text("to"), request.Text("team"), request.Text("feature"), time.GetUtcNow());
         if (!parsed.IsValid)

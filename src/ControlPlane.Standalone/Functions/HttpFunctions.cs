@@ -3,7 +3,7 @@ using ControlPlane.Functions.Hosting;
 namespace ControlPlane.Standalone.Functions;
 
 /// <summary>
-/// Serves every HTTP function at <c>/api/{route}</c> with its methods, through the same
+/// Serves every HTTP function at <c>/{route}</c> with its methods, through the same
 /// <see cref="HttpFunctionPipeline"/> (key auth, roles, audit log, problems) the Functions host runs it through.
 /// </summary>
 public static class HttpFunctions
@@ -13,7 +13,7 @@ public static class HttpFunctions
         foreach (var (function, http) in FunctionIndex.Http)
         {
             var invoker = FunctionInvoker.For(function);
-            app.MapMethods($"/{FunctionIndex.RoutePrefix}/{http.Route}", http.Methods, context => ServeAsync(context, function, invoker))
+            app.MapMethods($"/{http.Route}", http.Methods, context => ServeAsync(context, function, invoker))
                 .WithName(function.Name)
                 .WithMetadata(function);
         }

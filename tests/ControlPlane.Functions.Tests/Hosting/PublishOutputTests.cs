@@ -95,7 +95,7 @@ public sealed class PublishOutputTests : IClassFixture<PublishOutputTests.Publis
             {
                 case HttpFunctionTrigger http:
                     Assert.True(endpoints.TryGetValue(function.Name, out var endpoint), $"{function.Name} is not served by the standalone host.");
-                    Assert.Equal($"/api/{http.Route}", endpoint.Route);
+                    Assert.Equal($"/{http.Route}", endpoint.Route);
                     Assert.Equal(http.Methods, endpoint.Methods);
                     break;
                 case TimerFunctionTrigger:
