@@ -18,6 +18,18 @@ public sealed record UsageRollup
     public required string Environment { get; init; }
     public string? App { get; init; }
 
+    /// <summary>The prompt template the calls named (<c>promptTemplate</c>), for cost per template.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public string? PromptTemplate { get; init; }
+
+    /// <summary>
+    /// The calls' tags, so costs can be grouped and filtered by any tag. Every distinct set of tags is its own row:
+    /// a tag whose value changes per call (a request id) makes a row per call — such values belong in the event,
+    /// not in its tags.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
+
     /// <summary>The provider that billed the calls (null when the events named none).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public string? Provider { get; init; }
@@ -85,12 +97,13 @@ public sealed record UsageRollup
         var rows = new Dictionary<RollupKey, UsageRollup>();
         foreach (var (e, cost) in events)
         {
-            var key = new RollupKey(HourOf(e.Timestamp), e.Team, e.Feature, e.Model, e.User, e.Environment, e.App, e.Provider, e.Batch);
+            var key = new RollupKey(HourOf(e.Timestamp), e.Team, e.Feature, e.Model, e.User, e.Environment, e.App, e.Provider, e.Batch,
+                e.PromptTemplate, TagsKey(e.Tags));
             rows.TryGetValue(key, out var row);
             row ??= new UsageRollup
             {
                 Hour = key.Hour, Team = e.Team, Feature = e.Feature, Model = e.Model, User = e.User, Environment = e.Environment, App = e.App,
-                Provider = e.Provider, Batch = e.Batch,
+                Provider = e.Provider, Batch = e.Batch, PromptTemplate = e.PromptTemplate, Tags = e.Tags is { Count: > 0 } tags ? new SortedDictionary<string, string>(tags.ToDictionary(), StringComparer.Ordinal) : null,
             };
             rows[key] = row with
             {
@@ -124,7 +137,8 @@ public sealed record UsageRollup
         var folded = new Dictionary<RollupKey, UsageRollup>();
         foreach (var row in rows)
         {
-            var key = new RollupKey(row.Hour, row.Team, row.Feature, row.Model, row.User, row.Environment, row.App, row.Provider, row.Batch);
+            var key = new RollupKey(row.Hour, row.Team, row.Feature, row.Model, row.User, row.Environment, row.App, row.Provider, row.Batch,
+                row.PromptTemplate, TagsKey(row.Tags));
             folded[key] = folded.TryGetValue(key, out var sum)
                 ? sum with
                 {
@@ -158,11 +172,20 @@ public sealed record UsageRollup
                 .ThenBy(r => r.Environment, StringComparer.Ordinal)
                 .ThenBy(r => r.App, StringComparer.Ordinal)
                 .ThenBy(r => r.Provider, StringComparer.Ordinal)
-                .ThenBy(r => r.Batch),
+                .ThenBy(r => r.Batch)
+                .ThenBy(r => r.PromptTemplate, StringComparer.Ordinal)
+                .ThenBy(r => TagsKey(r.Tags), StringComparer.Ordinal),
         ];
     }
 
+    /// <summary>The tags as one comparable string (ordered by name; separators no tag may contain), or null without tags.</summary>
+    private static string? TagsKey(IReadOnlyDictionary<string, string>? tags) =>
+        tags is not { Count: > 0 }
+            ? null
+            : string.Join('\u001e', tags.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => t.Key + '\u001f' + t.Value));
+
     /// <summary>What makes two rows the same group: the hour and every dimension.</summary>
     private readonly record struct RollupKey(
-        DateTimeOffset Hour, string Team, string Feature, string Model, string? User, string Environment, string? App, string? Provider, bool Batch);
+        DateTimeOffset Hour, string Team, string Feature, string Model, string? User, string Environment, string? App, string? Provider, bool Batch,
+        string? PromptTemplate, string? Tags);
 }

@@ -72,28 +72,6 @@ public sealed class UsageApi(UsageIngestService ingest, UsageEventValidator vali
                 $"Teams {string.Join(", ", visible.Select(e => e.Event.Team).Order(StringComparer.Ordinal))} each recorded an event '{id}': name one with ?team=.")]),
         };
     }
-
-    [Function(nameof(GetCosts))]
-    [Authorize(Policies.Finance)]
-    [QueryParameter("groupBy", "team, feature, model, user, environment or day.")]
-    [QueryParameter("from", "Start of the window (ISO 8601, UTC).")]
-    [QueryParameter("to", "End of the window (ISO 8601, UTC), exclusive.")]
-    [QueryParameter("team", "Only this team's cost.")]
-    [QueryParameter("feature", "Only this feature's cost.")]
-    [EndpointSummary("Cost grouped by team, feature, model, user, environment or day, answered from hourly rollups.")]
-    public async Task<Results<Ok<CostSummary>, ProblemHttpResult>> GetCosts(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/costs")] HttpRequest request, CancellationToken cancellationToken)
-    {
-        var parsed = CostQuery.Parse(request.Text("groupBy"), request.Text("from"), request.Text("to"), request.Text("team"), request.Text("feature"), time.GetUtcNow());
-        if (!parsed.IsValid)
-        {
-            return Problems.Validation(parsed.Errors);
-        }
-
-        var query = parsed.Value!;
-        var rollups = await store.GetRollupsAsync(query.From, query.To, cancellationToken);
-        return TypedResults.Ok(query.Summarize(rollups));
-    }
 }
 
 /// <summary><c>POST /api/usage</c> answer.</summary>

@@ -16,15 +16,15 @@ public sealed class EnumNamesTests
     [InlineData("")]
     [InlineData(null)]
     public void TryParse_CombinationNumberOrPadding_IsRefused(string? value) =>
-        Assert.False(EnumNames.TryParse<CostGrouping>(value, out _));
+        Assert.False(EnumNames.TryParse<CostDimension>(value, out _));
 
     [Theory]
-    [InlineData("team", CostGrouping.Team)]
-    [InlineData("DAY", CostGrouping.Day)]
-    [InlineData("Environment", CostGrouping.Environment)]
-    public void TryParse_OneNameInAnyCase_IsThatValue(string value, CostGrouping expected)
+    [InlineData("team", CostDimension.Team)]
+    [InlineData("DAY", CostDimension.Day)]
+    [InlineData("Environment", CostDimension.Environment)]
+    public void TryParse_OneNameInAnyCase_IsThatValue(string value, CostDimension expected)
     {
-        Assert.True(EnumNames.TryParse<CostGrouping>(value, out var parsed));
+        Assert.True(EnumNames.TryParse<CostDimension>(value, out var parsed));
         Assert.Equal(expected, parsed);
     }
 

@@ -24,21 +24,24 @@ public sealed class StrictEnumAttackTests : IAsyncLifetime
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
     [Theory]
-    [InlineData("team,day")]
-    [InlineData("feature,model")]
+    [InlineData("team,day,model")]
+    [InlineData("day,hour")]
+    [InlineData("team,team")]
     [InlineData("team, feature")]
+    [InlineData("team,")]
+    [InlineData("tag:")]
     [InlineData("1")]
     [InlineData("-1")]
     [InlineData(" team")]
     [InlineData("Team|Day")]
-    public async Task CostsGroupBy_CombinationOrNumber_Is400ListingTheNames(string groupBy)
+    public async Task CostsGroupBy_ThreeDimensionsTwoBucketsRepeatsOrNumbers_Is400(string groupBy)
     {
         var response = await _admin.GetAsync($"/api/costs?groupBy={Uri.EscapeDataString(groupBy)}");
 
         var problem = await response.AssertProblemAsync(HttpStatusCode.BadRequest, "costs_group_by_invalid");
         var error = problem.GetProperty("errors")[0];
         Assert.Equal("groupBy", error.GetProperty("field").GetString());
-        Assert.Contains("team, feature, model, user, environment, day", error.GetProperty("message").GetString());
+        Assert.False(string.IsNullOrEmpty(error.GetProperty("message").GetString()));
     }
 
     [Fact]

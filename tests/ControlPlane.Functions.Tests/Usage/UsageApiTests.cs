@@ -237,7 +237,9 @@ public sealed class UsageApiTests : IAsyncLifetime
         }
 
         var byDay = await (await client.GetAsync("/api/costs?groupBy=day&from=2026-11-20&to=2026-11-24")).JsonAsync();
-        Assert.Equal(["2026-11-22", "2026-11-23"], byDay.GetProperty("groups").EnumerateArray().Select(g => g.GetProperty("key").GetString()));
+        // Dense: the days without calls are there, as zeros.
+        Assert.Equal(["2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23"], byDay.GetProperty("groups").EnumerateArray().Select(g => g.GetProperty("key").GetString()));
+        Assert.Equal(0m, byDay.GetProperty("groups")[0].GetProperty("costUsd").GetDecimal());
         var search = await (await client.GetAsync("/api/costs?groupBy=model&team=search&from=2026-11-20&to=2026-11-24")).JsonAsync();
         Assert.Equal(2, search.GetProperty("requests").GetInt64());
     }
