@@ -231,7 +231,8 @@ public sealed class ReportBuilder(ReportOptions options)
         ];
     }
 
-    private Savings SavingsFor(List<ReportRow> rows, PriceSheet prices)
+    /// <summary>Savings the rows realized (batch, cache) and could still realize, priced from the sheet.</summary>
+    public Savings SavingsFor(IReadOnlyList<ReportRow> rows, PriceSheet prices)
     {
         var realized = new List<SavingLine>();
         var available = new List<SavingLine>();

@@ -84,7 +84,7 @@ public sealed record CostQuery
 
     /// <summary>
     /// Parses the query string. Defaults: the <paramref name="defaultRange"/> (7 days) before <c>to</c>, grouped by feature. <paramref name="filters"/> holds every
-    /// query parameter that names a filter dimension or a tag (<c>tag:name</c>), with all its values.
+    /// other query parameter, with all its values: each must name a filter dimension or a tag (<c>tag:name</c>).
     /// </summary>
     public static ValidationResult<CostQuery?> Parse(
         string? groupBy, string? from, string? to, IEnumerable<KeyValuePair<string, IReadOnlyList<string>>> filters, DateTimeOffset now,
@@ -113,15 +113,15 @@ public sealed record CostQuery
         var parsedFilters = new List<CostFilter>();
         foreach (var (name, values) in filters)
         {
-            var nonEmpty = values.Where(v => !string.IsNullOrEmpty(v)).ToHashSet(StringComparer.Ordinal);
-            if (nonEmpty.Count == 0)
-            {
-                continue;
-            }
-
             if (!TryParseAxis(name, out var axis) || axis.IsTime)
             {
                 errors.Add(new(CostErrors.FilterInvalid, name, $"{name} is not a filter; filter by {string.Join(", ", FilterDimensions.Select(NameOf))} or tag:<name>."));
+                continue;
+            }
+
+            var nonEmpty = values.Where(v => !string.IsNullOrEmpty(v)).ToHashSet(StringComparer.Ordinal);
+            if (nonEmpty.Count == 0)
+            {
                 continue;
             }
 
@@ -133,10 +133,6 @@ public sealed record CostQuery
             ? new(null, errors)
             : new(new CostQuery { From = fromHour, To = toHour, GroupBy = axes, Filters = parsedFilters }, errors);
     }
-
-    /// <summary>Whether a query parameter name is a filter (a dimension or <c>tag:name</c>); the API passes only these to <see cref="Parse"/>.</summary>
-    public static bool IsFilterName(string name) =>
-        name.StartsWith("tag:", StringComparison.Ordinal) || FilterDimensions.Any(d => NameOf(d).Equals(name, StringComparison.OrdinalIgnoreCase));
 
     private static List<CostAxis> ParseGroupBy(string? groupBy, List<ValidationError> errors)
     {

@@ -36,6 +36,16 @@ public sealed class KeysApi(ApiKeyService keys, IApiKeyStore store)
             new IssuedKeyResponse(key.Id, issued.Value.Plaintext, key.Name, key.Role, key.Teams, key.CreatedAt));
     }
 
+    [Function(nameof(GetCurrentKey))]
+    [Authorize(Policies.AnyKey)]
+    [EndpointSummary("Who this key is: its id, role and (ingest keys) teams. The dashboard asks this when it signs in.")]
+    public Ok<CurrentKeyResponse> GetCurrentKey(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/me")] HttpRequest request)
+    {
+        var caller = request.HttpContext.User.GetCaller();
+        return TypedResults.Ok(new CurrentKeyResponse(caller.KeyId, caller.Role, caller.Teams));
+    }
+
     [Function(nameof(ListKeys))]
     [Authorize(Policies.Admin)]
     [QueryParameter("limit", PageQuery.LimitDescription, Type = typeof(int))]
@@ -74,3 +84,6 @@ public sealed record KeySummary(string Id, string Name, ApiRole Role, IReadOnlyL
 
 /// <summary>A page of keys; <c>next</c> is absent on the last page.</summary>
 public sealed record KeyListResponse(IReadOnlyList<KeySummary> Keys, string? Next = null);
+
+/// <summary><c>GET /api/me</c> answer.</summary>
+public sealed record CurrentKeyResponse(string KeyId, ApiRole Role, IReadOnlyList<string> Teams);

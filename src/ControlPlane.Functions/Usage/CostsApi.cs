@@ -3,9 +3,12 @@ using ControlPlane.Access;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.Http;
 using ControlPlane.Paging;
+using ControlPlane.Pricing;
+using ControlPlane.Reports;
 using ControlPlane.Registry;
 using ControlPlane.Usage;
 using CsvHelper;
+using Microsoft.Extensions.Options;
 
 namespace ControlPlane.Functions.Usage;
 
@@ -16,11 +19,15 @@ namespace ControlPlane.Functions.Usage;
 /// Both show an ingest key its own teams only.
 /// </summary>
 [Tags("Costs")]
-public sealed class CostsApi(IUsageStore store, IRegistryStore registry, TimeProvider time)
+public sealed class CostsApi(IUsageStore store, IRegistryStore registry, PriceCatalog prices, IOptions<ReportOptions> reportOptions, TimeProvider time)
 {
     private const string CostsList = "costs";
     private const string CallsList = "usage-events";
     private const string CsvType = "text/csv";
+
+    private static readonly IReadOnlySet<string> CostsParameters = new HashSet<string>(["groupBy", "from", "to", "format", "limit", "next"], StringComparer.OrdinalIgnoreCase);
+    private static readonly IReadOnlySet<string> SavingsParameters = new HashSet<string>(["from", "to"], StringComparer.OrdinalIgnoreCase);
+    private static readonly IReadOnlySet<string> CallsParameters = new HashSet<string>(["from", "to", "limit", "next"], StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Longest window the calls list reads: it reads the ledger, so a window is a bounded scan.</summary>
     public static readonly TimeSpan MaxCallsWindow = TimeSpan.FromDays(31);
@@ -56,7 +63,7 @@ public sealed class CostsApi(IUsageStore store, IRegistryStore registry, TimePro
             return formatProblem;
         }
 
-        var (query, problem) = ReadQuery(request);
+        var (query, problem) = ReadQuery(request, CostsParameters);
         if (problem is not null)
         {
             return problem;
@@ -95,6 +102,30 @@ public sealed class CostsApi(IUsageStore store, IRegistryStore registry, TimePro
         return csv ? CostsCsv(summary, query, request.HttpContext.Response) : TypedResults.Ok(summary);
     }
 
+    [Function(nameof(GetSavings))]
+    [Authorize(Policies.AnyKey)]
+    [QueryParameter("from", "Start of the range (date or RFC 3339). Default 7 days before to.")]
+    [QueryParameter("to", "End of the range, exclusive. Default the end of the current hour.")]
+    [QueryParameter("team", "Only these teams (repeatable); every filter of GET /api/costs applies here too. An ingest key sees only its own teams.")]
+    [EndpointSummary("Savings the range realized (nightly batch, prompt cache) and could still realize (deferring background calls to the batch, caching, cheaper models), as the finance reports compute them.")]
+    public async Task<IResult> GetSavings(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/costs/savings")] HttpRequest request, CancellationToken cancellationToken)
+    {
+        var (query, problem) = ReadQuery(request, SavingsParameters);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var costCenters = await CostCentersAsync(query!, cancellationToken);
+        var rows = (await store.GetRollupsAsync(query!.From, query.To, cancellationToken))
+            .Where(r => query.Matches(r, costCenters))
+            .Select(ReportRows.From)
+            .ToList();
+        var savings = new ReportBuilder(reportOptions.Value).SavingsFor(rows, await prices.GetSheetAsync(cancellationToken));
+        return TypedResults.Ok(new SavingsResponse(query.From, query.To, savings.RealizedUsd, savings.Realized, savings.AvailableUsd, savings.Available));
+    }
+
     [Function(nameof(ListUsageEvents))]
     [Authorize(Policies.AnyKey)]
     [QueryParameter("from", "Start of the window: a date or an RFC 3339 time, rounded down to the hour. Default one day before to.")]
@@ -109,7 +140,7 @@ public sealed class CostsApi(IUsageStore store, IRegistryStore registry, TimePro
     public async Task<IResult> ListUsageEvents(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/usage")] HttpRequest request, CancellationToken cancellationToken)
     {
-        var (query, problem) = ReadQuery(request, defaultRange: TimeSpan.FromDays(1));
+        var (query, problem) = ReadQuery(request, CallsParameters, defaultRange: TimeSpan.FromDays(1));
         if (problem is not null)
         {
             return problem;
@@ -164,10 +195,11 @@ public sealed class CostsApi(IUsageStore store, IRegistryStore registry, TimePro
     }
 
     /// <summary>The query and the caller's team limits; a filter naming another team is refused like any other team.</summary>
-    private (CostQuery? Query, IResult? Problem) ReadQuery(HttpRequest request, TimeSpan? defaultRange = null)
+    private (CostQuery? Query, IResult? Problem) ReadQuery(HttpRequest request, IReadOnlySet<string> parameters, TimeSpan? defaultRange = null)
     {
+        // Every other parameter must be a filter: a misspelt one (tem=search) is a 400, never a silently wider answer.
         var filters = request.Query
-            .Where(q => CostQuery.IsFilterName(q.Key))
+            .Where(q => !parameters.Contains(q.Key))
             .Select(q => KeyValuePair.Create(q.Key, (IReadOnlyList<string>)[.. q.Value.Where(v => v is not null).Select(v => v!)]));
         var parsed = CostQuery.Parse(request.Text("groupBy"), request.Text("from"), request.Text("to"), filters, time.GetUtcNow(), defaultRange);
         if (!parsed.IsValid)
@@ -267,6 +299,9 @@ public sealed class CostsApi(IUsageStore store, IRegistryStore registry, TimePro
     private static string SafeText(string value) =>
         value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + value : value;
 }
+
+/// <summary><c>GET /api/costs/savings</c> answer: realized and available savings, each line with how it was computed.</summary>
+public sealed record SavingsResponse(DateTimeOffset From, DateTimeOffset To, decimal RealizedUsd, IReadOnlyList<SavingLine> Realized, decimal AvailableUsd, IReadOnlyList<SavingLine> Available);
 
 /// <summary><c>GET /api/usage</c> answer: the calls in the window, newest first.</summary>
 public sealed record UsageEventList(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<UsageEventResponse> Items, string? Next);
