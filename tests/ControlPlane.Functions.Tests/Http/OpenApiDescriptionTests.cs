@@ -16,9 +16,13 @@ namespace ControlPlane.HttpTests;
 /// </summary>
 public sealed partial class OpenApiDescriptionTests
 {
-    /// <summary>Codes in *Errors classes that are never an HTTP answer: a deferrable request's outcome, recorded on it.</summary>
+    /// <summary>
+    /// Codes in *Errors classes that are never an HTTP answer: a deferrable request's outcome, recorded on it, and three
+    /// constants nothing in src uses today (report_period_too_old, reservation_already_settled, finding_conflict).
+    /// </summary>
     private static readonly HashSet<string> NotHttpAnswers =
     [
+        ControlPlane.Reports.ReportErrors.PeriodTooOld, "reservation_already_settled", "finding_conflict",
         ControlPlane.Batch.BatchErrors.BatchCancelled, ControlPlane.Batch.BatchErrors.BatchExpired, ControlPlane.Batch.BatchErrors.BatchFailed,
         ControlPlane.Batch.BatchErrors.ReservationNotLive, ControlPlane.Batch.BatchErrors.ResultMissing, ControlPlane.Batch.BatchErrors.UploadRefused,
     ];
@@ -92,7 +96,8 @@ public sealed partial class OpenApiDescriptionTests
         var missing = new List<string>();
         foreach (var functions in FunctionIndex.Http.GroupBy(f => f.Function.Method.DeclaringType!))
         {
-            var source = Directory.GetFiles(Path.Combine(root, "src", "ControlPlane.Functions"), functions.Key.Name + ".cs", SearchOption.AllDirectories).Single();
+            var source = Directory.GetFiles(Path.Combine(root, "src", "ControlPlane.Functions"), "*.cs", SearchOption.AllDirectories)
+                .Single(f => Regex.IsMatch(File.ReadAllText(f), $@"\bclass {functions.Key.Name}\b"));
             var answered = functions.SelectMany(f => listed[f.Function.Name]).ToHashSet(StringComparer.Ordinal);
             foreach (var code in CodesMentionedIn(File.ReadAllText(source), functions.Key).Where(c => !answered.Contains(c)))
             {
@@ -143,14 +148,20 @@ public sealed partial class OpenApiDescriptionTests
         var document = await DocumentAsync();
         var schemas = document.GetProperty("components").GetProperty("schemas");
 
-        var usage = schemas.GetProperty("UsageEvent");
-        var required = usage.GetProperty("required").EnumerateArray().Select(r => r.GetString()).ToList();
-        Assert.Contains("id", required);
-        Assert.Contains("model", required);
-        Assert.Contains("environment", required);
-        Assert.DoesNotContain("user", required);
-        Assert.DoesNotContain("recordedAt", required);
-        Assert.False(schemas.GetProperty("BudgetRequest").TryGetProperty("required", out _), "A request body's members are validated, not required by the schema.");
+        var withRequired = schemas.EnumerateObject().Where(s => s.Value.TryGetProperty("required", out _)).ToList();
+        Assert.True(withRequired.Count > 20, $"Only {withRequired.Count} schemas list required members.");
+        foreach (var schema in withRequired.Where(s => s.Value.TryGetProperty("properties", out _)))
+        {
+            foreach (var name in schema.Value.GetProperty("required").EnumerateArray().Select(r => r.GetString()!))
+            {
+                Assert.True(schema.Value.GetProperty("properties").TryGetProperty(name, out _), $"{schema.Name} requires {name}, which it does not have.");
+            }
+        }
+
+        var body = document.GetProperty("paths").GetProperty("/api/budgets/{id}").GetProperty("put").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        var budgetRequest = body.TryGetProperty("$ref", out var reference) ? schemas.GetProperty(reference.GetString()!.Split('/')[^1]) : body;
+        Assert.False(budgetRequest.TryGetProperty("required", out _), "A request body's members are validated, not required by the schema.");
     }
 
     [Fact]
