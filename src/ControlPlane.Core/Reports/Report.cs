@@ -91,4 +91,6 @@ public static class ReportErrors
     public const string PeriodInvalid = "report_period_invalid";
     public const string PeriodInFuture = "report_period_in_future";
     public const string PeriodTooOld = "report_period_too_old";
+    public const string Failed = "report_failed";
+    public const string NotCompleted = "report_not_completed";
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using ControlPlane.Access;
 using ControlPlane.Functions.AuditLog;
 using ControlPlane.Functions.Http;
@@ -12,6 +13,7 @@ public sealed class KeysApi(ApiKeyService keys, IApiKeyStore store)
     private const string ListName = "keys";
 
     [Function(nameof(IssueKey))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, AccessErrors.KeyNameRequired, AccessErrors.KeyNameTooLong, AccessErrors.KeyRoleInvalid, AccessErrors.KeyTeamsRequired, AccessErrors.KeyTeamsNotAllowed, AccessErrors.KeyTeamInvalid)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.KeyIssue))]
     [AcceptsJson(typeof(IssueKeyRequest))]
@@ -67,11 +69,12 @@ public sealed class KeysApi(ApiKeyService keys, IApiKeyStore store)
     }
 
     [Function(nameof(RevokeKey))]
+    [ProblemResponse(StatusCodes.Status404NotFound, AccessErrors.KeyNotFound)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.KeyRevoke))]
     [EndpointSummary("Revoke a key; other instances stop accepting it within 30 seconds.")]
     public async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/keys/{id}")] HttpRequest request, string id, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/keys/{id}")] HttpRequest request, [Description("The key's id (not its secret).")] string id, CancellationToken cancellationToken) =>
         await keys.RevokeAsync(id, cancellationToken)
             ? TypedResults.NoContent()
             : Problems.NotFoundOf(AccessErrors.KeyNotFound, $"Key '{id}'");

@@ -13,6 +13,7 @@ public sealed class AuditLogApi(AdminAuditService audit)
 {
 
     [Function(nameof(ListAuditLog))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, AuditLogErrors.KindInvalid, AuditLogErrors.FromInvalid, AuditLogErrors.ToInvalid, AuditLogErrors.RangeInvalid, AuditLogErrors.LimitInvalid, AuditLogErrors.NextInvalid)]
     [Authorize(Policies.Admin)]
     [QueryParameter("kind", "A kind (budget.upsert, budget.delete, price.upsert, key.issue, key.revoke, killswitch.isolate, killswitch.reset, gpu_pool.upsert, orchestration.start, orchestration.terminate, orchestration.retry, team.upsert, feature.upsert) or a family ending in '.' (budget.).")]
     [QueryParameter("from", "Entries at or after this time: a date (2026-11-23) or an RFC 3339 time with an offset.")]

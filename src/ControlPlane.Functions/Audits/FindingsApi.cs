@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ControlPlane.Access;
@@ -22,9 +23,13 @@ public sealed class FindingsApi(FindingService findings, IEnumerable<IProposedAc
     private readonly Dictionary<string, IProposedActionHandler> _handlers = handlers.ToDictionary(h => h.Type, StringComparer.Ordinal);
 
     [Function(nameof(ListFindings))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, FindingErrors.KindInvalid, FindingErrors.StateInvalid)]
+    [ProblemResponse(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden)]
     [Authorize(Policies.AnyKey)]
-    [QueryParameter("kind", "Only findings of this kind (zombie-feature, shadow-ai-unapproved, …).")]
-    [QueryParameter("state", "Only findings in this state: open, acknowledged, resolved or dismissed.")]
+    [QueryParameter("kind", "Only findings of this kind.", Values = [FindingKinds.ZombieFeature, FindingKinds.ShadowAiUnapproved, FindingKinds.ShadowAiUntagged,
+        FindingKinds.ShadowAiInvisibleSpend, FindingKinds.IdleProvisionedDeployment, FindingKinds.SpendAnomalyHour, FindingKinds.SpendAnomalyDay,
+        FindingKinds.TokensPerCall, FindingKinds.CallsPerSession, FindingKinds.AgentLoop, FindingKinds.NegativeUnitEconomics])]
+    [QueryParameter("state", "Only findings in this state.", Enum = typeof(FindingState))]
     [QueryParameter("team", "Only findings about this team's work. An ingest key sees its own teams' findings only.")]
     [QueryParameter("limit", PageQuery.LimitDescription, Type = typeof(int))]
     [QueryParameter("next", PageQuery.NextDescription)]
@@ -76,45 +81,57 @@ public sealed class FindingsApi(FindingService findings, IEnumerable<IProposedAc
     }
 
     [Function(nameof(GetFinding))]
+    [ProblemResponse(StatusCodes.Status404NotFound, FindingErrors.NotFound)]
     [Authorize(Policies.AnyKey)]
     [EndpointSummary("One finding with its evidence, recommendation, proposed action and history. An ingest key reads its own teams' findings only.")]
     public async Task<Results<Ok<Finding>, ProblemHttpResult>> GetFinding(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/findings/{id}")] HttpRequest request, string id, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/findings/{id}")] HttpRequest request, [Description("The finding's id.")] string id, CancellationToken cancellationToken) =>
         await VisibleAsync(request, id, cancellationToken) is { } finding ? TypedResults.Ok(finding) : NotFound(id);
 
     [Function(nameof(AcknowledgeFinding))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, FindingErrors.NoteInvalid)]
+    [ProblemResponse(StatusCodes.Status404NotFound, FindingErrors.NotFound)]
+    [ProblemResponse(StatusCodes.Status409Conflict, FindingErrors.TransitionInvalid)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.FindingAcknowledge))]
     [AcceptsJson(typeof(FindingNoteBody))]
     [EndpointSummary("Someone is looking at it: open → acknowledged. Body optional: {\"note\"}.")]
     public Task<Results<Ok<Finding>, ProblemHttpResult>> AcknowledgeFinding(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/findings/{id}/acknowledge")] HttpRequest request, string id, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/findings/{id}/acknowledge")] HttpRequest request, [Description("The finding's id.")] string id, CancellationToken cancellationToken) =>
         MoveAsync(request, id, FindingState.Acknowledged, cancellationToken);
 
     [Function(nameof(DismissFinding))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, FindingErrors.NoteInvalid)]
+    [ProblemResponse(StatusCodes.Status404NotFound, FindingErrors.NotFound)]
+    [ProblemResponse(StatusCodes.Status409Conflict, FindingErrors.TransitionInvalid)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.FindingDismiss))]
     [AcceptsJson(typeof(FindingNoteBody))]
     [EndpointSummary("Not a problem (say why in the note): open or acknowledged → dismissed. It stays quiet until its evidence gets materially worse.")]
     public Task<Results<Ok<Finding>, ProblemHttpResult>> DismissFinding(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/findings/{id}/dismiss")] HttpRequest request, string id, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/findings/{id}/dismiss")] HttpRequest request, [Description("The finding's id.")] string id, CancellationToken cancellationToken) =>
         MoveAsync(request, id, FindingState.Dismissed, cancellationToken);
 
     [Function(nameof(ResolveFinding))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, FindingErrors.NoteInvalid)]
+    [ProblemResponse(StatusCodes.Status404NotFound, FindingErrors.NotFound)]
+    [ProblemResponse(StatusCodes.Status409Conflict, FindingErrors.TransitionInvalid)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.FindingResolve))]
     [AcceptsJson(typeof(FindingNoteBody))]
     [EndpointSummary("Fixed: → resolved. If an audit sees it again, it opens again.")]
     public Task<Results<Ok<Finding>, ProblemHttpResult>> ResolveFinding(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/findings/{id}/resolve")] HttpRequest request, string id, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/findings/{id}/resolve")] HttpRequest request, [Description("The finding's id.")] string id, CancellationToken cancellationToken) =>
         MoveAsync(request, id, FindingState.Resolved, cancellationToken);
 
     [Function(nameof(ApplyFinding))]
+    [ProblemResponse(StatusCodes.Status404NotFound, FindingErrors.NotFound)]
+    [ProblemResponse(StatusCodes.Status409Conflict, FindingErrors.NoProposedAction, FindingErrors.ActionUnsupported, FindingErrors.ActionFailed, FindingErrors.AlreadyApplied)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.FindingApply))]
     [EndpointSummary("Carry out the finding's proposed action (isolate a scope, create a budget, register or tag a resource) through the same code as the matching admin endpoint, and record who applied it, when, and what it changed. Once per finding.")]
     public async Task<Results<Ok<Finding>, ProblemHttpResult>> ApplyFinding(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/findings/{id}/apply")] HttpRequest request, string id, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/findings/{id}/apply")] HttpRequest request, [Description("The finding's id.")] string id, CancellationToken cancellationToken)
     {
         var finding = await findings.GetAsync(id, cancellationToken);
         if (finding is null)

@@ -21,6 +21,9 @@ public sealed class ShadowAiApi(IShadowAiUploadStore uploads, IAiResourceRegistr
     private const int MaxInventoryDepth = 64;
 
     [Function(nameof(UploadShadowAiInventory))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, Problems.BodyMissing, Problems.JsonInvalid, ShadowAiErrors.InventoryShapeInvalid, ShadowAiErrors.InventoryResourceInvalid, ShadowAiErrors.InventoryTooManyResources)]
+    [ProblemResponse(StatusCodes.Status413PayloadTooLarge, Problems.BodyTooLarge)]
+    [ProblemResponse(StatusCodes.Status415UnsupportedMediaType, Problems.UnsupportedMediaType)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.ShadowAiInventoryUpload))]
     [EndpointSummary("Upload the JSON 'az resource list -o json' prints (an array of resources; deployments of type " +
@@ -92,6 +95,7 @@ public sealed class ShadowAiApi(IShadowAiUploadStore uploads, IAiResourceRegistr
     }
 
     [Function(nameof(UpsertAiResources))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, ShadowAiErrors.ResourcesMissing, ShadowAiErrors.ResourcesTooMany, ShadowAiErrors.ResourceDuplicate, ShadowAiErrors.ResourceIdInvalid, ShadowAiErrors.FieldInvalid, ShadowAiErrors.TeamRequired)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.AiResourceUpsert))]
     [AcceptsJson(typeof(AiResourcesRequest))]

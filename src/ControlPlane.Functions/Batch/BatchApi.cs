@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using ControlPlane.Access;
 using ControlPlane.Azure.Storage;
@@ -22,6 +23,11 @@ public sealed class BatchApi(
     private const string ListName = "batch-requests";
 
     [Function(nameof(SubmitBatchRequest))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, BatchErrors.IdInvalid, BatchErrors.BodyRequired, BatchErrors.BodyInvalid, BatchErrors.BodyTooLarge, BatchErrors.MessagesRequired, BatchErrors.MaxTokensConflict, BatchErrors.MetadataInvalid, BatchErrors.StreamingUnsupported, BatchErrors.ModelUnpriced, BudgetErrors.MaxOutputTokensRequired, UsageErrors.FieldRequired, UsageErrors.FieldTooLong, UsageErrors.FieldInvalid, UsageErrors.IdTooLong, UsageErrors.DeploymentTypeInvalid, UsageErrors.TokensMissing, UsageErrors.TokensConflict, UsageErrors.TokensNegative, UsageErrors.TokensTooLarge, UsageErrors.TokensPartitionInput, UsageErrors.TokensPartitionOutput, UsageErrors.TokensTotalMismatch, UsageErrors.TimestampInvalid, UsageErrors.TimestampTooOld, UsageErrors.TimestampInFuture, UsageErrors.UnitsInvalid, UsageErrors.RequestHashInvalid, UsageErrors.TagsTooMany, UsageErrors.TagInvalid, UsageErrors.LatencyInvalid, UsageErrors.IdReserved, UsageErrors.BatchPriceReserved, UsageErrors.ProviderUnknown, UsageErrors.ProviderModelMismatch)]
+    [ProblemResponse(StatusCodes.Status402PaymentRequired, BatchErrors.Denied)]
+    [ProblemResponse(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden)]
+    [ProblemResponse(StatusCodes.Status409Conflict, BatchErrors.IdConflict)]
+    [ProblemResponse(StatusCodes.Status503ServiceUnavailable, NotConfiguredCode, Problems.BudgetContention)]
     [Authorize(Policies.Ingest)]
     [AcceptsJson(typeof(BatchSubmissionRequest))]
     [EndpointSummary("Submit a deferrable chat-completions request: 202 with its id, the estimated real-time and batch cost and the saving. The batch ceiling is reserved against budgets now; 402 when a budget cannot afford it.")]
@@ -62,9 +68,11 @@ public sealed class BatchApi(
     }
 
     [Function(nameof(ListBatchRequests))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, BatchErrors.StatusInvalid)]
+    [ProblemResponse(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden)]
     [Authorize(Policies.AnyKey)]
     [QueryParameter("team", "Only this team's requests; required for a key bound to several teams.")]
-    [QueryParameter("status", "Only requests in this status.")]
+    [QueryParameter("status", "Only requests in this status.", Enum = typeof(BatchRequestStatus))]
     [QueryParameter("limit", PageQuery.LimitDescription, Type = typeof(int))]
     [QueryParameter("next", PageQuery.NextDescription)]
     [EndpointSummary("Deferrable requests, newest first; ?team= (required for a key bound to several teams), ?status=. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
@@ -101,11 +109,13 @@ public sealed class BatchApi(
     }
 
     [Function(nameof(GetBatchRequest))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, BatchErrors.TeamRequired)]
+    [ProblemResponse(StatusCodes.Status404NotFound, BatchErrors.NotFound)]
     [Authorize(Policies.AnyKey)]
     [QueryParameter("team", "The team whose request this is, when the caller sees several teams' requests with this id.")]
     [EndpointSummary("A deferrable request's status, cost and saving; when completed, the provider's answer as `result`. Ids are unique per team: ?team= picks one when the caller sees several teams' requests with this id.")]
     public async Task<Results<Ok<BatchRequestView>, ProblemHttpResult>> GetBatchRequest(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/batch/requests/{id}")] HttpRequest http, string id, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/batch/requests/{id}")] HttpRequest http, [Description("The deferrable request's id.")] string id, CancellationToken cancellationToken)
     {
         var caller = http.HttpContext.User.GetCaller();
         var (request, problem) = await FindAsync(id, http.Text("team"), caller.MayReadTeam, store, cancellationToken);
@@ -125,11 +135,14 @@ public sealed class BatchApi(
     }
 
     [Function(nameof(CancelBatchRequest))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, BatchErrors.TeamRequired)]
+    [ProblemResponse(StatusCodes.Status404NotFound, BatchErrors.NotFound)]
+    [ProblemResponse(StatusCodes.Status409Conflict, BatchErrors.AlreadySubmitted, BatchErrors.AlreadyFinished)]
     [Authorize(Policies.Ingest)]
     [QueryParameter("team", "The team whose request this is, when the caller may act for several teams' requests with this id.")]
     [EndpointSummary("Cancel a request not yet sent to the provider; its reservation is released. 409 once submitted. ?team= as for GET.")]
     public async Task<Results<Ok<BatchRequestView>, ProblemHttpResult>> CancelBatchRequest(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/batch/requests/{id}")] HttpRequest http, string id, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/batch/requests/{id}")] HttpRequest http, [Description("The deferrable request's id.")] string id, CancellationToken cancellationToken)
     {
         var caller = http.HttpContext.User.GetCaller();
         var (existing, problem) = await FindAsync(id, http.Text("team"), caller.MayActForTeam, store, cancellationToken);

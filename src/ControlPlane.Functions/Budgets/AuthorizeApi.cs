@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using ControlPlane.Access;
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Access;
@@ -15,6 +16,9 @@ public sealed class AuthorizeApi(BudgetService budgets, PriceCatalog prices, Usa
     private const int MaxBodyBytes = 16 * 1024;
 
     [Function(nameof(Authorize))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, BudgetErrors.MaxOutputTokensRequired, UsageErrors.FieldRequired, UsageErrors.FieldTooLong, UsageErrors.FieldInvalid, UsageErrors.IdTooLong, UsageErrors.DeploymentTypeInvalid, UsageErrors.TokensMissing, UsageErrors.TokensConflict, UsageErrors.TokensNegative, UsageErrors.TokensTooLarge, UsageErrors.TokensPartitionInput, UsageErrors.TokensPartitionOutput, UsageErrors.TokensTotalMismatch, UsageErrors.TimestampInvalid, UsageErrors.TimestampTooOld, UsageErrors.TimestampInFuture, UsageErrors.UnitsInvalid, UsageErrors.RequestHashInvalid, UsageErrors.TagsTooMany, UsageErrors.TagInvalid, UsageErrors.LatencyInvalid, UsageErrors.IdReserved, UsageErrors.BatchPriceReserved, UsageErrors.ProviderUnknown, UsageErrors.ProviderModelMismatch)]
+    [ProblemResponse(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden)]
+    [ProblemResponse(StatusCodes.Status503ServiceUnavailable, Problems.BudgetContention)]
     [Authorize(Policies.Ingest)]
     [AcceptsJson(typeof(AuthorizeRequest))]
     [EndpointSummary("Reserve a call's worst-case cost on every matching hard budget, or deny naming the budget. Denial is a 200.")]
@@ -39,10 +43,12 @@ public sealed class AuthorizeApi(BudgetService budgets, PriceCatalog prices, Usa
     }
 
     [Function(nameof(ReleaseReservation))]
+    [ProblemResponse(StatusCodes.Status404NotFound, BudgetErrors.ReservationNotFound)]
+    [ProblemResponse(StatusCodes.Status409Conflict, BudgetErrors.ReservationOwned)]
     [Authorize(Policies.Ingest)]
     [EndpointSummary("Release a reservation whose call never reached the provider; its money returns at once. 409 reservation_owned_by_batch_request for a deferrable request's reservation.")]
     public async Task<Results<Ok<ReleaseResponse>, ProblemHttpResult>> ReleaseReservation(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/reservations/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/reservations/{id}")] HttpRequest request, [Description("The reservation id POST /api/authorize answered with.")] string id, CancellationToken cancellationToken)
     {
         var http = request.HttpContext;
         var reservation = await reservations.GetAsync(id, cancellationToken);

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.AuditLog;
@@ -16,12 +17,13 @@ public sealed class BudgetsApi(BudgetService service, IBudgetStore store, Budget
     private const string ListName = "budgets";
 
     [Function(nameof(UpsertBudget))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, BudgetErrors.IdInvalid, BudgetErrors.ScopeRequired, BudgetErrors.ScopeTypeInvalid, BudgetErrors.ScopeValueInvalid, BudgetErrors.PeriodInvalid, BudgetErrors.LimitInvalid, BudgetErrors.ModeInvalid, BudgetErrors.ThresholdsInvalid)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.BudgetUpsert))]
     [AcceptsJson(typeof(BudgetRequest))]
     [EndpointSummary("Create or replace a budget. Raising the limit re-arms a tripped kill switch; a new budget, scope or period opens the current period with the scope's spend in the ledger.")]
     public async Task<Results<Ok<BudgetStatusResponse>, ProblemHttpResult>> UpsertBudget(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/budgets/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/budgets/{id}")] HttpRequest request, [Description("The budget's id.")] string id, CancellationToken cancellationToken)
     {
         var (budget, problem) = await JsonBody.ReadValidAsync<BudgetRequest, Budget?>(request, MaxBodyBytes, body => body.Validate(id), cancellationToken);
         if (problem is not null)
@@ -58,20 +60,22 @@ public sealed class BudgetsApi(BudgetService service, IBudgetStore store, Budget
     }
 
     [Function(nameof(GetBudget))]
+    [ProblemResponse(StatusCodes.Status404NotFound, BudgetErrors.NotFound)]
     [Authorize(Policies.Finance)]
     [EndpointSummary("One budget with its current period's spend, holds, remaining and state.")]
     public async Task<Results<Ok<BudgetStatusResponse>, ProblemHttpResult>> GetBudget(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/budgets/{id}")] HttpRequest request, string id, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/budgets/{id}")] HttpRequest request, [Description("The budget's id.")] string id, CancellationToken cancellationToken) =>
         await store.GetAsync(id, cancellationToken) is { } budget
             ? TypedResults.Ok(await StatusAsync(budget, cancellationToken))
             : Problems.NotFoundOf(BudgetErrors.NotFound, $"Budget '{id}'");
 
     [Function(nameof(DeleteBudget))]
+    [ProblemResponse(StatusCodes.Status404NotFound, BudgetErrors.NotFound)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.BudgetDelete))]
     [EndpointSummary("Delete a budget; calls stop being checked against it.")]
     public async Task<Results<NoContent, ProblemHttpResult>> DeleteBudget(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/budgets/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/budgets/{id}")] HttpRequest request, [Description("The budget's id.")] string id, CancellationToken cancellationToken)
     {
         if (!await store.DeleteAsync(id, cancellationToken))
         {

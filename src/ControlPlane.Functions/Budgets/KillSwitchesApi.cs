@@ -53,6 +53,7 @@ public sealed class KillSwitchesApi(BudgetService budgets, IIsolationStore isola
     }
 
     [Function(nameof(CheckKillSwitches))]
+    [ProblemResponse(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden)]
     [Authorize(Policies.AnyKey)]
     [QueryParameter("team", "The call's team; an ingest key with one team may leave it out.")]
     [QueryParameter("feature", "The call's feature.")]
@@ -94,6 +95,7 @@ public sealed class KillSwitchesApi(BudgetService budgets, IIsolationStore isola
         || (scope.Type == BudgetScopeType.Team && caller.MayActForTeam(scope.Value));
 
     [Function(nameof(IsolateScope))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, BudgetErrors.ScopeRequired, BudgetErrors.ScopeTypeInvalid, BudgetErrors.ScopeValueInvalid)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.KillSwitchIsolate))]
     [AcceptsJson(typeof(ScopeBody))]
@@ -111,6 +113,7 @@ public sealed class KillSwitchesApi(BudgetService budgets, IIsolationStore isola
     }
 
     [Function(nameof(ResetKillSwitch))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, BudgetErrors.ScopeRequired, BudgetErrors.ScopeTypeInvalid, BudgetErrors.ScopeValueInvalid)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.KillSwitchReset))]
     [AcceptsJson(typeof(ScopeBody))]

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using ControlPlane.Access;
 using ControlPlane.Capacity;
 using ControlPlane.Functions.Access;
@@ -16,12 +17,13 @@ public sealed class GpuPoolsApi(IGpuPoolStore store, TimeProvider time)
     private const string DecisionsListName = "gpu-decisions";
 
     [Function(nameof(UpsertGpuPool))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, CapacityErrors.NameInvalid, CapacityErrors.ScaleSetIdInvalid, CapacityErrors.BoundsInvalid, CapacityErrors.BandInvalid, CapacityErrors.QueueTargetInvalid, CapacityErrors.CooldownInvalid, CapacityErrors.ScheduleInvalid, CapacityErrors.PriceInvalid, CapacityErrors.TeamRequired, CapacityErrors.ModeInvalid)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.GpuPoolUpsert))]
     [AcceptsJson(typeof(GpuPoolRequest))]
     [EndpointSummary("Register or change a GPU pool: scale set, bounds, utilization band, queue target, cooldowns, schedules, price, owner, mode.")]
     public async Task<Results<Ok<GpuPoolResponse>, ProblemHttpResult>> UpsertGpuPool(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/gpu/pools/{pool}")] HttpRequest request, string pool, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/gpu/pools/{pool}")] HttpRequest request, [Description("The GPU pool's name.")] string pool, CancellationToken cancellationToken)
     {
         var (valid, problem) = await JsonBody.ReadValidAsync<GpuPoolRequest, GpuPool?>(request, MaxBodyBytes, body => body.Validate(pool), cancellationToken);
         if (problem is not null)
@@ -59,20 +61,23 @@ public sealed class GpuPoolsApi(IGpuPoolStore store, TimeProvider time)
     }
 
     [Function(nameof(GetGpuPool))]
+    [ProblemResponse(StatusCodes.Status404NotFound, CapacityErrors.NotFound)]
     [Authorize(Policies.AnyKey)]
     [EndpointSummary("One GPU pool with its last decision; another team's pool answers 404 to an ingest key, as a missing one.")]
     public async Task<Results<Ok<GpuPoolResponse>, ProblemHttpResult>> GetGpuPool(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/gpu/pools/{pool}")] HttpRequest request, string pool, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/gpu/pools/{pool}")] HttpRequest request, [Description("The GPU pool's name.")] string pool, CancellationToken cancellationToken) =>
         await FindVisibleAsync(pool, request.HttpContext, store, cancellationToken) is { } found
             ? TypedResults.Ok(await ResponseAsync(found, store, cancellationToken))
             : Problems.NotFoundOf(CapacityErrors.NotFound, $"GPU pool '{pool}'");
 
     [Function(nameof(PostGpuSamples))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, CapacityErrors.SamplesEmpty, CapacityErrors.SamplesTooMany, CapacityErrors.SampleInvalid)]
+    [ProblemResponse(StatusCodes.Status404NotFound, CapacityErrors.NotFound)]
     [Authorize(Policies.Ingest)]
     [AcceptsJson(typeof(SamplesRequest))]
     [EndpointSummary("Nodes or exporters report utilization (0-1) and queue depth: one sample or {\"samples\": [...]}.")]
     public async Task<Results<Accepted<SamplesResponse>, ProblemHttpResult>> PostGpuSamples(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/gpu/pools/{pool}/samples")] HttpRequest request, string pool, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/gpu/pools/{pool}/samples")] HttpRequest request, [Description("The GPU pool's name.")] string pool, CancellationToken cancellationToken)
     {
         var http = request.HttpContext;
         // Another team's pool answers exactly as a missing one: a 403 would confirm the name exists.
@@ -93,12 +98,13 @@ public sealed class GpuPoolsApi(IGpuPoolStore store, TimeProvider time)
     }
 
     [Function(nameof(GetGpuDecisions))]
+    [ProblemResponse(StatusCodes.Status404NotFound, CapacityErrors.NotFound)]
     [Authorize(Policies.AnyKey)]
     [QueryParameter("limit", PageQuery.LimitDescription, Type = typeof(int))]
     [QueryParameter("next", PageQuery.NextDescription)]
     [EndpointSummary("The pool's rightsizing decisions, newest first, each with its reasons and whether it was applied. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
     public async Task<Results<Ok<DecisionListResponse>, ProblemHttpResult>> GetGpuDecisions(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/gpu/pools/{pool}/decisions")] HttpRequest http, string pool, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/gpu/pools/{pool}/decisions")] HttpRequest http, [Description("The GPU pool's name.")] string pool, CancellationToken cancellationToken)
     {
         if (await FindVisibleAsync(pool, http.HttpContext, store, cancellationToken) is null)
         {

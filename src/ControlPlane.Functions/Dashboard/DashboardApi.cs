@@ -1,5 +1,7 @@
 using System.Collections.Frozen;
 using System.Reflection;
+using System.ComponentModel;
+using Microsoft.AspNetCore.Routing;
 using System.Security.Cryptography;
 using Microsoft.Net.Http.Headers;
 
@@ -10,7 +12,7 @@ namespace ControlPlane.Functions.Dashboard;
 /// assembly so both hosts serve the same bytes. The page itself needs no key; it asks for one and calls the API
 /// with it, so everything it shows is what that key may read.
 /// </summary>
-[Tags("Dashboard")]
+[ExcludeFromDescription] // a page for people, not an API operation
 public sealed class DashboardApi
 {
     private static readonly FrozenDictionary<string, Asset> Assets = Load();
@@ -33,14 +35,14 @@ public sealed class DashboardApi
     [AllowAnonymous]
     [EndpointSummary("A file of the dashboard (app.js, app.css).")]
     public IResult DashboardAsset(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "dashboard/{name}")] HttpRequest request, string name) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "dashboard/{name}")] HttpRequest request, [Description("The file's name.")] string name) =>
         Serve(request, name);
 
     private static IResult Serve(HttpRequest request, string name)
     {
         if (!Assets.TryGetValue(name, out var asset))
         {
-            return Http.Problems.NotFoundOf("dashboard_file_not_found", $"Dashboard file '{name}'");
+            return Http.Problems.NotFoundOf(DashboardErrors.FileNotFound, $"Dashboard file '{name}'");
         }
 
         var headers = request.HttpContext.Response.Headers;
@@ -81,4 +83,10 @@ public sealed class DashboardApi
             return new Asset(bytes, type, $"\"{Convert.ToHexStringLower(SHA256.HashData(bytes))[..16]}\"");
         }
     }
+}
+
+/// <summary>Stable error codes of the dashboard's files.</summary>
+public static class DashboardErrors
+{
+    public const string FileNotFound = "dashboard_file_not_found";
 }

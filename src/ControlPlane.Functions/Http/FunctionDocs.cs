@@ -22,6 +22,28 @@ public sealed class QueryParameterAttribute(string name, string description) : A
 
     /// <summary>The value's type in the document: string unless said otherwise.</summary>
     public Type Type { get; init; } = typeof(string);
+
+    /// <summary>
+    /// An enum whose names are the only accepted values, as <see cref="ControlPlane.Validation.EnumNames"/> parses them
+    /// (any case; listed in lower case). Documented as the parameter's <c>enum</c>.
+    /// </summary>
+    public Type? Enum { get; init; }
+
+    /// <summary>The only accepted values, when they are not an enum's names (kebab-case kinds, for example).</summary>
+    public string[]? Values { get; init; }
+}
+
+/// <summary>
+/// A problem+json answer the function gives itself, with every stable code it may carry at that status. The document
+/// adds those every function of its kind shares (a keyed function's 401 and 403, a JSON body's 400, 413 and 415, a
+/// list's page codes, an audited change's 503); the OpenAPI tests fail when a code the function's class can answer is
+/// listed nowhere.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
+public sealed class ProblemResponseAttribute(int status, params string[] codes) : Attribute
+{
+    public int Status { get; } = status;
+    public IReadOnlyList<string> Codes { get; } = codes;
 }
 
 /// <summary>Reading the query string: the last value of a name, or null when it is absent or empty.</summary>

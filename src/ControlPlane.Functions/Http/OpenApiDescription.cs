@@ -1,5 +1,12 @@
+using System.ComponentModel;
+using System.Globalization;
 using System.Reflection;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+using ControlPlane.Access;
+using ControlPlane.AuditLog;
 using ControlPlane.Functions.Access;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.DurableTask.Client;
@@ -23,6 +30,12 @@ public static class OpenApiDescription
     /// <summary>The <c>x-api-key</c> scheme every keyed operation requires.</summary>
     public const string SecuritySchemeName = "apiKey";
 
+    /// <summary>The one problem+json shape every 4xx and 5xx answer has (<see cref="Problems"/>).</summary>
+    public const string ProblemSchemaName = "Problem";
+
+    /// <summary>The extension on each problem response that lists the stable codes it may carry.</summary>
+    public const string ErrorCodesExtension = "x-error-codes";
+
     private static async Task<string> BuildAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -34,21 +47,12 @@ public static class OpenApiDescription
         {
             o.AddDocumentTransformer((document, _, _) =>
             {
-                document.Info = new OpenApiInfo
-                {
-                    Title = "ControlPlane API",
-                    Version = typeof(OpenApiDescription).Assembly.GetName().Version?.ToString(3) ?? "1.0.0",
-                    Description = $"Cost control for AI workloads. Send an API key in the {ApiKeyAuthenticationHandler.HeaderName} header.",
-                };
-                document.Components ??= new OpenApiComponents();
-                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
-                document.Components.SecuritySchemes[SecuritySchemeName] = new OpenApiSecurityScheme
-                {
-                    Type = SecuritySchemeType.ApiKey,
-                    In = ParameterLocation.Header,
-                    Name = ApiKeyAuthenticationHandler.HeaderName,
-                    Description = "An API key issued with POST /api/keys (roles: ingest, finance, admin), or the bootstrap admin key.",
-                };
+                Describe(document);
+                return Task.CompletedTask;
+            });
+            o.AddSchemaTransformer((schema, context, _) =>
+            {
+                MarkRequired(schema, context.JsonTypeInfo);
                 return Task.CompletedTask;
             });
             o.AddOperationTransformer(DescribeAsync);
@@ -69,20 +73,123 @@ public static class OpenApiDescription
         return await document.SerializeAsJsonAsync(OpenApiSpecVersion.OpenApi3_1).ConfigureAwait(false);
     }
 
-    /// <summary>What the function reads by hand (query, JSON body) and the problems every keyed or audited function may answer.</summary>
+    private static void Describe(OpenApiDocument document)
+    {
+        document.Info = new OpenApiInfo
+        {
+            Title = "ControlPlane API",
+            Version = typeof(OpenApiDescription).Assembly.GetName().Version?.ToString(3) ?? "1.0.0",
+            Description = "Cost control for AI workloads on Azure: record and authorize LLM calls, budgets and kill switches, "
+                + "prices, deferrable batch work, audits and findings, finance reports, GPU pools. "
+                + $"Send an API key in the {ApiKeyAuthenticationHandler.HeaderName} header. Every 4xx and 5xx answer is "
+                + $"application/problem+json with a stable code; each response lists its codes in {ErrorCodesExtension}.",
+            License = new OpenApiLicense { Name = "MIT", Identifier = "MIT" },
+        };
+
+        // Relative, so the document is right wherever the app is served (standalone, Functions host, behind a proxy).
+        document.Servers = [new OpenApiServer { Url = "/", Description = "This ControlPlane." }];
+        document.Components ??= new OpenApiComponents();
+        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+        document.Components.SecuritySchemes[SecuritySchemeName] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Header,
+            Name = ApiKeyAuthenticationHandler.HeaderName,
+            Description = "An API key issued with POST /api/keys (roles: ingest, finance, admin), or the bootstrap admin key.",
+        };
+        document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
+        document.Components.Schemas[ProblemSchemaName] = ProblemSchema();
+    }
+
+    /// <summary>RFC 9457 problem details as <see cref="Problems"/> writes them; other members may appear (traceId).</summary>
+    private static OpenApiSchema ProblemSchema()
+    {
+        static OpenApiSchema Text(string description) => new() { Type = JsonSchemaType.String, Description = description };
+        return new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "An RFC 9457 problem with a stable code clients can switch on.",
+            Required = new HashSet<string> { "type", "title", "status", "code" },
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["type"] = Text("urn:controlplane:problem:{code}."),
+                ["title"] = Text("What went wrong, for people."),
+                ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Description = "The HTTP status." },
+                ["detail"] = Text("More about this occurrence."),
+                ["code"] = Text("The stable error code; for a 400 with several errors, the first one's."),
+                ["errors"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Array,
+                    Description = "Every problem found in the request (validation answers only), so it can be fixed in one round trip.",
+                    Items = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Object,
+                        Required = new HashSet<string> { "code", "field", "message" },
+                        Properties = new Dictionary<string, IOpenApiSchema>
+                        {
+                            ["code"] = Text("The stable error code."),
+                            ["field"] = Text("The JSON path or query parameter at fault (scope.type, prices[2].input, limit)."),
+                            ["message"] = Text("What is wrong and what is accepted."),
+                        },
+                    },
+                },
+            },
+        };
+    }
+
+    /// <summary>
+    /// A member is required when the API always writes it: C# <c>required</c> members and members that cannot be null
+    /// (the API omits nulls). Request bodies declare their members nullable and validate them, so they list none.
+    /// </summary>
+    private static void MarkRequired(OpenApiSchema schema, JsonTypeInfo type)
+    {
+        if (type.Kind != JsonTypeInfoKind.Object || schema.Properties is not { Count: > 0 } properties)
+        {
+            return;
+        }
+
+        foreach (var property in type.Properties)
+        {
+            if (properties.ContainsKey(property.Name)
+                && (property.IsRequired || (property.Get is not null && !property.IsGetNullable && property.ShouldSerialize is null)))
+            {
+                (schema.Required ??= new HashSet<string>()).Add(property.Name);
+            }
+        }
+    }
+
+    /// <summary>What the function reads by hand (query, JSON body), its parameters' descriptions and every problem it may answer.</summary>
     private static async Task DescribeAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
-        foreach (var query in metadata.OfType<QueryParameterAttribute>())
+        var function = metadata.OfType<FunctionDescriptor>().First();
+        foreach (var parameter in operation.Parameters?.OfType<OpenApiParameter>() ?? [])
         {
-            operation.Parameters ??= [];
-            operation.Parameters.Add(new OpenApiParameter
+            parameter.Description ??= function.Method.GetParameters().FirstOrDefault(p => p.Name == parameter.Name)?.GetCustomAttribute<DescriptionAttribute>()?.Description;
+        }
+
+        var queries = metadata.OfType<QueryParameterAttribute>().ToList();
+        foreach (var query in queries)
+        {
+            var schema = await context.GetOrCreateSchemaAsync(query.Type, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (AllowedValues(query) is { } values)
             {
-                Name = query.Name,
-                In = ParameterLocation.Query,
-                Description = query.Description,
-                Schema = await context.GetOrCreateSchemaAsync(query.Type, cancellationToken: cancellationToken).ConfigureAwait(false),
-            });
+                schema = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. values.Select(v => (JsonNode)JsonValue.Create(v))] };
+            }
+
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter { Name = query.Name, In = ParameterLocation.Query, Description = query.Description, Schema = schema });
+        }
+
+        var problems = new List<(int Status, string? Why, IReadOnlyList<string> Codes)>();
+        foreach (var declared in metadata.OfType<ProblemResponseAttribute>())
+        {
+            problems.Add((declared.Status, null, declared.Codes));
+        }
+
+        if (queries.Any(q => q.Description is PageQuery.LimitDescription or PageQuery.NextDescription))
+        {
+            problems.Add((StatusCodes.Status400BadRequest, null, [PageQuery.LimitInvalid, PageQuery.NextInvalid]));
         }
 
         if (metadata.OfType<AcceptsJsonAttribute>().FirstOrDefault() is { } body)
@@ -95,42 +202,45 @@ public static class OpenApiDescription
                     ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(body.BodyType, cancellationToken: cancellationToken).ConfigureAwait(false) },
                 },
             };
+            problems.Add((StatusCodes.Status400BadRequest, null, [Problems.BodyMissing, Problems.JsonInvalid]));
+            problems.Add((StatusCodes.Status413PayloadTooLarge, "The body is larger than this operation accepts.", [Problems.BodyTooLarge]));
+            problems.Add((StatusCodes.Status415UnsupportedMediaType, "The body is not application/json.", [Problems.UnsupportedMediaType]));
         }
 
-        var trigger = (HttpFunctionTrigger)metadata.OfType<FunctionDescriptor>().First().Trigger;
+        var trigger = (HttpFunctionTrigger)function.Trigger;
         if (trigger.Policy is not null)
         {
             operation.Security ??= [];
             operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SecuritySchemeName, context.Document)] = [] });
-            AddProblem(operation, StatusCodes.Status401Unauthorized, "No API key, or one that is unknown or revoked.");
-            AddProblem(operation, StatusCodes.Status403Forbidden, "The key's role or teams do not allow this call.");
+            problems.Add((StatusCodes.Status401Unauthorized, "No API key, or one that is unknown or revoked.", [AccessErrors.KeyMissing, AccessErrors.KeyInvalid]));
+            problems.Add((StatusCodes.Status403Forbidden, "The key's role or teams do not allow this call.", [AccessErrors.RoleForbidden]));
+            problems.Add((StatusCodes.Status503ServiceUnavailable, "Storage is unreachable; retry with backoff.", [Problems.StorageUnavailable]));
         }
 
         if (trigger.Audit is not null)
         {
-            AddProblem(operation, StatusCodes.Status503ServiceUnavailable, "The audit log cannot be written, so nothing was changed.");
+            problems.Add((StatusCodes.Status503ServiceUnavailable, "The audit log cannot be written, so nothing was changed.", [AuditLogErrors.Unavailable]));
+        }
+
+        problems.Add((StatusCodes.Status500InternalServerError, "An unexpected error; nothing is half-written.", [Problems.InternalError]));
+        operation.Responses ??= [];
+        foreach (var status in problems.GroupBy(p => p.Status).OrderBy(g => g.Key))
+        {
+            var codes = status.SelectMany(p => p.Codes).Distinct(StringComparer.Ordinal).ToList();
+            var why = string.Join(" ", status.Select(p => p.Why).OfType<string>().Distinct(StringComparer.Ordinal));
+            operation.Responses[status.Key.ToString(CultureInfo.InvariantCulture)] = new OpenApiResponse
+            {
+                Description = $"{ReasonPhrases.GetReasonPhrase(status.Key)}.{(why.Length > 0 ? " " + why : "")} Codes: {string.Join(", ", codes)}.",
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference(ProblemSchemaName, context.Document) },
+                },
+                Extensions = new Dictionary<string, IOpenApiExtension> { [ErrorCodesExtension] = new JsonNodeExtension(new JsonArray([.. codes.Select(c => (JsonNode)JsonValue.Create(c))])) },
+            };
         }
     }
 
-    private static void AddProblem(OpenApiOperation operation, int status, string description)
-    {
-        operation.Responses ??= [];
-        operation.Responses.TryAdd(status.ToString(System.Globalization.CultureInfo.InvariantCulture), new OpenApiResponse
-        {
-            Description = description,
-            Content = new Dictionary<string, OpenApiMediaType> { ["application/problem+json"] = new() },
-        });
-    }
-}
-
-/// <summary>The OpenAPI document, served without a key.</summary>
-[Tags("OpenAPI")]
-public sealed class OpenApiDocumentApi
-{
-    [Function(nameof(OpenApiDocument))]
-    [AllowAnonymous]
-    [EndpointSummary("This API's OpenAPI 3.1 document.")]
-    public async Task<IResult> OpenApiDocument(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/openapi.json")] HttpRequest request) =>
-        Results.Text(await OpenApiDescription.GetJsonAsync(), "application/json");
+    /// <summary>The values a query parameter accepts, as its function parses them, when they are a fixed set.</summary>
+    internal static IReadOnlyList<string>? AllowedValues(QueryParameterAttribute query) =>
+        query.Values ?? (query.Enum is { } type ? [.. Enum.GetNames(type).Select(n => n.ToLowerInvariant())] : null);
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ControlPlane.Functions.Access;
@@ -39,9 +40,10 @@ public sealed class OrchestrationsApi(IEnumerable<IOrchestrationStarter> starter
     public static string KindOfName(string orchestrator) => KindOf.GetValueOrDefault(orchestrator, orchestrator);
 
     [Function(nameof(ListOrchestrations))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, StatusInvalidCode)]
     [Authorize(Policies.Finance)]
     [QueryParameter("kind", "Only this kind (nightly-batch).")]
-    [QueryParameter("status", "Only instances in this status: pending, running, completed, failed, terminated or suspended.")]
+    [QueryParameter("status", "Only instances in this status.", Enum = typeof(RunStatus))]
     [QueryParameter("limit", PageQuery.LimitDescription, Type = typeof(int))]
     [QueryParameter("next", PageQuery.NextDescription)]
     [EndpointSummary("Orchestration instances, newest first; filter with ?kind= and ?status=. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
@@ -84,22 +86,25 @@ public sealed class OrchestrationsApi(IEnumerable<IOrchestrationStarter> starter
     }
 
     [Function(nameof(GetOrchestration))]
+    [ProblemResponse(StatusCodes.Status404NotFound, NotFoundCode)]
     [Authorize(Policies.Finance)]
     [EndpointSummary("One instance: status, current step, input, output and last error — readable while it runs.")]
     public async Task<Results<Ok<OrchestrationView>, ProblemHttpResult>> GetOrchestration(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/orchestrations/{id}")] HttpRequest request, string id,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/orchestrations/{id}")] HttpRequest request, [Description("The orchestration instance's id.")] string id,
         [DurableClient] DurableTaskClient client, CancellationToken cancellationToken) =>
         await ViewAsync(client, id, cancellationToken) is { } view
             ? TypedResults.Ok(view)
             : Problems.NotFoundOf(NotFoundCode, $"Orchestration '{id}'");
 
     [Function(nameof(StartOrchestration))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, IdInvalidCode, ControlPlane.Reports.ReportErrors.KindInvalid, ControlPlane.Reports.ReportErrors.PeriodInvalid)]
+    [ProblemResponse(StatusCodes.Status404NotFound, KindUnknownCode)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.OrchestrationStart))]
     [AcceptsJson(typeof(StartRequest))]
     [EndpointSummary("Start an instance by hand. Optional body {instanceId, input}; starting an existing instanceId returns it (200) instead of a second run.")]
     public async Task<Results<Accepted<OrchestrationView>, Ok<OrchestrationView>, ProblemHttpResult>> StartOrchestration(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/orchestrations/{kind}/start")] HttpRequest request, string kind,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/orchestrations/{kind}/start")] HttpRequest request, [Description("The kind of orchestration to start (nightly-batch, report, …).")] string kind,
         [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
     {
         if (!Orchestrators.TryGetValue(kind, out var orchestrator) || starters.FirstOrDefault(s => s.Kind == kind) is not { } starter)
@@ -142,12 +147,14 @@ public sealed class OrchestrationsApi(IEnumerable<IOrchestrationStarter> starter
     }
 
     [Function(nameof(TerminateOrchestration))]
+    [ProblemResponse(StatusCodes.Status404NotFound, NotFoundCode)]
+    [ProblemResponse(StatusCodes.Status409Conflict, NotRunningCode)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.OrchestrationTerminate))]
     [AcceptsJson(typeof(TerminateRequest))]
     [EndpointSummary("Stop an unfinished instance. Optional body {reason}. What it holds (a nightly run's requests) stays with it until it is retried.")]
     public async Task<Results<Ok<OrchestrationView>, ProblemHttpResult>> TerminateOrchestration(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/orchestrations/{id}/terminate")] HttpRequest request, string id,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/orchestrations/{id}/terminate")] HttpRequest request, [Description("The orchestration instance's id.")] string id,
         [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
     {
         var reason = "terminated by an admin";
@@ -191,11 +198,13 @@ public sealed class OrchestrationsApi(IEnumerable<IOrchestrationStarter> starter
     }
 
     [Function(nameof(RetryOrchestration))]
+    [ProblemResponse(StatusCodes.Status404NotFound, NotFoundCode)]
+    [ProblemResponse(StatusCodes.Status409Conflict, NotStoppedCode)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.OrchestrationRetry))]
     [EndpointSummary("Run a failed or terminated instance again under the same id and input. Its steps are idempotent and it resumes from its last finished step (a nightly run from its saved state).")]
     public async Task<Results<Ok<OrchestrationView>, ProblemHttpResult>> RetryOrchestration(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/orchestrations/{id}/retry")] HttpRequest request, string id,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/orchestrations/{id}/retry")] HttpRequest request, [Description("The orchestration instance's id.")] string id,
         [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
     {
         var instance = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);

@@ -61,6 +61,7 @@ public sealed class PricesApi(PriceCatalog catalog, IPriceStore store, UsageEven
         e.EffectiveFrom?.UtcTicks.ToString("D19", System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty, isOverride ? "override" : "default");
 
     [Function(nameof(UpsertPrices))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, PriceApiErrors.PricesEmpty, PriceApiErrors.PricesTooMany, PriceApiErrors.PriceNull, PricingErrors.ProviderMissing, PricingErrors.ModelMissing, PricingErrors.NameTooLong, PricingErrors.DeploymentTypeInvalid, PricingErrors.RateNegative, PricingErrors.RateTooLarge, PricingErrors.BatchDiscountInvalid, PricingErrors.SourceInvalid, PricingErrors.TierMissing, PricingErrors.TierThresholdInvalid, PricingErrors.TiersNotAscending, PricingErrors.TiersTooMany)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.PriceUpsert))]
     [AcceptsJson(typeof(PriceSheetRequest))]
@@ -105,6 +106,7 @@ public sealed class PricesApi(PriceCatalog catalog, IPriceStore store, UsageEven
     }
 
     [Function(nameof(QuotePrice))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, PriceApiErrors.CallsPerMonthInvalid, UsageErrors.FieldRequired, UsageErrors.FieldTooLong, UsageErrors.FieldInvalid, UsageErrors.IdTooLong, UsageErrors.DeploymentTypeInvalid, UsageErrors.TokensMissing, UsageErrors.TokensConflict, UsageErrors.TokensNegative, UsageErrors.TokensTooLarge, UsageErrors.TokensPartitionInput, UsageErrors.TokensPartitionOutput, UsageErrors.TokensTotalMismatch, UsageErrors.TimestampInvalid, UsageErrors.TimestampTooOld, UsageErrors.TimestampInFuture, UsageErrors.UnitsInvalid, UsageErrors.RequestHashInvalid, UsageErrors.TagsTooMany, UsageErrors.TagInvalid, UsageErrors.LatencyInvalid, UsageErrors.IdReserved, UsageErrors.BatchPriceReserved, UsageErrors.ProviderUnknown, UsageErrors.ProviderModelMismatch)]
     [Authorize(Policies.AnyKey)]
     [AcceptsJson(typeof(PriceQuoteRequest))]
     [EndpointSummary("Price a hypothetical call without recording it, to estimate a feature's cost before shipping it.")]

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.AuditLog;
 using ControlPlane.Functions.Http;
@@ -18,12 +19,13 @@ public sealed class RegistryApi(IRegistryStore store, TimeProvider time)
     private const string FeatureList = "features";
 
     [Function(nameof(UpsertTeam))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, RegistryErrors.NameInvalid, RegistryErrors.FieldInvalid, RegistryErrors.ValueInvalid, RegistryErrors.EstimateInvalid)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.TeamUpsert))]
     [AcceptsJson(typeof(TeamProfileRequest))]
     [EndpointSummary("Create or replace a team's profile: cost center, owner, contact. The name is the one usage events carry.")]
     public async Task<Results<Ok<TeamProfile>, ProblemHttpResult>> UpsertTeam(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/teams/{team}")] HttpRequest request, string team, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/teams/{team}")] HttpRequest request, [Description("The team's name.")] string team, CancellationToken cancellationToken)
     {
         var (profile, problem) = await JsonBody.ReadValidAsync<TeamProfileRequest, TeamProfile?>(request, MaxBodyBytes,
             body => body.Validate(team, time.GetUtcNow()), cancellationToken);
@@ -37,10 +39,11 @@ public sealed class RegistryApi(IRegistryStore store, TimeProvider time)
     }
 
     [Function(nameof(GetTeam))]
+    [ProblemResponse(StatusCodes.Status404NotFound, RegistryErrors.TeamNotFound)]
     [Authorize(Policies.Finance)]
     [EndpointSummary("One team's profile.")]
     public async Task<Results<Ok<TeamProfile>, ProblemHttpResult>> GetTeam(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/teams/{team}")] HttpRequest request, string team, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/teams/{team}")] HttpRequest request, [Description("The team's name.")] string team, CancellationToken cancellationToken) =>
         await store.GetTeamAsync(team, cancellationToken) is { } profile
             ? TypedResults.Ok(profile)
             : Problems.NotFoundOf(RegistryErrors.TeamNotFound, $"Team '{team}'");
@@ -64,12 +67,13 @@ public sealed class RegistryApi(IRegistryStore store, TimeProvider time)
     }
 
     [Function(nameof(UpsertFeature))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, RegistryErrors.NameInvalid, RegistryErrors.TeamRequired, RegistryErrors.FieldInvalid, RegistryErrors.ValueInvalid, RegistryErrors.EstimateInvalid)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.FeatureUpsert))]
     [AcceptsJson(typeof(FeatureProfileRequest))]
     [EndpointSummary("Create or replace a feature's profile: owning team, design estimate (expectedTokensPerCall, callsPerSession), unit of value and value per unit.")]
     public async Task<Results<Ok<FeatureProfile>, ProblemHttpResult>> UpsertFeature(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/features/{feature}")] HttpRequest request, string feature, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/features/{feature}")] HttpRequest request, [Description("The feature's name.")] string feature, CancellationToken cancellationToken)
     {
         var (profile, problem) = await JsonBody.ReadValidAsync<FeatureProfileRequest, FeatureProfile?>(request, MaxBodyBytes,
             body => body.Validate(feature, time.GetUtcNow()), cancellationToken);
@@ -83,10 +87,11 @@ public sealed class RegistryApi(IRegistryStore store, TimeProvider time)
     }
 
     [Function(nameof(GetFeature))]
+    [ProblemResponse(StatusCodes.Status404NotFound, RegistryErrors.FeatureNotFound)]
     [Authorize(Policies.Finance)]
     [EndpointSummary("One feature's profile.")]
     public async Task<Results<Ok<FeatureProfile>, ProblemHttpResult>> GetFeature(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/features/{feature}")] HttpRequest request, string feature, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/features/{feature}")] HttpRequest request, [Description("The feature's name.")] string feature, CancellationToken cancellationToken) =>
         await store.GetFeatureAsync(feature, cancellationToken) is { } profile
             ? TypedResults.Ok(profile)
             : Problems.NotFoundOf(RegistryErrors.FeatureNotFound, $"Feature '{feature}'");

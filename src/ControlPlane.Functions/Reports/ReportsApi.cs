@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json.Serialization;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.AuditLog;
@@ -24,8 +25,9 @@ public sealed class ReportsApi(IReportStore store, ReportStarter starter, Report
     internal static TimeSpan RunWait { get; set; } = TimeSpan.FromSeconds(60);
 
     [Function(nameof(ListReports))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, ReportErrors.KindInvalid)]
     [Authorize(Policies.Finance)]
-    [QueryParameter("kind", "Only weekly or monthly reports.")]
+    [QueryParameter("kind", "Only weekly or monthly reports.", Enum = typeof(ReportKind))]
     [QueryParameter("limit", PageQuery.LimitDescription, Type = typeof(int))]
     [QueryParameter("next", PageQuery.NextDescription)]
     [EndpointSummary("Reports, newest period first, with their status, files, totals and deliveries. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
@@ -54,17 +56,19 @@ public sealed class ReportsApi(IReportStore store, ReportStarter starter, Report
     }
 
     [Function(nameof(GetReport))]
+    [ProblemResponse(StatusCodes.Status404NotFound, ReportErrors.NotFound)]
     [Authorize(Policies.Finance)]
     [EndpointSummary("One report (id {kind}-{period}, e.g. monthly-2026-11): status, issue, files, totals, deliveries.")]
     public async Task<Results<Ok<Report>, ProblemHttpResult>> GetReport(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/reports/{id}")] HttpRequest request, string id, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/reports/{id}")] HttpRequest request, [Description("The report's id, {kind}-{period}: monthly-2026-11, weekly-2026-W47.")] string id, CancellationToken cancellationToken) =>
         await store.GetAsync(id, cancellationToken) is { } stored ? TypedResults.Ok(stored.Report) : Problems.NotFoundOf(ReportErrors.NotFound, $"Report '{id}'");
 
     [Function(nameof(GetReportFile))]
+    [ProblemResponse(StatusCodes.Status404NotFound, ReportErrors.NotFound, ReportErrors.FileNotFound)]
     [Authorize(Policies.Finance)]
     [EndpointSummary("A report's file: focus.csv, manifest.json, report.xlsx, report.html or report.json.")]
     public async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetReportFile(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/reports/{id}/files/{name}")] HttpRequest request, string id, string name,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/reports/{id}/files/{name}")] HttpRequest request, [Description("The report's id, {kind}-{period}: monthly-2026-11, weekly-2026-W47.")] string id, [Description("The file's name: focus.csv, manifest.json, report.xlsx, report.html or report.json.")] string name,
         CancellationToken cancellationToken)
     {
         if (await store.GetAsync(id, cancellationToken) is not { } stored)
@@ -82,6 +86,8 @@ public sealed class ReportsApi(IReportStore store, ReportStarter starter, Report
     }
 
     [Function(nameof(RunReport))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, ReportErrors.KindInvalid, ReportErrors.PeriodInvalid, ReportErrors.PeriodInFuture)]
+    [ProblemResponse(StatusCodes.Status500InternalServerError, ReportErrors.Failed)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.ReportRun))]
     [AcceptsJson(typeof(RunReportRequest))]
@@ -128,7 +134,7 @@ public sealed class ReportsApi(IReportStore store, ReportStarter starter, Report
             {
                 var error = finished.FailureDetails is { } failure ? RunError.From(failure).Message
                     : finished.SerializedOutput is { } output ? RunError.FromOutput(output).Message : "the run failed";
-                return Problems.Of(StatusCodes.Status500InternalServerError, "report_failed", $"Report {period.Name} could not be made.", error);
+                return Problems.Of(StatusCodes.Status500InternalServerError, ReportErrors.Failed, $"Report {period.Name} could not be made.", error);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -145,11 +151,13 @@ public sealed class ReportsApi(IReportStore store, ReportStarter starter, Report
     }
 
     [Function(nameof(DeliverReportAgain))]
+    [ProblemResponse(StatusCodes.Status404NotFound, ReportErrors.NotFound)]
+    [ProblemResponse(StatusCodes.Status409Conflict, ReportErrors.NotCompleted)]
     [Authorize(Policies.Admin)]
     [Audited(nameof(AdminActions.ReportDeliver))]
     [EndpointSummary("Send the report's emails that have not been delivered (failed or pending) for its current issue; delivered ones are never sent again. 409 report_not_completed while it is being made.")]
     public async Task<Results<Ok<Report>, ProblemHttpResult>> DeliverReportAgain(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/reports/{id}/deliver")] HttpRequest request, string id, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/reports/{id}/deliver")] HttpRequest request, [Description("The report's id, {kind}-{period}: monthly-2026-11, weekly-2026-W47.")] string id, CancellationToken cancellationToken)
     {
         if (await store.GetAsync(id, cancellationToken) is not { } stored)
         {
@@ -158,7 +166,7 @@ public sealed class ReportsApi(IReportStore store, ReportStarter starter, Report
 
         if (stored.Report.Status != ReportStatus.Completed)
         {
-            return Problems.Of(StatusCodes.Status409Conflict, "report_not_completed", "The report is not completed yet.");
+            return Problems.Of(StatusCodes.Status409Conflict, ReportErrors.NotCompleted, "The report is not completed yet.");
         }
 
         try

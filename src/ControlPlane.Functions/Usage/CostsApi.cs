@@ -37,6 +37,8 @@ public sealed class CostsApi(IUsageStore store, IRegistryStore registry, PriceCa
         + "Repeat a parameter for several values (team=a&team=b); (none) matches calls that did not name it.";
 
     [Function(nameof(GetCosts))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, CostErrors.GroupByInvalid, CostErrors.TimeInvalid, CostErrors.RangeInvalid, CostErrors.RangeTooLong, CostErrors.FilterInvalid, CostErrors.FormatInvalid, CostErrors.TooManyCells)]
+    [ProblemResponse(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden)]
     [Authorize(Policies.AnyKey)]
     [QueryParameter("groupBy", "One or two comma-separated dimensions: team, feature, model, user, environment, app, promptTemplate, costCenter, provider, tag:<name>, and at most one time bucket (hour, day, week, month). Default feature.")]
     [QueryParameter("from", "Start of the range: a date (2026-11-01) or an RFC 3339 time, rounded down to the hour. Default 7 days before to.")]
@@ -50,7 +52,7 @@ public sealed class CostsApi(IUsageStore store, IRegistryStore registry, PriceCa
     [QueryParameter("promptTemplate", "Only these prompt templates (repeatable).")]
     [QueryParameter("costCenter", "Only teams of these cost centers (the teams registry's costCenter; repeatable).")]
     [QueryParameter("provider", "Only these providers (repeatable).")]
-    [QueryParameter("format", "json (default) or csv; Accept: text/csv also asks for CSV.")]
+    [QueryParameter("format", "json (default) or csv; Accept: text/csv also asks for CSV.", Values = ["json", "csv"])]
     [QueryParameter("limit", "Groups per page, 1 to 1,000 (default 100; CSV: every group unless given). With two dimensions one of which is a time bucket, a page holds this many whole series.", Type = typeof(int))]
     [QueryParameter("next", PageQuery.NextDescription)]
     [EndpointSummary("Cost, tokens and requests grouped by up to two dimensions, with dense time series; JSON or CSV, answered from hourly rollups.")]
@@ -103,6 +105,8 @@ public sealed class CostsApi(IUsageStore store, IRegistryStore registry, PriceCa
     }
 
     [Function(nameof(GetSavings))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, CostErrors.TimeInvalid, CostErrors.RangeInvalid, CostErrors.RangeTooLong, CostErrors.FilterInvalid)]
+    [ProblemResponse(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden)]
     [Authorize(Policies.AnyKey)]
     [QueryParameter("from", "Start of the range (date or RFC 3339). Default 7 days before to.")]
     [QueryParameter("to", "End of the range, exclusive. Default the end of the current hour.")]
@@ -127,6 +131,8 @@ public sealed class CostsApi(IUsageStore store, IRegistryStore registry, PriceCa
     }
 
     [Function(nameof(ListUsageEvents))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, CostErrors.TimeInvalid, CostErrors.RangeInvalid, CostErrors.RangeTooLong, CostErrors.FilterInvalid)]
+    [ProblemResponse(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden)]
     [Authorize(Policies.AnyKey)]
     [QueryParameter("from", "Start of the window: a date or an RFC 3339 time, rounded down to the hour. Default one day before to.")]
     [QueryParameter("to", "End of the window, exclusive, rounded up to the hour; at most 31 days after from. Default the end of the current hour.")]

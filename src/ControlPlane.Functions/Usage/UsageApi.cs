@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using ControlPlane.Access;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.Http;
@@ -13,6 +14,9 @@ public sealed class UsageApi(UsageIngestService ingest, UsageEventValidator vali
 {
 
     [Function(nameof(RecordUsage))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, UsageErrors.BatchEmpty, UsageErrors.BatchTooLarge, UsageErrors.RequestAmbiguous, UsageErrors.EventNull, UsageErrors.FieldRequired, UsageErrors.FieldTooLong, UsageErrors.FieldInvalid, UsageErrors.IdTooLong, UsageErrors.DeploymentTypeInvalid, UsageErrors.TokensMissing, UsageErrors.TokensConflict, UsageErrors.TokensNegative, UsageErrors.TokensTooLarge, UsageErrors.TokensPartitionInput, UsageErrors.TokensPartitionOutput, UsageErrors.TokensTotalMismatch, UsageErrors.TimestampInvalid, UsageErrors.TimestampTooOld, UsageErrors.TimestampInFuture, UsageErrors.UnitsInvalid, UsageErrors.RequestHashInvalid, UsageErrors.TagsTooMany, UsageErrors.TagInvalid, UsageErrors.LatencyInvalid, UsageErrors.IdReserved, UsageErrors.BatchPriceReserved, UsageErrors.ProviderUnknown, UsageErrors.ProviderModelMismatch)]
+    [ProblemResponse(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden)]
+    [ProblemResponse(StatusCodes.Status503ServiceUnavailable, Problems.BudgetContention)]
     [Authorize(Policies.Ingest)]
     [AcceptsJson(typeof(UsageIngestRequest))]
     [EndpointSummary("Record one LLM call, or up to 1,000 as {\"events\": [...]}; idempotent by event id.")]
@@ -50,11 +54,13 @@ public sealed class UsageApi(UsageIngestService ingest, UsageEventValidator vali
     }
 
     [Function(nameof(GetUsageEvent))]
+    [ProblemResponse(StatusCodes.Status400BadRequest, UsageErrors.TeamRequired)]
+    [ProblemResponse(StatusCodes.Status404NotFound, UsageErrors.NotFound)]
     [Authorize(Policies.AnyKey)]
     [QueryParameter("team", "The team whose event this is, when the caller sees several teams that used the id.")]
     [EndpointSummary("A recorded event with the cost it was charged and the price it was charged at. Ids are per team: ?team= picks one when several teams the caller sees used the id.")]
     public async Task<Results<Ok<UsageEventResponse>, ProblemHttpResult>> GetUsageEvent(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/usage/{id}")] HttpRequest request, string id, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/usage/{id}")] HttpRequest request, [Description("The usage event's id, as the client sent it.")] string id, CancellationToken cancellationToken)
     {
         var http = request.HttpContext;
         var team = request.Text("team");
