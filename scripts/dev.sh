@@ -41,7 +41,8 @@ cat <<MSG
 
 ControlPlane is starting on http://127.0.0.1:$PORT
   admin key : $ControlPlane__AdminKey
-  OpenAPI   : http://127.0.0.1:$PORT/api/openapi.json
+  dashboard : http://127.0.0.1:$PORT/  (sign in with a key)
+  API docs  : http://127.0.0.1:$PORT/api/docs  (OpenAPI: /api/openapi.json)
   batch     : deferrable requests go to $ControlPlane__AzureOpenAI__Endpoint at 02:00 UTC
               (ControlPlane__Batch__Schedule), polled every $ControlPlane__Batch__PollInterval; to run tonight's batch now:
               curl -X POST -H "x-api-key: $ControlPlane__AdminKey" http://127.0.0.1:$PORT/api/orchestrations/nightly-batch/start

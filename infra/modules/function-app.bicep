@@ -183,6 +183,8 @@ var appSettings = {
   ControlPlane__Reports__MonthlySchedule: monthlyReportSchedule
   // The identity needs "Cognitive Services OpenAI User" on that resource (see docs/deploy.md).
   ControlPlane__AzureOpenAI__Endpoint: azureOpenAIEndpoint
+  // The dashboard answers at "/" (host.json sets no route prefix); without this the host's own landing page would.
+  AzureWebJobsDisableHomepage: 'true'
 }
 
 resource appSettingsConfig 'Microsoft.Web/sites/config@2024-04-01' = {

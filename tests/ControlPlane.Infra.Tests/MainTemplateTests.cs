@@ -155,6 +155,12 @@ public sealed class MainTemplateTests
     }
 
     [Fact]
+    public void AppSettings_HostHomepage_IsOff_SoTheDashboardAnswersAtTheRoot()
+    {
+        Assert.Equal("true", (string?)AppSettings()["AzureWebJobsDisableHomepage"]);
+    }
+
+    [Fact]
     public void AppSettings_HostStorage_UsesManagedIdentityNotConnectionString()
     {
         var settings = AppSettings();
