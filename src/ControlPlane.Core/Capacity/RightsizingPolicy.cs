@@ -135,8 +135,12 @@ public static class RightsizingPolicy
         var windows = samples.Where(s => s.WindowSeconds is not null).ToList();
         if (windows.Count > 0)
         {
+            var (shortest, longest) = (windows.Min(s => s.WindowSeconds!.Value), windows.Max(s => s.WindowSeconds!.Value));
+            var lengths = shortest == longest
+                ? shortest.ToString("0.#", CultureInfo.InvariantCulture)
+                : string.Create(CultureInfo.InvariantCulture, $"{shortest:0.#}-{longest:0.#}");
             reasons.Add(string.Create(CultureInfo.InvariantCulture,
-                $"{windows.Count} of {samples.Count} samples are means over {windows.Min(s => s.WindowSeconds):0.#}-{windows.Max(s => s.WindowSeconds):0.#} s windows ({windows.Sum(s => s.Readings ?? 0)} readings)"));
+                $"{windows.Count} of {samples.Count} samples are means over {lengths} s windows ({windows.Sum(s => s.Readings ?? 0)} readings)"));
         }
 
         var memory = samples.Where(s => s.MemoryUtilization is not null).ToList();
