@@ -156,6 +156,42 @@ public sealed class GpuAgentTests : IAsyncLifetime
         Assert.NotEmpty(readings);
     }
 
+    [Fact]
+    public async Task Once_TwoGpus_ReportsEachGpuAndTheirMeanAndSpread()
+    {
+        // The recording as a two-GPU VM: GPU 1 runs the recording's loads shifted by the tiny-kernel phase's length.
+        var lines = await File.ReadAllLinesAsync(Fixture.SamplesCsv);
+        var twoGpus = Path.Combine(_work, "two-gpus.csv");
+        var shifted = lines.Skip(1).Skip(20).Concat(lines.Skip(1).Take(20)).ToList();
+        await File.WriteAllLinesAsync(twoGpus, lines.Take(1).Concat(lines.Skip(1).SelectMany((line, i) =>
+        {
+            var other = shifted[i].Split(", ");
+            var gpu1 = line.Split(", ");
+            gpu1[1] = "1";
+            gpu1[2] = "GPU-second";
+            gpu1[6] = other[6];
+            gpu1[8] = other[8];
+            return new[] { line, string.Join(", ", gpu1) };
+        })));
+        var (first, readings) = Fixture.During(Fixture.Phase("duty-30pct"));
+        var gpu0 = readings.Average(r => r.UtilizationPercent) / 100;
+        var gpu1 = Fixture.Readings.Skip(20).Concat(Fixture.Readings.Take(20)).Skip(first).Take(readings.Count).Average(r => r.UtilizationPercent) / 100;
+
+        var run = await RunAgentAsync(first, readings.Count, new() { ["CONTROLPLANE_API_KEY"] = _ingestKey, ["FAKE_NVIDIA_SMI_CSV"] = twoGpus });
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        var sample = Assert.Single(await SamplesAsync());
+        var gpus = sample.GetProperty("gpus").EnumerateArray().ToList();
+        Assert.Equal([0, 1], gpus.Select(g => g.GetProperty("index").GetInt32()));
+        Assert.Equal(gpu0, gpus[0].GetProperty("utilization").GetDouble(), 6);
+        Assert.Equal(gpu1, gpus[1].GetProperty("utilization").GetDouble(), 6);
+        Assert.Equal((gpu0 + gpu1) / 2, sample.GetProperty("utilization").GetDouble(), 6);
+        // From the rounded per-GPU means the agent sends (6 decimals).
+        Assert.Equal(Math.Abs(gpu0 - gpu1), sample.GetProperty("utilizationSpread").GetDouble(), 1e-5);
+        Assert.Equal(2 * 143_771, sample.GetProperty("memoryTotalMiB").GetDouble());
+        Assert.NotEqual(gpu0, gpu1, 2);
+    }
+
     private async Task<List<JsonElement>> SamplesAsync()
     {
         var response = await _admin.GetAsync($"/api/gpu/pools/{Pool}/samples");
