@@ -72,9 +72,3 @@ public sealed class NvidiaSmiFixture
         throw new InvalidOperationException("ControlPlane.sln not found above " + AppContext.BaseDirectory);
     }
 }
-
-/// <summary>One line of <c>nvidia-smi --query-gpu=... --format=csv</c>: utilization in percent, memory in MiB.</summary>
-public sealed record NvidiaSmiReading(DateTimeOffset At, int Index, string Uuid, double UtilizationPercent, double MemoryUsedMiB, double MemoryTotalMiB);
-
-/// <summary>A load the recording ran, [<paramref name="Start"/>, <paramref name="End"/>).</summary>
-public sealed record FixturePhase(string Name, DateTimeOffset Start, DateTimeOffset End);
