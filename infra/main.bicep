@@ -62,6 +62,10 @@ param gpuPools gpuPoolSpec[] = []
 @description('Admin user name on GPU pool VMs.')
 param gpuPoolAdminUsername string = 'controlplane'
 
+@secure()
+@description('Ingest keys the GPU pools\' agents post with, as a JSON object {"<pool name>": "<key>"}; a pool without one has a placeholder secret until it is given (see docs/gpu-agent.md).')
+param gpuPoolAgentKeys string = ''
+
 @description('SSH public key for GPU pool VMs; required when gpuPools is non-empty.')
 param gpuPoolSshPublicKey string = ''
 
@@ -268,6 +272,13 @@ module pools 'modules/gpu-pool.bicep' = [
       adminUsername: gpuPoolAdminUsername
       sshPublicKey: gpuPoolSshPublicKey
       subnetId: gpuNetwork!.outputs.subnetId
+      controlPlaneUrl: api.outputs.uri
+      keyVaultName: keyVaultName
+      keyVaultResourceGroupName: rg.name
+      keyVaultUri: keyVault.outputs.endpoint
+      agentApiKey: (empty(gpuPoolAgentKeys) ? {} : json(gpuPoolAgentKeys))[?pool.name] ?? ''
+      queueMetricsUrl: pool.?queueMetricsUrl ?? ''
+      queueMetric: pool.?queueMetric ?? ''
     }
   }
 ]

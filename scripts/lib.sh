@@ -63,6 +63,19 @@ ensure_chromium() {
   fi
 }
 
+# ensure_shellcheck: Debian's shellcheck for the GPU agent's lint test, installed when missing and this user may.
+ensure_shellcheck() {
+  command -v shellcheck >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's shellcheck for the GPU agent's lint test (apt-get)..." >&2
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck >/dev/null 2>&1; }; } \
+      || echo "Could not install shellcheck: the GPU agent's lint test will say so." >&2
+  else
+    echo "shellcheck is missing (apt-get install shellcheck): the GPU agent's lint test will say so." >&2
+  fi
+}
+
 free_port() {
   node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
 }

@@ -10,6 +10,7 @@ install_cleanup_traps
 trap 'stop_started; rm -rf "${AZURITE_DIR:-}"' EXIT
 ensure_azurite
 ensure_chromium
+ensure_shellcheck
 start_azurite "$(free_port)" "$(free_port)" "$(free_port)" --inMemoryPersistence
 echo "Azurite (pid $AZURITE_PID) ready for the tests."
 

@@ -1,6 +1,8 @@
 // One GPU pool: a Uniform VM scale set whose capacity ControlPlane's Capacity policy
 // recommends or sets (Virtual Machine Contributor on this resource group). Starts at the
 // pool's minimum; Spot pools are for deferrable batch work and may be evicted at any time.
+// Every instance runs the GPU agent (cloud-init), which reads its ingest key from one Key Vault
+// secret with the scale set's identity and posts utilization samples to ControlPlane.
 
 @export()
 @description('A GPU pool requested in main.bicep\'s gpuPools parameter.')
@@ -29,6 +31,12 @@ type gpuPoolSpec = {
 
   @description('Run on Spot VMs (evictable, much cheaper) for batch pools.')
   spot: bool?
+
+  @description('The inference server\'s Prometheus metrics URL on each instance, e.g. http://127.0.0.1:8000/metrics; omit when the pool has no queue.')
+  queueMetricsUrl: string?
+
+  @description('The queue-depth metric: vllm:num_requests_waiting (vLLM), tgi_queue_size (TGI), nv_inference_pending_request_count (Triton).')
+  queueMetric: string?
 }
 
 @description('Name of the scale set.')
@@ -74,6 +82,47 @@ param sshPublicKey string
 @description('Subnet the instances join.')
 param subnetId string
 
+@description('ControlPlane\'s base URL, where the agents post samples.')
+param controlPlaneUrl string
+
+@description('Vault holding the agents\' ingest key.')
+param keyVaultName string
+
+@description('Resource group of that vault.')
+param keyVaultResourceGroupName string
+
+@description('The vault\'s URI (https://{name}.vault.azure.net/).')
+param keyVaultUri string
+
+@secure()
+@description('Ingest key for the pool\'s team; empty until one is issued (the agents wait and log until then).')
+param agentApiKey string = ''
+
+@description('Seconds each sample averages over (one nvidia-smi reading per second).')
+@minValue(10)
+@maxValue(3600)
+param sampleWindowSeconds int = 60
+
+@description('The inference server\'s Prometheus metrics URL on each instance; empty for none.')
+param queueMetricsUrl string = ''
+
+@description('Queue-depth metric name on that page.')
+param queueMetric string = ''
+
+var agentKeySecretName = 'gpu-agent-${poolName}'
+
+var cloudInit = format(
+  loadTextContent('gpu-agent/cloud-init.yaml'),
+  loadFileAsBase64('../../agents/gpu/controlplane-gpu-agent'),
+  controlPlaneUrl,
+  poolName,
+  keyVaultUri,
+  agentKeySecretName,
+  sampleWindowSeconds,
+  queueMetricsUrl,
+  queueMetric
+)
+
 var poolTags = union(tags, {
   'controlplane-pool': poolName
   team: team
@@ -87,6 +136,10 @@ resource scaleSet 'Microsoft.Compute/virtualMachineScaleSets@2024-07-01' = {
   name: name
   location: location
   tags: poolTags
+  // The agent's identity for Key Vault: it may read the one secret below and nothing else.
+  identity: {
+    type: 'SystemAssigned'
+  }
   sku: {
     name: vmSku
     tier: 'Standard'
@@ -108,6 +161,7 @@ resource scaleSet 'Microsoft.Compute/virtualMachineScaleSets@2024-07-01' = {
       osProfile: {
         computerNamePrefix: take(poolName, 15)
         adminUsername: adminUsername
+        customData: base64(cloudInit)
         linuxConfiguration: {
           disablePasswordAuthentication: true
           provisionVMAgent: true
@@ -174,6 +228,19 @@ resource scaleSet 'Microsoft.Compute/virtualMachineScaleSets@2024-07-01' = {
         ]
       }
     }
+  }
+}
+
+module agentKey 'gpu-agent-key.bicep' = {
+  name: 'gpu-agent-key-${poolName}'
+  scope: resourceGroup(keyVaultResourceGroupName)
+  params: {
+    keyVaultName: keyVaultName
+    secretName: agentKeySecretName
+    agentApiKey: agentApiKey
+    // The identity exists only once the scale set does, so What-If cannot predict the role assignment. Accepted.
+    #disable-next-line what-if-short-circuiting
+    principalId: scaleSet.identity.principalId
   }
 }
 

@@ -61,16 +61,27 @@ public sealed class TableGpuPoolStore(TableProvider tables) : IGpuPoolStore
     public async Task AddSamplesAsync(string pool, IReadOnlyList<UtilizationSample> samples, CancellationToken cancellationToken = default)
     {
         var table = await tables.GetTableAsync(HistoryTable, cancellationToken).ConfigureAwait(false);
-        foreach (var chunk in samples.Chunk(100))
+        // A sample with the sender's id has a row key of its own (time + id), written with upsert: the agent re-sends
+        // what it buffered when it cannot tell whether a post arrived, and the second copy lands on the first. One
+        // transaction may not touch a row twice, so repeats inside a request are folded first.
+        var rows = samples.Select(s => new TableEntity(TableKeys.Escape(pool), $"s|{Inverted(s.Timestamp)}|{(s.Id is null ? Guid.NewGuid().ToString("N") : TableKeys.Escape(s.Id))}")
+            {
+                ["At"] = s.Timestamp.UtcDateTime,
+                ["Utilization"] = s.Utilization,
+                ["QueueDepth"] = s.QueueDepth,
+                ["Instance"] = s.Instance,
+                ["Id"] = s.Id,
+                ["WindowSeconds"] = s.WindowSeconds,
+                ["Readings"] = s.Readings,
+                ["MemoryUsedMiB"] = s.MemoryUsedMiB,
+                ["MemoryTotalMiB"] = s.MemoryTotalMiB,
+                ["Gpus"] = s.Gpus.Count == 0 ? null : JsonSerializer.Serialize(s.Gpus, Json),
+            })
+            .GroupBy(row => row.RowKey, StringComparer.Ordinal)
+            .Select(same => same.Last());
+        foreach (var chunk in rows.Chunk(100))
         {
-            await table.SubmitTransactionAsync(chunk.Select(s => new TableTransactionAction(TableTransactionActionType.Add,
-                new TableEntity(TableKeys.Escape(pool), $"s|{Inverted(s.Timestamp)}|{Guid.NewGuid():N}")
-                {
-                    ["At"] = s.Timestamp.UtcDateTime,
-                    ["Utilization"] = s.Utilization,
-                    ["QueueDepth"] = s.QueueDepth,
-                    ["Instance"] = s.Instance,
-                })), cancellationToken).ConfigureAwait(false);
+            await table.SubmitTransactionAsync(chunk.Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row)), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -81,11 +92,29 @@ public sealed class TableGpuPoolStore(TableProvider tables) : IGpuPoolStore
         var samples = new List<UtilizationSample>();
         await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            samples.Add(new UtilizationSample(row.GetDateTimeOffset("At") ?? default, row.GetDouble("Utilization") ?? 0, row.GetInt32("QueueDepth") ?? 0, row.GetString("Instance")));
+            samples.Add(Sample(row));
         }
 
         return samples;
     }
+
+    public async Task<ListPage<UtilizationSample>> GetSamplesPageAsync(string pool, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        var table = await tables.GetTableAsync(HistoryTable, cancellationToken).ConfigureAwait(false);
+        var filter = $"PartitionKey eq {TableKeys.Quote(TableKeys.Escape(pool))} and RowKey ge 's|' and RowKey lt 's}}'";
+        return await TablePages.InKeyOrderAsync(table, filter, page, Sample, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static UtilizationSample Sample(TableEntity row) =>
+        new(row.GetDateTimeOffset("At") ?? default, row.GetDouble("Utilization") ?? 0, row.GetInt32("QueueDepth") ?? 0, row.GetString("Instance"))
+        {
+            Id = row.GetString("Id"),
+            WindowSeconds = row.GetDouble("WindowSeconds"),
+            Readings = row.GetInt32("Readings"),
+            MemoryUsedMiB = row.GetDouble("MemoryUsedMiB"),
+            MemoryTotalMiB = row.GetDouble("MemoryTotalMiB"),
+            Gpus = row.GetString("Gpus") is { } gpus ? JsonSerializer.Deserialize<List<GpuReading>>(gpus, Json)! : [],
+        };
 
     public async Task AddDecisionAsync(CapacityDecision decision, CancellationToken cancellationToken = default)
     {

@@ -17,4 +17,8 @@ public static class CapacityErrors
     public const string SamplesEmpty = "gpu_samples_empty";
     public const string SamplesTooMany = "gpu_samples_too_many";
     public const string SampleInvalid = "gpu_sample_invalid";
+    public const string SampleIdInvalid = "gpu_sample_id_invalid";
+    public const string SampleWindowInvalid = "gpu_sample_window_invalid";
+    public const string SampleGpusInvalid = "gpu_sample_gpus_invalid";
+    public const string SampleMemoryInvalid = "gpu_sample_memory_invalid";
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using ControlPlane.Budgets;
+using ControlPlane.Paging;
 using ControlPlane.Usage;
 
 namespace ControlPlane.Capacity;
@@ -65,8 +66,11 @@ public sealed class CapacityService(
 
         var blockedBy = await budgets.BlockedByAsync(pool.Attribution, cancellationToken).ConfigureAwait(false);
         var samples = await pools.GetSamplesAsync(pool.Name, now - RightsizingPolicy.Window, cancellationToken).ConfigureAwait(false);
+        // The newest sample of any age tells a silent agent from a pool that never had one.
+        var newest = samples.Count > 0 ? null : await pools.GetSamplesPageAsync(pool.Name, new PageRequest(1), cancellationToken).ConfigureAwait(false);
         var situation = new PoolSituation(current, samples, runtime.LastScaleOutAt, runtime.LastScaleInAt,
-            blockedBy.Count > 0 ? $"{blockedBy[0].Scope.Type.ToString().ToLowerInvariant()}:{blockedBy[0].Scope.Value}" : null);
+            blockedBy.Count > 0 ? $"{blockedBy[0].Scope.Type.ToString().ToLowerInvariant()}:{blockedBy[0].Scope.Value}" : null,
+            samples.Count > 0 ? samples.Max(s => s.Timestamp) : newest?.Items is [var last, ..] ? last.Timestamp : null);
         var (desired, policyReasons) = RightsizingPolicy.Decide(pool, situation, now);
         reasons.AddRange(policyReasons);
 

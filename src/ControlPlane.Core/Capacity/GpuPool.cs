@@ -68,10 +68,43 @@ public sealed record ScheduleWindow
     }
 }
 
-/// <summary>One report from a node or exporter.</summary>
-/// <param name="Utilization">GPU utilization, 0 to 1.</param>
+/// <summary>
+/// One report from a node or exporter. The GPU agent sends the mean of its per-second readings over a window
+/// (<see cref="WindowSeconds"/>) ending at <see cref="Timestamp"/>, per GPU and overall: a single nvidia-smi reading
+/// aliases a duty cycle into 0% and 100%.
+/// </summary>
+/// <param name="Timestamp">When the sample was taken: the end of its window.</param>
+/// <param name="Utilization">GPU utilization, 0 to 1: the mean over the window and every GPU of the instance.</param>
 /// <param name="QueueDepth">Work items waiting for the pool.</param>
-public sealed record UtilizationSample(DateTimeOffset Timestamp, double Utilization, int QueueDepth, string? Instance = null);
+public sealed record UtilizationSample(DateTimeOffset Timestamp, double Utilization, int QueueDepth, string? Instance = null)
+{
+    /// <summary>The sender's id for the sample; a sample sent again with the same id and timestamp is stored once.</summary>
+    public string? Id { get; init; }
+
+    /// <summary>Length of the window the values are means over; null for a point reading.</summary>
+    public double? WindowSeconds { get; init; }
+
+    /// <summary>Start of the window (<see cref="Timestamp"/> minus <see cref="WindowSeconds"/>); null for a point reading.</summary>
+    public DateTimeOffset? WindowStart => WindowSeconds is { } seconds ? Timestamp - TimeSpan.FromSeconds(seconds) : null;
+
+    /// <summary>How many readings the window's means are made of.</summary>
+    public int? Readings { get; init; }
+
+    /// <summary>Each GPU's window means; empty when the sender reports only the instance's mean.</summary>
+    public IReadOnlyList<GpuReading> Gpus { get; init; } = [];
+
+    /// <summary>GPU memory in use on the instance (MiB, summed over its GPUs, mean over the window).</summary>
+    public double? MemoryUsedMiB { get; init; }
+
+    /// <summary>GPU memory on the instance (MiB, summed over its GPUs).</summary>
+    public double? MemoryTotalMiB { get; init; }
+
+    /// <summary>Used over total memory, 0 to 1, when both are known.</summary>
+    public double? MemoryUtilization => MemoryUsedMiB is { } used && MemoryTotalMiB is { } total && total > 0 ? used / total : null;
+
+    /// <summary>Busiest GPU's utilization minus the idlest's (0 with fewer than two GPUs): how unevenly work is spread.</summary>
+    public double UtilizationSpread => Gpus.Count < 2 ? 0 : Gpus.Max(g => g.Utilization) - Gpus.Min(g => g.Utilization);
+}
 
 /// <summary>What the policy decided for a pool at one evaluation, and why.</summary>
 public sealed record CapacityDecision

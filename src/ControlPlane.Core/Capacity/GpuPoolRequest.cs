@@ -104,7 +104,12 @@ public sealed partial class GpuPoolRequest
     }
 }
 
-/// <summary><c>POST /api/gpu/pools/{pool}/samples</c>: one sample or <c>{"samples": [...]}</c>.</summary>
+/// <summary>
+/// <c>POST /api/gpu/pools/{pool}/samples</c>: one sample or <c>{"samples": [...]}</c>. Besides <c>utilization</c> and
+/// <c>queueDepth</c>, a sample may carry its sender's <c>id</c>, the <c>windowSeconds</c> its values are means over,
+/// the number of <c>readings</c>, per-GPU means (<c>gpus</c>) and memory used/total; without <c>utilization</c>, the
+/// mean of the GPUs' is taken.
+/// </summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed class SamplesRequest
 {
@@ -112,9 +117,24 @@ public sealed class SamplesRequest
     public int? QueueDepth { get; set; }
     public string? Timestamp { get; set; }
     public string? Instance { get; set; }
+    public string? Id { get; set; }
+    public double? WindowSeconds { get; set; }
+    public int? Readings { get; set; }
+    public List<GpuReadingRequest>? Gpus { get; set; }
+    public double? MemoryUsedMiB { get; set; }
+    public double? MemoryTotalMiB { get; set; }
     public List<SamplesRequest>? Samples { get; set; }
 
     public const int MaxSamples = 500;
+
+    /// <summary>GPUs one sample may report (the largest VMs carry 8).</summary>
+    public const int MaxGpus = 64;
+
+    /// <summary>Longest window a sample may average over: one day.</summary>
+    public const double MaxWindowSeconds = 86_400;
+
+    /// <summary>More memory than any GPU VM holds (MiB): a bound against garbage, not a hardware check.</summary>
+    private const double MaxMemoryMiB = 64 * 1024 * 1024;
 
     public ValidationResult<IReadOnlyList<UtilizationSample>> Validate(DateTimeOffset now)
     {
@@ -132,21 +152,67 @@ public sealed class SamplesRequest
         var samples = new List<UtilizationSample>();
         for (var i = 0; errors.Count == 0 && i < items.Count; i++)
         {
-            var s = items[i];
-            var field = Samples is null ? string.Empty : $"samples[{i}].";
-            DateTimeOffset at = now;
-            if (s.Utilization is not (>= 0 and <= 1) || s.QueueDepth is < 0 or > 100_000_000
-                || (s.Timestamp is not null && (!UsageEventValidator.TryParseRfc3339(s.Timestamp, out at) || at > now.AddMinutes(5) || at < now.AddDays(-1)))
-                || s.Instance is { Length: > 256 })
+            if (items[i] is { } s && s.ToSample(now, Samples is null ? string.Empty : $"samples[{i}].", errors) is { } sample)
             {
-                errors.Add(new(CapacityErrors.SampleInvalid, field + "utilization",
-                    "A sample has utilization 0..1, queueDepth ≥ 0, an RFC 3339 timestamp within the last day, and an instance name ≤ 256 characters."));
-                continue;
+                samples.Add(sample);
             }
-
-            samples.Add(new UtilizationSample(at.ToUniversalTime(), s.Utilization!.Value, s.QueueDepth ?? 0, s.Instance));
         }
 
         return new(samples, errors);
     }
+
+    private UtilizationSample? ToSample(DateTimeOffset now, string field, List<ValidationError> errors)
+    {
+        var before = errors.Count;
+        var utilization = Utilization ?? (Gpus is { Count: > 0 } && Gpus.All(g => g?.Utilization is not null) ? Gpus.Average(g => g.Utilization!.Value) : null);
+        DateTimeOffset at = now;
+        if (utilization is not (>= 0 and <= 1) || QueueDepth is < 0 or > 100_000_000
+            || (Timestamp is not null && (!UsageEventValidator.TryParseRfc3339(Timestamp, out at) || at > now.AddMinutes(5) || at < now.AddDays(-1)))
+            || Instance is { Length: > 256 })
+        {
+            errors.Add(new(CapacityErrors.SampleInvalid, field + "utilization",
+                "A sample has utilization 0..1 (or gpus to take it from), queueDepth ≥ 0, an RFC 3339 timestamp within the last day, and an instance name ≤ 256 characters."));
+        }
+
+        if (Id is not null && (Id.Length is 0 or > 128 || !Id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':')))
+        {
+            errors.Add(new(CapacityErrors.SampleIdInvalid, field + "id", "id is 1 to 128 letters, digits, '-', '_', '.' or ':'."));
+        }
+
+        if (WindowSeconds is { } window && !(window > 0 && window <= MaxWindowSeconds) || Readings is < 1 or > 1_000_000)
+        {
+            errors.Add(new(CapacityErrors.SampleWindowInvalid, field + "windowSeconds", $"windowSeconds lies in (0, {MaxWindowSeconds:0}] and readings is at least 1."));
+        }
+
+        if (Gpus is { } gpus && (gpus.Count > MaxGpus || gpus.Any(g => g is null || !g.IsValid()) || gpus.Select(g => g.Index).Distinct().Count() != gpus.Count))
+        {
+            errors.Add(new(CapacityErrors.SampleGpusInvalid, field + "gpus",
+                $"At most {MaxGpus} gpus, each with a distinct index ≥ 0, utilization 0..1, memory 0 ≤ used ≤ total, and a uuid ≤ 128 characters."));
+        }
+
+        if (!MemoryIsValid(MemoryUsedMiB, MemoryTotalMiB))
+        {
+            errors.Add(new(CapacityErrors.SampleMemoryInvalid, field + "memoryUsedMiB", "0 ≤ memoryUsedMiB ≤ memoryTotalMiB."));
+        }
+
+        if (errors.Count > before)
+        {
+            return null;
+        }
+
+        var readings = (Gpus ?? []).Select(g => new GpuReading(g.Index!.Value, g.Uuid, g.Utilization!.Value, g.MemoryUsedMiB, g.MemoryTotalMiB)).OrderBy(g => g.Index).ToList();
+        return new UtilizationSample(at.ToUniversalTime(), utilization!.Value, QueueDepth ?? 0, Instance)
+        {
+            Id = Id,
+            WindowSeconds = WindowSeconds,
+            Readings = Readings,
+            Gpus = readings,
+            // Totals over the GPUs when the sender gave only per-GPU memory.
+            MemoryUsedMiB = MemoryUsedMiB ?? (readings.Count > 0 && readings.All(g => g.MemoryUsedMiB is not null) ? readings.Sum(g => g.MemoryUsedMiB) : null),
+            MemoryTotalMiB = MemoryTotalMiB ?? (readings.Count > 0 && readings.All(g => g.MemoryTotalMiB is not null) ? readings.Sum(g => g.MemoryTotalMiB) : null),
+        };
+    }
+
+    internal static bool MemoryIsValid(double? used, double? total) =>
+        used is null or (>= 0 and <= MaxMemoryMiB) && total is null or (> 0 and <= MaxMemoryMiB) && !(used > total);
 }

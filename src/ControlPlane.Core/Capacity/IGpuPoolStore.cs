@@ -16,8 +16,12 @@ public interface IGpuPoolStore
     /// <summary>One page of pools in name order; with <paramref name="teams"/>, only pools those teams own.</summary>
     Task<ListPage<GpuPool>> ListPageAsync(IReadOnlyCollection<string>? teams, PageRequest page, CancellationToken cancellationToken = default);
     Task UpsertAsync(GpuPool pool, CancellationToken cancellationToken = default);
+    /// <summary>Stores samples; one sent again with the same <see cref="UtilizationSample.Id"/> and timestamp replaces itself, so a retried post counts once.</summary>
     Task AddSamplesAsync(string pool, IReadOnlyList<UtilizationSample> samples, CancellationToken cancellationToken = default);
     Task<IReadOnlyList<UtilizationSample>> GetSamplesAsync(string pool, DateTimeOffset since, CancellationToken cancellationToken = default);
+
+    /// <summary>One page of the pool's samples, newest first (the last sample ever is the first of a one-item page).</summary>
+    Task<ListPage<UtilizationSample>> GetSamplesPageAsync(string pool, PageRequest page, CancellationToken cancellationToken = default);
     Task AddDecisionAsync(CapacityDecision decision, CancellationToken cancellationToken = default);
 
     /// <summary>One page of the pool's decisions, newest first.</summary>

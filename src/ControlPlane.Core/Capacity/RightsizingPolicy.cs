@@ -6,12 +6,14 @@ namespace ControlPlane.Capacity;
 /// <param name="LastScaleOutAt">When capacity last went up (cooldowns).</param>
 /// <param name="LastScaleInAt">When capacity last went down.</param>
 /// <param name="KillSwitchBy">The kill switch (scope) that stops the pool's team, or null.</param>
+/// <param name="LastSampleAt">When the pool's newest sample (of any age) was taken; null when none ever came.</param>
 public sealed record PoolSituation(
     int CurrentCapacity,
     IReadOnlyList<UtilizationSample> Samples,
     DateTimeOffset? LastScaleOutAt,
     DateTimeOffset? LastScaleInAt,
-    string? KillSwitchBy);
+    string? KillSwitchBy,
+    DateTimeOffset? LastSampleAt = null);
 
 /// <summary>
 /// Decides a scale set's capacity from utilization and queue depth, within the pool's bounds and schedules, with
@@ -39,8 +41,14 @@ public static class RightsizingPolicy
         int desired;
         if (samples.Count == 0)
         {
+            // No samples means nobody is measuring, not that the GPUs idle: scaling in on silence would take capacity
+            // from a busy pool whose agent (or its key, or the network) broke.
             desired = current;
-            reasons.Add($"no samples in the last {Window.TotalMinutes:0} minutes: keep {current}");
+            reasons.Add(situation.LastSampleAt is { } last && last <= now
+                ? string.Create(CultureInfo.InvariantCulture, $"GPU agent silent: no samples in the last {Window.TotalMinutes:0} minutes, the newest is from {last:yyyy-MM-dd HH:mm} UTC ({(now - last).TotalMinutes:0} minutes ago); not treated as idle: keep {current}")
+                : current > 0
+                    ? $"no samples in the last {Window.TotalMinutes:0} minutes, and none ever (is the GPU agent installed?): keep {current}"
+                    : $"no samples in the last {Window.TotalMinutes:0} minutes: keep {current}");
         }
         else
         {
@@ -75,6 +83,7 @@ public static class RightsizingPolicy
         var average = samples.Average(s => s.Utilization);
         var peak = samples.Max(s => s.Utilization);
         var queue = samples[^1].QueueDepth;
+        DescribeGpus(samples, reasons);
         var byUtilization = current;
         if (current == 0)
         {
@@ -118,6 +127,36 @@ public static class RightsizingPolicy
         }
 
         return byUtilization;
+    }
+
+    /// <summary>Names what the window's samples say about memory and how evenly the GPUs share the work.</summary>
+    private static void DescribeGpus(List<UtilizationSample> samples, List<string> reasons)
+    {
+        var windows = samples.Where(s => s.WindowSeconds is not null).ToList();
+        if (windows.Count > 0)
+        {
+            var (shortest, longest) = (windows.Min(s => s.WindowSeconds!.Value), windows.Max(s => s.WindowSeconds!.Value));
+            var lengths = shortest == longest
+                ? shortest.ToString("0.#", CultureInfo.InvariantCulture)
+                : string.Create(CultureInfo.InvariantCulture, $"{shortest:0.#}-{longest:0.#}");
+            reasons.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{windows.Count} of {samples.Count} samples are means over {lengths} s windows ({windows.Sum(s => s.Readings ?? 0)} readings)"));
+        }
+
+        var memory = samples.Where(s => s.MemoryUtilization is not null).ToList();
+        if (memory.Count > 0)
+        {
+            reasons.Add(string.Create(CultureInfo.InvariantCulture,
+                $"GPU memory {memory.Average(s => s.MemoryUtilization!.Value):P0} used (mean {memory.Average(s => s.MemoryUsedMiB!.Value):N0} of {memory.Average(s => s.MemoryTotalMiB!.Value):N0} MiB per instance, peak {memory.Max(s => s.MemoryUtilization!.Value):P0})"));
+        }
+
+        var multi = samples.Where(s => s.Gpus.Count >= 2).ToList();
+        if (multi.Count > 0)
+        {
+            var widest = multi.MaxBy(s => s.UtilizationSpread)!;
+            reasons.Add(string.Create(CultureInfo.InvariantCulture,
+                $"per-GPU spread up to {widest.UtilizationSpread:P0} ({widest.Gpus.Count} GPUs from {widest.Gpus.Min(g => g.Utilization):P0} to {widest.Gpus.Max(g => g.Utilization):P0}{(widest.Instance is null ? string.Empty : " on " + widest.Instance)}, mean spread {multi.Average(s => s.UtilizationSpread):P0})"));
+        }
     }
 
     private static int ApplyCooldowns(GpuPool pool, PoolSituation situation, int current, int desired, int min, int max, DateTimeOffset now, List<string> reasons)

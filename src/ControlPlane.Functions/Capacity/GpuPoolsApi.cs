@@ -15,6 +15,7 @@ public sealed class GpuPoolsApi(IGpuPoolStore store, TimeProvider time)
     private const int MaxBodyBytes = 256 * 1024;
     private const string ListName = "gpu-pools";
     private const string DecisionsListName = "gpu-decisions";
+    private const string SamplesListName = "gpu-samples";
 
     [Function(nameof(UpsertGpuPool))]
     [ProblemResponse(StatusCodes.Status400BadRequest, CapacityErrors.NameInvalid, CapacityErrors.ScaleSetIdInvalid, CapacityErrors.BoundsInvalid, CapacityErrors.BandInvalid, CapacityErrors.QueueTargetInvalid, CapacityErrors.CooldownInvalid, CapacityErrors.ScheduleInvalid, CapacityErrors.PriceInvalid, CapacityErrors.TeamRequired, CapacityErrors.ModeInvalid)]
@@ -75,7 +76,7 @@ public sealed class GpuPoolsApi(IGpuPoolStore store, TimeProvider time)
     [ProblemResponse(StatusCodes.Status404NotFound, CapacityErrors.NotFound)]
     [Authorize(Policies.Ingest)]
     [AcceptsJson(typeof(SamplesRequest))]
-    [EndpointSummary("Nodes or exporters report utilization (0-1) and queue depth: one sample or {\"samples\": [...]}.")]
+    [EndpointSummary("Nodes, the GPU agent or exporters report utilization (0-1, the mean over the sample's window and GPUs) and queue depth, optionally with an id (a re-sent sample is stored once), windowSeconds, readings, per-GPU means (gpus) and memory used/total: one sample or {\"samples\": [...]}.")]
     public async Task<Results<Accepted<SamplesResponse>, ProblemHttpResult>> PostGpuSamples(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/gpu/pools/{pool}/samples")] HttpRequest request, [Description("The GPU pool's name.")] string pool, CancellationToken cancellationToken)
     {
@@ -95,6 +96,29 @@ public sealed class GpuPoolsApi(IGpuPoolStore store, TimeProvider time)
 
         await store.AddSamplesAsync(pool, samples!, cancellationToken);
         return TypedResults.Accepted($"/api/gpu/pools/{pool}/decisions", new SamplesResponse(samples!.Count));
+    }
+
+    [Function(nameof(GetGpuSamples))]
+    [Authorize(Policies.AnyKey)]
+    [QueryParameter("limit", PageQuery.LimitDescription, Type = typeof(int))]
+    [QueryParameter("next", PageQuery.NextDescription)]
+    [EndpointSummary("The pool's samples, newest first, each with utilization (0-1, the mean over its window and GPUs), the window (windowStart, timestamp = its end, windowSeconds), per-GPU means, memory and queue depth. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
+    public async Task<Results<Ok<SampleListResponse>, ProblemHttpResult>> GetGpuSamples(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "gpu/pools/{pool}/samples")] HttpRequest http, string pool, CancellationToken cancellationToken)
+    {
+        if (await FindVisibleAsync(pool, http.HttpContext, store, cancellationToken) is null)
+        {
+            return Problems.NotFoundOf(CapacityErrors.NotFound, $"GPU pool '{pool}'");
+        }
+
+        var (request, problem) = PageQuery.Read(SamplesListName, http);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var page = await store.GetSamplesPageAsync(pool, request!, cancellationToken);
+        return TypedResults.Ok(new SampleListResponse(page.Items, PageQuery.Token(SamplesListName, page.Next)));
     }
 
     [Function(nameof(GetGpuDecisions))]
@@ -138,6 +162,9 @@ public sealed record GpuPoolResponse(GpuPool Pool, CapacityDecision? LastDecisio
 public sealed record GpuPoolListResponse(IReadOnlyList<GpuPoolResponse> Pools, string? Next = null);
 
 public sealed record SamplesResponse(int Accepted);
+
+/// <summary>A page of samples, newest first; <c>next</c> is absent on the last page.</summary>
+public sealed record SampleListResponse(IReadOnlyList<UtilizationSample> Samples, string? Next = null);
 
 /// <summary>A page of decisions, newest first; <c>next</c> is absent on the last page.</summary>
 public sealed record DecisionListResponse(IReadOnlyList<CapacityDecision> Decisions, string? Next = null);

@@ -1,4 +1,5 @@
 using ControlPlane.Capacity;
+using ControlPlane.Testing.Gpu;
 
 namespace ControlPlane.Capacity;
 
@@ -131,5 +132,92 @@ public sealed class RightsizingPolicyTests
 
         Assert.Equal(4, desired);
         Assert.Contains(reasons, r => r.Contains("no samples", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// The agent's one-minute sample while the H200 recording's <paramref name="phase"/> runs: the mean of its readings,
+    /// as the agent computes it, with memory and the GPU's own values.
+    /// </summary>
+    private static UtilizationSample FixtureSample(NvidiaSmiFixture fixture, string phase, DateTimeOffset at, string instance)
+    {
+        var readings = fixture.During(fixture.Phase(phase)).Readings;
+        var mean = readings.Average(r => r.UtilizationPercent) / 100;
+        var used = readings.Average(r => r.MemoryUsedMiB);
+        return new UtilizationSample(at, mean, 0, instance)
+        {
+            WindowSeconds = 60, Readings = readings.Count, MemoryUsedMiB = used, MemoryTotalMiB = readings[0].MemoryTotalMiB,
+            Gpus = [new GpuReading(0, readings[0].Uuid, mean, used, readings[0].MemoryTotalMiB)],
+        };
+    }
+
+    [Fact]
+    public void H200Trace_WindowMeansDriveTheDecisions_DutyCycleHoldsAndSilenceIsNotIdle()
+    {
+        // Two one-GPU instances replaying the recording's loads, 15 minutes each, then the agents go silent.
+        var fixture = NvidiaSmiFixture.H200();
+        string[] phases = ["matmul-full", "duty-30pct", "tiny-kernels"];
+        var pool = Pool(min: 1, max: 4) with { ScaleOutCooldown = TimeSpan.Zero, ScaleInCooldown = TimeSpan.Zero };
+        var capacity = 2;
+        var samples = new List<UtilizationSample>();
+        var history = new List<(string Phase, int Capacity, IReadOnlyList<string> Reasons)>();
+        for (var minute = 1; minute <= 75; minute++)
+        {
+            var now = Monday9.AddMinutes(minute);
+            var phase = minute <= 45 ? phases[(minute - 1) / 15] : "silent";
+            if (phase != "silent")
+            {
+                samples.Add(FixtureSample(fixture, phase, now, "vm-0"));
+                samples.Add(FixtureSample(fixture, phase, now, "vm-1"));
+            }
+
+            if (minute % 15 == 0)
+            {
+                var (desired, reasons) = RightsizingPolicy.Decide(pool, new PoolSituation(capacity, samples, null, null, null, samples.Count > 0 ? samples[^1].Timestamp : null), now);
+                capacity = desired;
+                history.Add((phase, capacity, reasons));
+            }
+        }
+
+        var duty = fixture.During(fixture.Phase("duty-30pct")).Readings;
+        Assert.Contains(duty, r => r.UtilizationPercent == 0);
+        Assert.Contains(duty, r => r.UtilizationPercent == 100);
+        var dutyMean = duty.Average(r => r.UtilizationPercent) / 100;
+        Assert.InRange(dutyMean, 0.5, 0.8);
+
+        // Full matrix products: out. The duty cycle's mean sits in the band although no single reading does: hold.
+        // The tiny-kernel loop reads ~14%: in. Then silence holds what was there.
+        Assert.Equal([4, 4, 2, 2, 2], history.Select(h => h.Capacity));
+        Assert.Contains(history[0].Reasons, r => r.Contains("average utilization 100 % above 80 %: 2 -> 4", StringComparison.Ordinal));
+        Assert.Contains(history[1].Reasons, r => r.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"utilization {dutyMean:P0} (peak {dutyMean:P0}) within the band"), StringComparison.Ordinal));
+        Assert.Contains(history[1].Reasons, r => r.Contains("GPU memory 1 % used (mean 1,103 of 143,771 MiB per instance", StringComparison.Ordinal));
+        Assert.Contains(history[1].Reasons, r => r.Contains("samples are means over 60 s windows", StringComparison.Ordinal));
+        Assert.Contains(history[2].Reasons, r => r.Contains("utilization stayed below 50 % (peak 17 %): 4 -> 2", StringComparison.Ordinal));
+        Assert.Contains(history[4].Reasons, r => r.Contains("GPU agent silent", StringComparison.Ordinal) && r.Contains("not treated as idle", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Decide_MultiGpuSamples_NameTheSpreadBetweenGpus()
+    {
+        var now = Monday9;
+        var sample = new UtilizationSample(now, 0.55, 0, "vm-0")
+        {
+            Gpus = [new GpuReading(0, null, 0.95, 70_000, 80_000), new GpuReading(1, null, 0.15, 10_000, 80_000)],
+            MemoryUsedMiB = 80_000, MemoryTotalMiB = 160_000,
+        };
+
+        var (desired, reasons) = RightsizingPolicy.Decide(Pool(), new PoolSituation(2, [sample], null, null, null), now);
+
+        Assert.Equal(2, desired);
+        Assert.Contains(reasons, r => r.Contains("per-GPU spread up to 80 % (2 GPUs from 15 % to 95 % on vm-0", StringComparison.Ordinal));
+        Assert.Contains(reasons, r => r.Contains("GPU memory 50 % used", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Decide_NoSampleEver_SaysTheAgentMayBeMissing()
+    {
+        var (desired, reasons) = RightsizingPolicy.Decide(Pool(min: 1, max: 4), new PoolSituation(3, [], null, null, null), Monday9);
+
+        Assert.Equal(3, desired);
+        Assert.Contains(reasons, r => r.Contains("none ever (is the GPU agent installed?)", StringComparison.Ordinal));
     }
 }

@@ -179,4 +179,67 @@ public sealed class GpuPoolsApiTests : IAsyncLifetime
         Assert.False(decision.GetProperty("applied").GetBoolean());
         Assert.Contains("NotFound", decision.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task GetSamples_AgentSamples_NewestFirstWithWindowAndGpusPagedAndStoredOnce()
+    {
+        (await PutPoolAsync("recommend")).EnsureSuccessStatusCode();
+        string Sample(int minutesAgo, double utilization) => $$"""
+            {"id":"vm-0:{{minutesAgo}}","timestamp":"{{ControlPlaneApp.Start.AddMinutes(-minutesAgo):O}}","windowSeconds":60,"readings":60,
+             "instance":"vm-0","queueDepth":2,"gpus":[{"index":1,"uuid":"GPU-b","utilization":{{utilization}},"memoryUsedMiB":100,"memoryTotalMiB":80000},
+                                        {"index":0,"uuid":"GPU-a","utilization":0.1,"memoryUsedMiB":300,"memoryTotalMiB":80000}]}
+            """;
+
+        var first = await _admin.PostJsonAsync("/api/gpu/pools/infer/samples", $$"""{"samples":[{{Sample(3, 0.9)}},{{Sample(2, 0.7)}},{{Sample(1, 0.5)}}]}""");
+        // The same samples again, as an agent re-sends its buffer after a lost answer.
+        var again = await _admin.PostJsonAsync("/api/gpu/pools/infer/samples", $$"""{"samples":[{{Sample(2, 0.7)}},{{Sample(1, 0.5)}}]}""");
+        var page1 = await (await _admin.GetAsync("/api/gpu/pools/infer/samples?limit=2")).JsonAsync();
+        var page2 = await (await _admin.GetAsync($"/api/gpu/pools/infer/samples?limit=2&next={Uri.EscapeDataString(page1.GetProperty("next").GetString()!)}")).JsonAsync();
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+        var samples = page1.GetProperty("samples").EnumerateArray().Concat(page2.GetProperty("samples").EnumerateArray()).ToList();
+        Assert.Equal(["vm-0:1", "vm-0:2", "vm-0:3"], samples.Select(x => x.GetProperty("id").GetString()));
+        Assert.False(page2.TryGetProperty("next", out var next) && next.ValueKind != System.Text.Json.JsonValueKind.Null);
+        var newest = samples[0];
+        // Without utilization, the GPUs' mean; memory totals over the GPUs; GPUs in index order; the window's start.
+        Assert.Equal(0.3, newest.GetProperty("utilization").GetDouble(), 9);
+        Assert.Equal(400, newest.GetProperty("memoryUsedMiB").GetDouble());
+        Assert.Equal(160_000, newest.GetProperty("memoryTotalMiB").GetDouble());
+        Assert.Equal(0.4, newest.GetProperty("utilizationSpread").GetDouble(), 9);
+        Assert.Equal(["GPU-a", "GPU-b"], newest.GetProperty("gpus").EnumerateArray().Select(g => g.GetProperty("uuid").GetString()));
+        Assert.Equal(60, newest.GetProperty("windowSeconds").GetDouble());
+        Assert.Equal(ControlPlaneApp.Start.AddMinutes(-2), newest.GetProperty("windowStart").GetDateTimeOffset());
+        Assert.Equal(ControlPlaneApp.Start.AddMinutes(-1), newest.GetProperty("timestamp").GetDateTimeOffset());
+    }
+
+    [Theory]
+    [InlineData("""{"id":"has space","utilization":0.5}""", "gpu_sample_id_invalid")]
+    [InlineData("""{"utilization":0.5,"windowSeconds":0}""", "gpu_sample_window_invalid")]
+    [InlineData("""{"utilization":0.5,"readings":0}""", "gpu_sample_window_invalid")]
+    [InlineData("""{"gpus":[{"index":0,"utilization":0.5},{"index":0,"utilization":0.6}]}""", "gpu_sample_gpus_invalid")]
+    [InlineData("""{"gpus":[{"index":0,"utilization":1.5}]}""", "gpu_sample_invalid")]
+    [InlineData("""{"gpus":[{"index":0,"utilization":0.5,"memoryUsedMiB":9,"memoryTotalMiB":8}]}""", "gpu_sample_gpus_invalid")]
+    [InlineData("""{"utilization":0.5,"memoryUsedMiB":9,"memoryTotalMiB":8}""", "gpu_sample_memory_invalid")]
+    [InlineData("""{"utilization":0.5,"gpus":[{"index":0,"utilization":0.5,"temperature":40}]}""", "request_json_invalid")]
+    public async Task PostSamples_BadAgentFields_Is400WithStableCode(string body, string code)
+    {
+        (await PutPoolAsync("recommend")).EnsureSuccessStatusCode();
+
+        await (await _admin.PostJsonAsync("/api/gpu/pools/infer/samples", body)).AssertProblemAsync(HttpStatusCode.BadRequest, code);
+    }
+
+    [Fact]
+    public async Task Rightsizing_AgentWentSilent_HoldsAndSaysSoInsteadOfScalingIn()
+    {
+        (await PutPoolAsync("recommend", min: 1)).EnsureSuccessStatusCode();
+        await RunAsync();
+        (await _admin.PostJsonAsync("/api/gpu/pools/infer/samples", """{"utilization":0.7,"windowSeconds":60}""")).EnsureSuccessStatusCode();
+        _app.Clock.Advance(TimeSpan.FromMinutes(40));
+
+        var decision = await RunAsync();
+
+        Assert.Equal(decision.GetProperty("currentCapacity").GetInt32(), decision.GetProperty("desiredCapacity").GetInt32());
+        Assert.Contains(decision.GetProperty("reasons").EnumerateArray(), r => r.GetString()!.Contains("GPU agent silent", StringComparison.Ordinal) && r.GetString()!.Contains("40 minutes ago", StringComparison.Ordinal));
+    }
 }
