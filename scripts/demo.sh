@@ -195,6 +195,12 @@ if (zf) {
   console.log(`  the admin applies it: ${applied.applied.type} by ${applied.applied.by.name} -> budget ${b.id} (${b.mode}, ${usd(b.limitUsd).trim()} a ${b.period.replace('ly', '')}), finding now ${applied.state}`);
 }
 
+// Engineers: what the dashboard charts (scripts/dev.sh serves it at http://127.0.0.1:7071/), from the same API.
+const day = new Date().toISOString().slice(0, 10);
+const byTeamDay = await call('GET', `/api/costs?groupBy=team,day&from=${day}`);
+console.log(`\nToday by team (GET /api/costs?groupBy=team,day, the dashboard's chart; ${byTeamDay.totalGroups} groups):`);
+for (const g of byTeamDay.groups) console.log(`  ${g.keys.join(' · ').padEnd(28)} ${usd(g.costUsd)}  ${String(g.requests).padStart(4)} calls`);
+
 // Finance: the month's report, stored and emailed.
 const period = new Date().toISOString().slice(0, 7);
 console.log(`\nFinance report for ${period} (to date):`);
