@@ -41,7 +41,7 @@ public sealed class ControlPlaneClient
         Options = options;
         _retry = options.MaxAttempts == 1
             ? ResiliencePipeline<HttpResponseMessage>.Empty
-            : new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = options.TimeProvider }
+            : new ResiliencePipelineBuilder<HttpResponseMessage>()
                 .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
                 {
                     MaxRetryAttempts = options.MaxAttempts - 1,

@@ -48,6 +48,8 @@ public sealed class ControlPlaneClientOptions
     /// never blocks the app.</summary>
     public int UsageQueueCapacity { get; set; } = 10_000;
 
+    /// <summary>Clock for event timestamps and call latency (default: the system clock). Retry delays are real waits
+    /// and always use the system clock.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     internal void Validate()

@@ -2,7 +2,7 @@ using BenchmarkDotNet.Running;
 using ControlPlane.Benchmarks.Usage;
 
 // `ingest [events] [clients]`, `authorize [seconds] [clients]`, `posthoc [seconds] [clients]`, `sweep [reservations]`,
-// `batch [requests] [clients]`, `rollups [events] [groups] [clients]` and `orchestrations [count] [partitions]` run load
+// `batch [requests] [clients]`, `client-middleware [calls]`, `rollups [events] [groups] [clients]` and `orchestrations [count] [partitions]` run load
 // drivers against their own Azurite;
 // anything else goes to BenchmarkDotNet.
 if (args.Length > 0 && args[0] == "ingest")
@@ -38,6 +38,12 @@ if (args.Length > 0 && args[0] == "batch")
 if (args.Length > 0 && args[0] == "orchestrations")
 {
     await ControlPlane.Benchmarks.Orchestrations.OrchestrationLoadDriver.RunAsync(args.Skip(1).ToArray());
+    return;
+}
+
+if (args.Length > 0 && args[0] == "client-middleware")
+{
+    await ControlPlane.Benchmarks.Client.ClientMiddlewareLoadDriver.RunAsync(args.Skip(1).ToArray());
     return;
 }
 

@@ -1,3 +1,4 @@
+using ControlPlane.Testing.Fakes;
 using System.ClientModel;
 using ControlPlane.Client.Api;
 using ControlPlane.Client.Fakes;

@@ -1,3 +1,4 @@
+using ControlPlane.Testing.Fakes;
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Net.Http.Json;

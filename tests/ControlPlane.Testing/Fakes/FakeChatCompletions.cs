@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace ControlPlane.Client.Fakes;
+namespace ControlPlane.Testing.Fakes;
 
 /// <summary>
 /// A local Chat Completions endpoint (<c>POST /v1/chat/completions</c>) on Kestrel, shaped like OpenAI's: buffered
