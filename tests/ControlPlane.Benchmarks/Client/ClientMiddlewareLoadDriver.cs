@@ -12,8 +12,11 @@ using ControlPlane.Testing;
 using ControlPlane.Testing.Fakes;
 using HdrHistogram;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
 using OpenAI;
 using OpenAI.Chat;
 
@@ -45,9 +48,11 @@ public static class ClientMiddlewareLoadDriver
             .UseSetting("ControlPlane:AdminKey", AdminKey)
             .UseSetting("ControlPlane:Triggers:Enabled", "false")
             .UseSetting("Logging:LogLevel:Default", "Warning"));
-        app.UseKestrel(0);
+        // A free loopback port, so a run never collides with whatever holds the default one.
+        app.UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0));
         app.StartServer();
-        var controlPlane = app.CreateClient();
+        var listening = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var controlPlane = new HttpClient { BaseAddress = new Uri(listening + "/") };
         Console.WriteLine($"ControlPlane at {controlPlane.BaseAddress}, provider fake at {provider.Endpoint}");
 
         using (var put = new HttpRequestMessage(HttpMethod.Put, "api/budgets/bench-team"))
