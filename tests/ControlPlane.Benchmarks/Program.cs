@@ -2,8 +2,8 @@ using BenchmarkDotNet.Running;
 using ControlPlane.Benchmarks.Usage;
 
 // `ingest [events] [clients]`, `authorize [seconds] [clients]`, `posthoc [seconds] [clients]`, `sweep [reservations]`,
-// `batch [requests] [clients]`, `rollups [events] [groups] [clients]`, `orchestrations [count] [partitions]` and
-// `dashboard [calls per hour] [days] [runs]` run load
+// `batch [requests] [clients]`, `client-middleware [calls]`, `rollups [events] [groups] [clients]`,
+// `orchestrations [count] [partitions]` and `dashboard [calls per hour] [days] [runs]` run load
 // drivers against their own Azurite;
 // anything else goes to BenchmarkDotNet.
 if (args.Length > 0 && args[0] == "ingest")
@@ -45,6 +45,12 @@ if (args.Length > 0 && args[0] == "orchestrations")
 if (args.Length > 0 && args[0] == "dashboard")
 {
     await ControlPlane.Benchmarks.Dashboard.DashboardLoadDriver.RunAsync(args.Skip(1).ToArray());
+    return;
+}
+
+if (args.Length > 0 && args[0] == "client-middleware")
+{
+    await ControlPlane.Benchmarks.Client.ClientMiddlewareLoadDriver.RunAsync(args.Skip(1).ToArray());
     return;
 }
 

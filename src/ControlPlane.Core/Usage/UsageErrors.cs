@@ -18,6 +18,9 @@ public static class UsageErrors
     public const string TokensTooLarge = "usage_tokens_too_large";
     public const string TokensPartitionInput = "usage_tokens_partition_input";
     public const string TokensPartitionOutput = "usage_tokens_partition_output";
+    /// <summary>One event carries two usage shapes (OpenAI Chat Completions, OpenAI Responses, Anthropic Messages,
+    /// Gemini <c>usageMetadata</c>): which partition to trust would be a guess.</summary>
+    public const string ShapeMixed = "usage_shape_mixed";
     public const string TokensTotalMismatch = "usage_tokens_total_mismatch";
     public const string TimestampInvalid = "usage_timestamp_invalid";
     public const string TimestampTooOld = "usage_timestamp_too_old";

@@ -31,8 +31,12 @@ public class UsageEventRequest
     public long? OutputTokens { get; set; }
     public long? ReasoningTokens { get; set; }
 
-    /// <summary>The provider's own usage object, forwarded as returned, instead of the flat token fields.</summary>
+    /// <summary>The provider's own usage object, forwarded as returned, instead of the flat token fields: OpenAI's
+    /// (Chat Completions or Responses) or Anthropic's Messages <c>usage</c>.</summary>
     public ProviderUsage? Usage { get; set; }
+
+    /// <summary>Gemini's <c>usageMetadata</c>, forwarded as returned, instead of the flat token fields or <c>usage</c>.</summary>
+    public GeminiUsageMetadata? UsageMetadata { get; set; }
 
     public string? ReservationId { get; set; }
 
@@ -59,9 +63,12 @@ public sealed class UsageIngestRequest : UsageEventRequest
 }
 
 /// <summary>
-/// An OpenAI-shaped usage object: Chat Completions (<c>prompt_tokens</c>, <c>completion_tokens</c>, ...) or
-/// Responses (<c>input_tokens</c>, <c>output_tokens</c>, ...). Fields we do not price (audio, predictions) are
-/// accepted and ignored so an app can forward the object untouched.
+/// A provider's usage object, in one of three shapes: OpenAI Chat Completions (<c>prompt_tokens</c>,
+/// <c>completion_tokens</c>, ...), OpenAI Responses (<c>input_tokens</c>, <c>output_tokens</c>, ...) or Anthropic
+/// Messages (<c>input_tokens</c>, <c>output_tokens</c>, <c>cache_read_input_tokens</c>,
+/// <c>cache_creation_input_tokens</c>; there <c>input_tokens</c> excludes both cache counts). Fields we do not price
+/// (audio, predictions, server tool use, service tier) are accepted and ignored so an app can forward the object
+/// untouched; fields of two shapes in one object are refused (<see cref="UsageErrors.ShapeMixed"/>).
 /// </summary>
 public sealed class ProviderUsage
 {
@@ -74,6 +81,12 @@ public sealed class ProviderUsage
     [JsonPropertyName("output_tokens")] public long? OutputTokens { get; set; }
     [JsonPropertyName("input_tokens_details")] public ProviderInputDetails? InputTokensDetails { get; set; }
     [JsonPropertyName("output_tokens_details")] public ProviderOutputDetails? OutputTokensDetails { get; set; }
+
+    /// <summary>Anthropic: prompt tokens read from the cache, not counted in <c>input_tokens</c>.</summary>
+    [JsonPropertyName("cache_read_input_tokens")] public long? CacheReadInputTokens { get; set; }
+
+    /// <summary>Anthropic: prompt tokens written to the cache, not counted in <c>input_tokens</c>.</summary>
+    [JsonPropertyName("cache_creation_input_tokens")] public long? CacheCreationInputTokens { get; set; }
 }
 
 public sealed class ProviderInputDetails

@@ -269,16 +269,25 @@ public sealed class UsageEventValidator(UsageOptions options)
     {
         var hasFlat = r.InputTokens is not null || r.OutputTokens is not null || r.CachedInputTokens is not null
             || r.CacheWriteTokens is not null || r.ReasoningTokens is not null;
-        if (r.Usage is { } usage)
+        if (r.Usage is not null || r.UsageMetadata is not null)
         {
             if (hasFlat)
             {
-                errors.Add(new(UsageErrors.TokensConflict, prefix + "usage",
+                errors.Add(new(UsageErrors.TokensConflict, prefix + (r.Usage is not null ? "usage" : "usageMetadata"),
                     "Send either the usage object or the flat token fields, not both."));
                 return default;
             }
 
-            return FromProviderUsage(usage, prefix + "usage.", errors);
+            if (r.Usage is not null && r.UsageMetadata is not null)
+            {
+                errors.Add(new(UsageErrors.ShapeMixed, prefix + "usageMetadata",
+                    "Send one provider usage object per event: usage (OpenAI or Anthropic) or usageMetadata (Gemini), not both."));
+                return default;
+            }
+
+            return r.Usage is { } usage
+                ? FromProviderUsage(usage, prefix + "usage.", errors)
+                : FromGeminiUsage(r.UsageMetadata!, prefix + "usageMetadata.", errors);
         }
 
         if (r.InputTokens is null || r.OutputTokens is null)
@@ -305,9 +314,36 @@ public sealed class UsageEventValidator(UsageOptions options)
             errors);
     }
 
+    /// <summary>
+    /// Which of the three <c>usage</c> shapes the object is. Responses and Anthropic share <c>input_tokens</c> and
+    /// <c>output_tokens</c> but partition them differently, so the shape is read from the fields only one of them
+    /// has; an object with fields of two shapes is refused rather than priced by a guess.
+    /// </summary>
     private static UsageTokens FromProviderUsage(ProviderUsage u, string prefix, List<ValidationError> errors)
     {
-        var chatShape = u.PromptTokens is not null || u.CompletionTokens is not null;
+        var chat = u.PromptTokens is not null || u.CompletionTokens is not null
+            || u.PromptTokensDetails is not null || u.CompletionTokensDetails is not null;
+        var responses = u.InputTokensDetails is not null || u.OutputTokensDetails is not null;
+        var anthropic = u.CacheReadInputTokens is not null || u.CacheCreationInputTokens is not null;
+        var shared = u.InputTokens is not null || u.OutputTokens is not null;
+        var shapes = new List<string>();
+        if (chat) { shapes.Add("OpenAI Chat Completions (prompt_tokens, completion_tokens)"); }
+        if (responses || (shared && !anthropic)) { shapes.Add("OpenAI Responses (input_tokens, output_tokens, *_details)"); }
+        if (anthropic) { shapes.Add("Anthropic Messages (input_tokens, cache_read_input_tokens, cache_creation_input_tokens)"); }
+        if (anthropic && u.TotalTokens is not null && !chat) { shapes.Add("OpenAI (total_tokens)"); }
+
+        if (shapes.Count > 1)
+        {
+            errors.Add(new(UsageErrors.ShapeMixed, prefix.TrimEnd('.'),
+                $"The usage object mixes fields of {string.Join(" and ", shapes)}; forward one provider's usage object as it was returned."));
+            return default;
+        }
+
+        return anthropic ? FromAnthropicUsage(u, prefix, errors) : FromOpenAiUsage(u, chat, prefix, errors);
+    }
+
+    private static UsageTokens FromOpenAiUsage(ProviderUsage u, bool chatShape, string prefix, List<ValidationError> errors)
+    {
         var input = chatShape ? (u.PromptTokens, prefix + "prompt_tokens") : (u.InputTokens, prefix + "input_tokens");
         var output = chatShape ? (u.CompletionTokens, prefix + "completion_tokens") : (u.OutputTokens, prefix + "output_tokens");
         var cached = chatShape
@@ -334,16 +370,70 @@ public sealed class UsageEventValidator(UsageOptions options)
         return tokens;
     }
 
-    private static UsageTokens Partition(
-        (long? Value, string Field) input,
-        (long? Value, string Field) cached,
-        (long? Value, string Field) cacheWrite,
-        (long? Value, string Field) output,
-        (long? Value, string Field) reasoning,
-        List<ValidationError> errors)
+    /// <summary>
+    /// Anthropic's <c>input_tokens</c> counts only the prompt tokens after the last cache breakpoint: the prompt is
+    /// <c>input_tokens + cache_read_input_tokens + cache_creation_input_tokens</c>. Extended thinking is billed inside
+    /// <c>output_tokens</c> and not reported apart, so no reasoning split.
+    /// </summary>
+    private static UsageTokens FromAnthropicUsage(ProviderUsage u, string prefix, List<ValidationError> errors)
+    {
+        if (u.InputTokens is null || u.OutputTokens is null)
+        {
+            errors.Add(new(UsageErrors.TokensMissing, prefix.TrimEnd('.'),
+                "Anthropic's usage object needs input_tokens and output_tokens."));
+            return default;
+        }
+
+        var read = (u.CacheReadInputTokens, prefix + "cache_read_input_tokens");
+        var creation = (u.CacheCreationInputTokens, prefix + "cache_creation_input_tokens");
+        var output = (u.OutputTokens, prefix + "output_tokens");
+        if (!InRange([(u.InputTokens, prefix + "input_tokens"), read, creation, output], errors))
+        {
+            return default;
+        }
+
+        var prompt = u.InputTokens + (read.Item1 ?? 0) + (creation.Item1 ?? 0);
+        return Partition((prompt, prefix + "input_tokens"), read, creation, output, (null, prefix + "output_tokens"), errors);
+    }
+
+    /// <summary>
+    /// Gemini's <c>promptTokenCount</c> already includes the cached tokens; thoughts are billed as output on top of
+    /// <c>candidatesTokenCount</c>, and tool-use prompt tokens as input. Counts Gemini leaves out are zero (its JSON
+    /// omits zero fields).
+    /// </summary>
+    private static UsageTokens FromGeminiUsage(GeminiUsageMetadata g, string prefix, List<ValidationError> errors)
+    {
+        if (g.PromptTokenCount is null)
+        {
+            errors.Add(new(UsageErrors.TokensMissing, prefix + "promptTokenCount", "usageMetadata needs promptTokenCount."));
+            return default;
+        }
+
+        var cached = (g.CachedContentTokenCount, prefix + "cachedContentTokenCount");
+        var thoughts = (g.ThoughtsTokenCount, prefix + "thoughtsTokenCount");
+        var candidates = (g.CandidatesTokenCount, prefix + "candidatesTokenCount");
+        var toolUse = (g.ToolUsePromptTokenCount, prefix + "toolUsePromptTokenCount");
+        if (!InRange([(g.PromptTokenCount, prefix + "promptTokenCount"), cached, thoughts, candidates, toolUse], errors))
+        {
+            return default;
+        }
+
+        var input = g.PromptTokenCount + (toolUse.Item1 ?? 0);
+        var output = (candidates.Item1 ?? 0) + (thoughts.Item1 ?? 0);
+        var tokens = Partition((input, prefix + "promptTokenCount"), cached, (null, prefix + "cacheWriteTokens"), (output, prefix + "candidatesTokenCount"), thoughts, errors);
+        if (g.TotalTokenCount is { } total && total != input + output)
+        {
+            errors.Add(new(UsageErrors.TokensTotalMismatch, prefix + "totalTokenCount",
+                "totalTokenCount does not equal promptTokenCount + toolUsePromptTokenCount + candidatesTokenCount + thoughtsTokenCount."));
+        }
+
+        return tokens;
+    }
+
+    private static bool InRange(IEnumerable<(long? Value, string Field)> counts, List<ValidationError> errors)
     {
         var before = errors.Count;
-        foreach (var (value, field) in new[] { input, cached, cacheWrite, output, reasoning })
+        foreach (var (value, field) in counts)
         {
             if (value < 0)
             {
@@ -355,7 +445,18 @@ public sealed class UsageEventValidator(UsageOptions options)
             }
         }
 
-        if (errors.Count > before)
+        return errors.Count == before;
+    }
+
+    private static UsageTokens Partition(
+        (long? Value, string Field) input,
+        (long? Value, string Field) cached,
+        (long? Value, string Field) cacheWrite,
+        (long? Value, string Field) output,
+        (long? Value, string Field) reasoning,
+        List<ValidationError> errors)
+    {
+        if (!InRange([input, cached, cacheWrite, output, reasoning], errors))
         {
             return default;
         }
@@ -475,5 +576,5 @@ public sealed class UsageEventValidator(UsageOptions options)
 
     private static bool HasAnyEventField(UsageEventRequest r) =>
         r.Id is not null || r.Team is not null || r.Feature is not null || r.Model is not null
-        || r.InputTokens is not null || r.OutputTokens is not null || r.Usage is not null;
+        || r.InputTokens is not null || r.OutputTokens is not null || r.Usage is not null || r.UsageMetadata is not null;
 }

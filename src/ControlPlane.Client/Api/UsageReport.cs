@@ -1,0 +1,34 @@
+using System.Text.Json;
+
+namespace ControlPlane.Client.Api;
+
+/// <summary>
+/// One call for <c>POST /api/usage</c>. Either the flat token fields (input includes cached and cache-write tokens,
+/// output includes reasoning tokens) or <see cref="Usage"/>: the provider's own usage object, forwarded as returned.
+/// <see cref="Id"/> makes the post idempotent: retries send the same id and are charged once.
+/// </summary>
+public sealed record UsageReport
+{
+    public required string Id { get; init; }
+    public DateTimeOffset? Timestamp { get; init; }
+    public required string Team { get; init; }
+    public required string Feature { get; init; }
+    public string? User { get; init; }
+    public string? App { get; init; }
+    public string? Environment { get; init; }
+    public string? PromptTemplate { get; init; }
+    public string? Provider { get; init; }
+    public required string Model { get; init; }
+    public string? Deployment { get; init; }
+    public long? InputTokens { get; init; }
+    public long? CachedInputTokens { get; init; }
+    public long? CacheWriteTokens { get; init; }
+    public long? OutputTokens { get; init; }
+    public long? ReasoningTokens { get; init; }
+    public JsonElement? Usage { get; init; }
+    public string? ReservationId { get; init; }
+    public string? Session { get; init; }
+    public long? LatencyMs { get; init; }
+    public string? Status { get; init; }
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
+}
