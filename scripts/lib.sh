@@ -50,31 +50,24 @@ ensure_azurite() {
   fi
 }
 
-# ensure_chromium: Debian's chromium for the report screenshot test, installed when missing and this user may.
-ensure_chromium() {
-  [ -x /usr/bin/chromium ] && return 0
+# ensure_debian_package PACKAGE COMMAND PURPOSE: installs a Debian package a test needs when COMMAND is missing and
+# this user may (root with apt-get); otherwise says which test will report it.
+ensure_debian_package() {
+  local package="$1" command="$2" purpose="$3"
+  command -v "$command" >/dev/null 2>&1 && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing Debian's chromium for the report screenshot test (apt-get)..." >&2
-    { DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 \
-      || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; }; } \
-      || echo "Could not install chromium: the report screenshot test will say so." >&2
+    echo "Installing Debian's $package for $purpose (apt-get)..." >&2
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$package" >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$package" >/dev/null 2>&1; }; } \
+      || echo "Could not install $package: $purpose will say so." >&2
   else
-    echo "Debian's chromium is missing (apt-get install chromium): the report screenshot test will say so." >&2
+    echo "Debian's $package is missing (apt-get install $package): $purpose will say so." >&2
   fi
 }
 
-# ensure_shellcheck: Debian's shellcheck for the GPU agent's lint test, installed when missing and this user may.
-ensure_shellcheck() {
-  command -v shellcheck >/dev/null 2>&1 && return 0
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing Debian's shellcheck for the GPU agent's lint test (apt-get)..." >&2
-    { DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck >/dev/null 2>&1 \
-      || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck >/dev/null 2>&1; }; } \
-      || echo "Could not install shellcheck: the GPU agent's lint test will say so." >&2
-  else
-    echo "shellcheck is missing (apt-get install shellcheck): the GPU agent's lint test will say so." >&2
-  fi
-}
+# Chromium for the browser tests (dashboard, HTML report); shellcheck for the GPU agent's lint test.
+ensure_chromium() { ensure_debian_package chromium /usr/bin/chromium "the browser tests"; }
+ensure_shellcheck() { ensure_debian_package shellcheck shellcheck "the GPU agent's lint test"; }
 
 free_port() {
   node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"

@@ -31,4 +31,20 @@ public sealed record UsageReport
     public long? LatencyMs { get; init; }
     public string? Status { get; init; }
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
+
+    /// <summary>A report of one call charged to <paramref name="attribution"/>; the caller adds the tokens or usage.</summary>
+    public static UsageReport Of(string id, CallAttribution attribution, string model, string? provider, DateTimeOffset timestamp) => new()
+    {
+        Id = id,
+        Timestamp = timestamp,
+        Team = attribution.Team,
+        Feature = attribution.Feature,
+        User = attribution.User,
+        App = attribution.App,
+        Environment = attribution.Environment,
+        PromptTemplate = attribution.PromptTemplate,
+        Session = attribution.Session,
+        Provider = provider,
+        Model = model,
+    };
 }

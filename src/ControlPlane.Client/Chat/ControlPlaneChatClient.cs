@@ -151,19 +151,8 @@ public sealed class ControlPlaneChatClient : DelegatingChatClient
         var latency = (long)_options.TimeProvider.GetElapsedTime(call.Started).TotalMilliseconds;
         var reasoning = usage?.ReasoningTokenCount;
         var output = usage?.OutputTokenCount;
-        _reporter.Enqueue(new UsageReport
+        _reporter.Enqueue(UsageReport.Of(call.EventId, call.Attribution, call.Model, _options.Provider, _options.TimeProvider.GetUtcNow()) with
         {
-            Id = call.EventId,
-            Timestamp = _options.TimeProvider.GetUtcNow(),
-            Team = call.Attribution.Team,
-            Feature = call.Attribution.Feature,
-            User = call.Attribution.User,
-            App = call.Attribution.App,
-            Environment = call.Attribution.Environment,
-            PromptTemplate = call.Attribution.PromptTemplate,
-            Session = call.Attribution.Session,
-            Provider = _options.Provider,
-            Model = call.Model,
             Deployment = modelId is not null && modelId != call.Model ? modelId : null,
 
             // Without usage from the provider, the local prompt count and no output are recorded, flagged in status.

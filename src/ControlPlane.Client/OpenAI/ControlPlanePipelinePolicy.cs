@@ -173,18 +173,8 @@ public sealed class ControlPlanePipelinePolicy(UsageReporter reporter) : Pipelin
             return;
         }
 
-        reporter.Enqueue(new UsageReport
+        reporter.Enqueue(UsageReport.Of(call.EventId, call.Attribution, call.Model, _options.Provider, _options.TimeProvider.GetUtcNow()) with
         {
-            Id = call.EventId,
-            Timestamp = _options.TimeProvider.GetUtcNow(),
-            Team = call.Attribution.Team,
-            Feature = call.Attribution.Feature,
-            User = call.Attribution.User,
-            App = call.Attribution.App,
-            Environment = call.Attribution.Environment,
-            PromptTemplate = call.Attribution.PromptTemplate,
-            Provider = _options.Provider,
-            Model = call.Model,
             Usage = usage,
             ReservationId = call.ReservationId,
             LatencyMs = (long)_options.TimeProvider.GetElapsedTime(call.Started).TotalMilliseconds,

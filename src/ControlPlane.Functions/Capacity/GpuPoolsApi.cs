@@ -72,7 +72,8 @@ public sealed class GpuPoolsApi(IGpuPoolStore store, TimeProvider time)
             : Problems.NotFoundOf(CapacityErrors.NotFound, $"GPU pool '{pool}'");
 
     [Function(nameof(PostGpuSamples))]
-    [ProblemResponse(StatusCodes.Status400BadRequest, CapacityErrors.SamplesEmpty, CapacityErrors.SamplesTooMany, CapacityErrors.SampleInvalid)]
+    [ProblemResponse(StatusCodes.Status400BadRequest, CapacityErrors.SamplesEmpty, CapacityErrors.SamplesTooMany, CapacityErrors.SampleInvalid,
+        CapacityErrors.SampleIdInvalid, CapacityErrors.SampleWindowInvalid, CapacityErrors.SampleGpusInvalid, CapacityErrors.SampleMemoryInvalid)]
     [ProblemResponse(StatusCodes.Status404NotFound, CapacityErrors.NotFound)]
     [Authorize(Policies.Ingest)]
     [AcceptsJson(typeof(SamplesRequest))]
@@ -99,12 +100,13 @@ public sealed class GpuPoolsApi(IGpuPoolStore store, TimeProvider time)
     }
 
     [Function(nameof(GetGpuSamples))]
+    [ProblemResponse(StatusCodes.Status404NotFound, CapacityErrors.NotFound)]
     [Authorize(Policies.AnyKey)]
     [QueryParameter("limit", PageQuery.LimitDescription, Type = typeof(int))]
     [QueryParameter("next", PageQuery.NextDescription)]
     [EndpointSummary("The pool's samples, newest first, each with utilization (0-1, the mean over its window and GPUs), the window (windowStart, timestamp = its end, windowSeconds), per-GPU means, memory and queue depth. Pages with ?limit= (default 100, at most 1,000) and ?next=.")]
     public async Task<Results<Ok<SampleListResponse>, ProblemHttpResult>> GetGpuSamples(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "gpu/pools/{pool}/samples")] HttpRequest http, string pool, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/gpu/pools/{pool}/samples")] HttpRequest http, [Description("The GPU pool's name.")] string pool, CancellationToken cancellationToken)
     {
         if (await FindVisibleAsync(pool, http.HttpContext, store, cancellationToken) is null)
         {

@@ -37,6 +37,8 @@ public static class DashboardLoadDriver
             .UseSetting("ControlPlane:Storage:TablePrefix", Azurite.NewTablePrefix())
             .UseSetting("ControlPlane:AdminKey", AdminKey)
             .UseSetting("ControlPlane:Triggers:Enabled", "false")
+            // Only the API is measured: no orchestration worker polling the task hub beside it.
+            .UseSetting("ControlPlane:Durable:Enabled", "false")
             .UseSetting("Logging:LogLevel:Default", "Warning"));
         app.UseKestrel(0);
         app.StartServer();
