@@ -13,4 +13,18 @@ public sealed record AuthorizeRequest
     public string? DeploymentType { get; init; }
     public required long InputTokens { get; init; }
     public required long MaxOutputTokens { get; init; }
+
+    /// <summary>The worst case of one call charged to <paramref name="attribution"/>.</summary>
+    public static AuthorizeRequest For(CallAttribution attribution, string? provider, string model, long inputTokens, long maxOutputTokens) => new()
+    {
+        Team = attribution.Team,
+        Feature = attribution.Feature,
+        User = attribution.User,
+        App = attribution.App,
+        Environment = attribution.Environment,
+        Provider = provider,
+        Model = model,
+        InputTokens = inputTokens,
+        MaxOutputTokens = maxOutputTokens,
+    };
 }

@@ -126,18 +126,8 @@ public sealed class ControlPlaneChatClient : DelegatingChatClient
         }
 
         var inputTokens = PromptTokenCounter.CountMessages(list.Select(m => m.Text));
-        var answer = await _reporter.Client.AuthorizeAsync(new AuthorizeRequest
-        {
-            Team = attribution.Team,
-            Feature = attribution.Feature,
-            User = attribution.User,
-            App = attribution.App,
-            Environment = attribution.Environment,
-            Provider = _options.Provider,
-            Model = model,
-            InputTokens = inputTokens,
-            MaxOutputTokens = maxOutput,
-        }, cancellationToken).ConfigureAwait(false);
+        var answer = await _reporter.Client.AuthorizeAsync(
+            AuthorizeRequest.For(attribution, _options.Provider, model, inputTokens, maxOutput), cancellationToken).ConfigureAwait(false);
         if (!answer.Allowed)
         {
             throw new ControlPlaneDeniedException(answer);

@@ -125,18 +125,8 @@ public sealed class ControlPlanePipelinePolicy(UsageReporter reporter) : Pipelin
 
         var attribution = CallAttribution.From(_options);
         var inputTokens = PromptTokenCounter.CountMessages(MessageTexts(body["messages"] as JsonArray));
-        var answer = await reporter.Client.AuthorizeAsync(new AuthorizeRequest
-        {
-            Team = attribution.Team,
-            Feature = attribution.Feature,
-            User = attribution.User,
-            App = attribution.App,
-            Environment = attribution.Environment,
-            Provider = _options.Provider,
-            Model = model,
-            InputTokens = inputTokens,
-            MaxOutputTokens = maxOutput * Math.Max(1, choices),
-        }, cancellationToken).ConfigureAwait(false);
+        var answer = await reporter.Client.AuthorizeAsync(
+            AuthorizeRequest.For(attribution, _options.Provider, model, inputTokens, maxOutput * Math.Max(1, choices)), cancellationToken).ConfigureAwait(false);
         if (!answer.Allowed)
         {
             throw new ControlPlaneDeniedException(answer);
