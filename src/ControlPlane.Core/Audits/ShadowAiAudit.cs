@@ -47,16 +47,11 @@ public sealed class ShadowAiAudit(
         var windowEnd = asOf;
         var windowStart = asOf.AddDays(-options.WindowDays);
         var approved = await registry.ListAllAsync(cancellationToken).ConfigureAwait(false);
-        var costCenters = await CostCentersAsync(cancellationToken).ConfigureAwait(false);
+        var costCenters = await teams.CostCentersAsync(cancellationToken).ConfigureAwait(false);
         var traffic = inventory.Deployments.Count == 0
             ? DeploymentUsage.Empty
             : await DeploymentUsage.SummarizeAsync(usage.ReadLedgerAsync(windowStart, windowEnd, cancellationToken), cancellationToken).ConfigureAwait(false);
         var candidates = ShadowAiRules.Evaluate(new ShadowAiRuleInput(inventory, approved, costCenters, traffic, windowStart, windowEnd), options);
         return new ShadowAiEvaluation(windowStart, windowEnd, candidates);
     }
-
-    private async Task<IReadOnlyDictionary<string, string>> CostCentersAsync(CancellationToken cancellationToken) =>
-        (await Pages.AllAsync<TeamProfile>(teams.ListTeamsAsync, cancellationToken).ConfigureAwait(false))
-            .Where(t => t.CostCenter is not null)
-            .ToDictionary(t => t.Team, t => t.CostCenter!, StringComparer.Ordinal);
 }

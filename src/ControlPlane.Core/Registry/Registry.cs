@@ -47,6 +47,16 @@ public interface IRegistryStore
     Task<ListPage<FeatureProfile>> ListFeaturesAsync(PageRequest page, CancellationToken cancellationToken = default);
 }
 
+/// <summary>Reads over the registry that several features need.</summary>
+public static class RegistryStoreExtensions
+{
+    /// <summary>Team → cost center, for every team whose profile names one.</summary>
+    public static async Task<IReadOnlyDictionary<string, string>> CostCentersAsync(this IRegistryStore registry, CancellationToken cancellationToken = default) =>
+        (await Pages.AllAsync<TeamProfile>(registry.ListTeamsAsync, cancellationToken).ConfigureAwait(false))
+            .Where(t => t.CostCenter is not null)
+            .ToDictionary(t => t.Team, t => t.CostCenter!, StringComparer.Ordinal);
+}
+
 /// <summary><c>PUT /api/teams/{team}</c>: every field optional; a PUT replaces the whole profile.</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed class TeamProfileRequest

@@ -384,8 +384,7 @@ public sealed record CostQuery
     }
 
     /// <summary>How many groups a page of <paramref name="limit"/> holds: with two dimensions and a time bucket, whole series.</summary>
-    public int GroupsPerPage(int limit) =>
-        TimeAxis is { } time && GroupBy.Count == 2 ? limit * Math.Max(1, Buckets(time.Dimension).Count) : limit;
+    public int GroupsPerPage(int limit) => TimeAxis is not null && GroupBy.Count == 2 ? limit * BucketCount : limit;
 
     /// <summary>Buckets in the answer's series (1 without a time axis), for the size check.</summary>
     public int BucketCount => TimeAxis is { } time ? Buckets(time.Dimension).Count : 1;

@@ -78,9 +78,9 @@ public sealed class CostsApi(IUsageStore store, IRegistryStore registry, PriceCa
         }
 
         // CSV is an export: without ?limit= it holds every group. JSON pages by 100 unless told otherwise.
-        var limit = csv && request.Text("limit") is null ? int.MaxValue : page!.Limit;
-        var perPage = limit == int.MaxValue ? int.MaxValue : query!.GroupsPerPage(limit);
-        if ((limit == int.MaxValue ? query!.BucketCount : perPage) > CostQuery.MaxCells)
+        var exportAll = csv && request.Text("limit") is null;
+        var perPage = exportAll ? int.MaxValue : query!.GroupsPerPage(page!.Limit);
+        if ((exportAll ? query!.BucketCount : perPage) > CostQuery.MaxCells)
         {
             return Problems.Validation([new(CostErrors.TooManyCells, "limit",
                 $"One answer holds at most {CostQuery.MaxCells:N0} groups: ask for fewer groups per page, a coarser time bucket or a shorter range.")]);
@@ -88,7 +88,7 @@ public sealed class CostsApi(IUsageStore store, IRegistryStore registry, PriceCa
 
         var rollups = await store.GetRollupsAsync(query!.From, query.To, cancellationToken);
         var summary = query.Summarize(rollups, await CostCentersAsync(query, cancellationToken));
-        if (limit == int.MaxValue && summary.Groups.Count > CostQuery.MaxCells)
+        if (exportAll && summary.Groups.Count > CostQuery.MaxCells)
         {
             return Problems.Validation([new(CostErrors.TooManyCells, "limit",
                 $"This export has {summary.Groups.Count:N0} groups, more than {CostQuery.MaxCells:N0}: page it with ?limit= and ?next=, or narrow it.")]);
@@ -231,11 +231,7 @@ public sealed class CostsApi(IUsageStore store, IRegistryStore registry, PriceCa
     {
         var needed = query.GroupBy.Any(a => a.Dimension == CostDimension.CostCenter)
             || query.Filters.Any(f => f.Axis.Dimension == CostDimension.CostCenter);
-        return needed
-            ? (await Pages.AllAsync<TeamProfile>(registry.ListTeamsAsync, cancellationToken))
-                .Where(t => t.CostCenter is not null)
-                .ToDictionary(t => t.Team, t => t.CostCenter!, StringComparer.Ordinal)
-            : new Dictionary<string, string>();
+        return needed ? await registry.CostCentersAsync(cancellationToken) : new Dictionary<string, string>();
     }
 
     private static bool WantsCsv(HttpRequest request, out IResult? problem)

@@ -150,19 +150,20 @@ public sealed class DashboardBrowserTests(DashboardBrowserTests.Site site) : ICl
 
             // Calls over the month so far, on both models and three teams; today's among them.
             var events = new List<string>();
+            var sent = new List<(string Model, string Team, DateTimeOffset At)>();
             string[] teams = ["search", "billing", "legal"];
             string[] models = ["gpt-4o", "gpt-4o-mini"];
             for (var i = 0; i < 30; i++)
             {
                 var at = new DateTimeOffset(2026, 11, 1 + (i * 7 % 23), 8 + (i % 4), 5, 0, TimeSpan.Zero);
+                sent.Add((models[i % 2], teams[i % 3], at));
                 events.Add($$"""{"id":"d{{i}}","team":"{{teams[i % 3]}}","feature":"f{{i % 4}}","model":"{{models[i % 2]}}","provider":"azure-openai","timestamp":"{{at:yyyy-MM-ddTHH:mm:ssZ}}","inputTokens":{{1000 * (i + 1)}},"outputTokens":{{100 * (i + 1)}},"user":"u{{i % 5}}"}""");
             }
 
             var recorded = await (await admin.PostJsonAsync("/api/usage", $"{{\"events\":[{string.Join(",", events)}]}}")).JsonAsync();
-            foreach (var (e, i) in recorded.GetProperty("events").EnumerateArray().Select((e, i) => (e, i)))
+            foreach (var (e, (model, team, at)) in recorded.GetProperty("events").EnumerateArray().Zip(sent))
             {
-                var at = new DateTimeOffset(2026, 11, 1 + (i * 7 % 23), 8 + (i % 4), 5, 0, TimeSpan.Zero);
-                _calls.Add((models[i % 2], teams[i % 3], at, e.GetProperty("costUsd").GetDecimal()));
+                _calls.Add((model, team, at, e.GetProperty("costUsd").GetDecimal()));
             }
 
             var budget = await admin.PutAsync("/api/budgets/search-monthly", new StringContent(

@@ -183,6 +183,21 @@ public sealed class CostsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task IngestKey_ReplayingAnotherKeysPageToken_StillSeesOnlyItsTeam()
+    {
+        var search = _app.Client(await _app.IssueKeyAsync("ingest", "search"));
+        var adminPage = await CostsAsync("groupBy=team,feature&limit=1");
+        var token = adminPage.GetProperty("next").GetString();
+
+        var replayed = await CostsAsync($"groupBy=team,feature&limit=10&next={token}", search);
+
+        // The token is only a position: the key's own teams are applied again, and the totals never grow.
+        Assert.All(replayed.GetProperty("groups").EnumerateArray(), g => Assert.Equal("search", g.GetProperty("keys")[0].GetString()));
+        Assert.Equal((await CostsAsync("groupBy=team", search)).GetProperty("totalCostUsd").GetDecimal(), replayed.GetProperty("totalCostUsd").GetDecimal());
+        await (await search.GetAsync("/api/costs?groupBy=team&next=OTk5OTk5OTk5OTk5")).AssertProblemAsync(HttpStatusCode.BadRequest, "page_next_invalid");
+    }
+
+    [Fact]
     public async Task Calls_OfAGroup_AreNewestFirstAndPageWithoutRepeats()
     {
         var first = await (await _admin.GetAsync("/api/usage?from=2026-11-20&to=2026-11-23&feature=answers&feature=invoices&limit=3")).JsonAsync();
