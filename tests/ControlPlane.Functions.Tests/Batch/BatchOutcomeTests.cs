@@ -176,6 +176,10 @@ public sealed class BatchOutcomeTests
     public async Task NightlyRun_InFlight_StatusAndStepAreReadable()
     {
         await using var h = await StartWithRequestsAsync();
+        // The provider keeps the file processing until this test has seen the submit step, and the batch in progress
+        // until it has seen the poll step, so a slow look (a loaded CI machine) cannot miss a step that lasts a moment.
+        h.OpenAI.FileProcessingLookups = int.MaxValue;
+        h.OpenAI.PollsPerState = int.MaxValue;
         var runId = await h.StartNightlyAsync();
         var seen = new List<(string Status, string? Step)>();
 
@@ -194,12 +198,14 @@ public sealed class BatchOutcomeTests
             {
                 Assert.Equal("submitted", request.GetProperty("status").GetString());
                 Assert.Equal(h.OpenAI.Batches.Single().Id, request.GetProperty("batchId").GetString());
+                h.OpenAI.PollsPerState = 1;
             }
             else if (step == "submit")
             {
                 // Waiting for the service to finish processing the uploaded file; or just past it, before the
                 // orchestrator has recorded its next step.
                 Assert.Contains(request.GetProperty("status").GetString(), new[] { "queued", "submitted" });
+                h.OpenAI.FinishProcessingFiles();
             }
         });
 

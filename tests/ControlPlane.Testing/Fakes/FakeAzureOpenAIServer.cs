@@ -158,6 +158,18 @@ public sealed class FakeAzureOpenAIServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Every file still pending shows <c>processed</c> from now on (tests hold files pending, then let them go).</summary>
+    public void FinishProcessingFiles()
+    {
+        lock (_gate)
+        {
+            foreach (var file in _files)
+            {
+                file.PendingLookups = 0;
+            }
+        }
+    }
+
     /// <summary>The batch as the fake holds it now, or null. Does not count as a look at it.</summary>
     public FakeBatch? FindBatch(string batchId)
     {
