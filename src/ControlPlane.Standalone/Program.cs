@@ -37,6 +37,8 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<TimerFunctions>())
 var app = builder.Build();
 durable.Services = app.Services;
 app.UseExceptionHandler();
+app.UseRouting();
+app.UseStorageDeadlines();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapHttpFunctions();

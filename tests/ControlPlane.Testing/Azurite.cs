@@ -14,7 +14,7 @@ public static class Azurite
     public const string ConnectionStringVariable = "CONTROLPLANE_TEST_STORAGE";
     private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     private static readonly Lazy<string> Instance = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
-    private static Process? _process;
+    private static readonly object Installing = new();
 
     /// <summary>A connection string to a running Azurite.</summary>
     public static string ConnectionString => Instance.Value;
@@ -29,15 +29,32 @@ public static class Azurite
             return given;
         }
 
+        var azurite = StartProcess();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => azurite.Dispose();
+        return azurite.ConnectionString;
+    }
+
+    /// <summary>
+    /// An Azurite of the caller's own (in memory, free ports), for tests that freeze, refuse or kill storage: the
+    /// shared one serves every other test running at the same time.
+    /// </summary>
+    public static AzuriteProcess StartProcess()
+    {
         var root = RepositoryRoot();
         var azurite = Path.Combine(root, "node_modules", ".bin", "azurite");
         if (!File.Exists(azurite) || !File.Exists(Path.Combine(root, "node_modules", ".bin", "maildev")))
         {
-            Run("npm", "ci --no-audit --no-fund", root);
+            lock (Installing)
+            {
+                if (!File.Exists(azurite))
+                {
+                    Run("npm", "ci --no-audit --no-fund", root);
+                }
+            }
         }
 
         var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
-        _process = Process.Start(new ProcessStartInfo(azurite,
+        var process = Process.Start(new ProcessStartInfo(azurite,
             $"--silent --inMemoryPersistence --skipApiVersionCheck --disableProductStyleUrl " +
             $"--blobHost 127.0.0.1 --blobPort {blob} --queueHost 127.0.0.1 --queuePort {queue} --tableHost 127.0.0.1 --tablePort {table}")
         {
@@ -47,24 +64,21 @@ public static class Azurite
             // Azurite writes an AzuriteConfig file into its working directory; keep it out of the repository.
             WorkingDirectory = Directory.CreateTempSubdirectory("controlplane-azurite-").FullName,
         }) ?? throw new InvalidOperationException("Could not start Azurite.");
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop();
-        WaitForPort(table);
-        WaitForPort(queue);
-        WaitForPort(blob);
-        return $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};" +
+        var started = new AzuriteProcess(process,
+            $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};" +
             $"BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{queue}/devstoreaccount1;" +
-            $"TableEndpoint=http://127.0.0.1:{table}/devstoreaccount1;";
-    }
-
-    private static void Stop()
-    {
+            $"TableEndpoint=http://127.0.0.1:{table}/devstoreaccount1;");
         try
         {
-            _process?.Kill(entireProcessTree: true);
+            WaitForPort(process, table);
+            WaitForPort(process, queue);
+            WaitForPort(process, blob);
+            return started;
         }
-        catch (InvalidOperationException)
+        catch
         {
-            // Already exited.
+            started.Dispose();
+            throw;
         }
     }
 
@@ -88,14 +102,14 @@ public static class Azurite
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static void WaitForPort(int port)
+    private static void WaitForPort(Process process, int port)
     {
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromSeconds(60))
         {
-            if (_process is { HasExited: true })
+            if (process.HasExited)
             {
-                throw new InvalidOperationException($"Azurite exited with code {_process.ExitCode}; see its output above.");
+                throw new InvalidOperationException($"Azurite exited with code {process.ExitCode}; see its output above.");
             }
 
             try

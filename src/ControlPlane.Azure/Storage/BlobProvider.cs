@@ -10,10 +10,10 @@ public sealed class BlobProvider
     private readonly string _prefix;
     private readonly CreatedOnce<BlobContainerClient> _containers;
 
-    public BlobProvider(StorageOptions options)
+    public BlobProvider(StorageOptions options, StorageHealth? health = null)
     {
         var clientOptions = new BlobClientOptions();
-        TableProvider.ConfigureRetry(clientOptions.Retry);
+        StorageClientSettings.Configure(clientOptions, health);
         _service = options.AccountName is { } account
             ? new BlobServiceClient(new Uri($"https://{account}.blob.core.windows.net"), new DefaultAzureCredential(), clientOptions)
             : new BlobServiceClient(options.ConnectionString, clientOptions);

@@ -13,10 +13,10 @@ public sealed class QueueProvider
     private readonly string _prefix;
     private readonly CreatedOnce<QueueClient> _queues;
 
-    public QueueProvider(StorageOptions options)
+    public QueueProvider(StorageOptions options, StorageHealth? health = null)
     {
         var clientOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
-        TableProvider.ConfigureRetry(clientOptions.Retry);
+        StorageClientSettings.Configure(clientOptions, health);
         _service = options.AccountName is { } account
             ? new QueueServiceClient(new Uri($"https://{account}.queue.core.windows.net"), new DefaultAzureCredential(), clientOptions)
             : new QueueServiceClient(options.ConnectionString, clientOptions);

@@ -14,10 +14,10 @@ public sealed class TableProvider
     private readonly string _prefix;
     private readonly CreatedOnce<TableClient> _tables;
 
-    public TableProvider(StorageOptions options)
+    public TableProvider(StorageOptions options, StorageHealth? health = null)
     {
         var clientOptions = new TableClientOptions();
-        ConfigureRetry(clientOptions.Retry);
+        StorageClientSettings.Configure(clientOptions, health);
         _service = options.AccountName is { } account
             ? new TableServiceClient(new Uri($"https://{account}.table.core.windows.net"), new DefaultAzureCredential(), clientOptions)
             : new TableServiceClient(options.ConnectionString, clientOptions);

@@ -9,8 +9,11 @@ namespace ControlPlane.Access;
 /// Issues keys and checks presented ones. A key reads <c>cpk_{id}_{secret}</c>: the id finds the record in one
 /// point read, the secret is compared by hash in constant time. Checked keys are cached briefly so the hot ingest
 /// path does not read storage on every call; a revocation therefore takes effect within <see cref="CacheDuration"/>.
+/// While storage is down (<paramref name="isStorageOutage"/>), a key checked before keeps its last known state, so
+/// apps already calling are still known and authorize can decide by each budget's fail-closed setting instead of
+/// refusing everyone; a key revoked during the outage stops working when storage answers again.
 /// </summary>
-public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time, string? configuredAdminKey)
+public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time, string? configuredAdminKey, Func<Exception, bool>? isStorageOutage = null)
 {
     public const string Prefix = "cpk_";
     public const int MaxTeams = 100;
@@ -121,7 +124,16 @@ public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time, string?
             return cached.Key;
         }
 
-        var key = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        ApiKey? key;
+        try
+        {
+            key = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (cached.LoadedAt != default && isStorageOutage?.Invoke(ex) == true)
+        {
+            return cached.Key;
+        }
+
         _cache[id] = (key, now);
         return key;
     }

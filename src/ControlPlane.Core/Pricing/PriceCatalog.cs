@@ -3,8 +3,10 @@ namespace ControlPlane.Pricing;
 /// <summary>
 /// Holds the price sheet in force (defaults + admin overrides) as an immutable snapshot, so pricing on the ingest
 /// path never touches storage. Other instances pick up an admin's change within <see cref="PricingOptions.RefreshInterval"/>.
+/// While storage is down (<paramref name="isStorageOutage"/>) the last sheet loaded stays in force: calls keep being
+/// priced by the prices known a moment ago rather than refused.
 /// </summary>
-public sealed class PriceCatalog(IPriceStore store, TimeProvider time, PricingOptions options)
+public sealed class PriceCatalog(IPriceStore store, TimeProvider time, PricingOptions options, Func<Exception, bool>? isStorageOutage = null)
 {
     private readonly IReadOnlyList<PriceEntry> _defaults = DefaultPriceSheet.Load();
     private volatile Snapshot? _snapshot;
@@ -18,7 +20,14 @@ public sealed class PriceCatalog(IPriceStore store, TimeProvider time, PricingOp
             return snapshot.Sheet;
         }
 
-        return await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (snapshot is not null && isStorageOutage?.Invoke(ex) == true)
+        {
+            return snapshot.Sheet;
+        }
     }
 
     /// <summary>Reloads overrides now (after a local PUT, so the writer sees its own change at once).</summary>

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using ControlPlane.Access;
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Access;
+using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
 using ControlPlane.Pricing;
 using ControlPlane.Usage;
@@ -16,6 +17,7 @@ public sealed class AuthorizeApi(BudgetService budgets, PriceCatalog prices, Usa
     private const int MaxBodyBytes = 16 * 1024;
 
     [Function(nameof(Authorize))]
+    [Deadline(RequestDeadline.Authorize)]
     [ProblemResponse(StatusCodes.Status400BadRequest, BudgetErrors.MaxOutputTokensRequired, UsageErrors.FieldRequired, UsageErrors.FieldTooLong, UsageErrors.FieldInvalid, UsageErrors.IdTooLong, UsageErrors.DeploymentTypeInvalid, UsageErrors.TokensMissing, UsageErrors.TokensConflict, UsageErrors.TokensNegative, UsageErrors.TokensTooLarge, UsageErrors.TokensPartitionInput, UsageErrors.TokensPartitionOutput, UsageErrors.TokensTotalMismatch, UsageErrors.TimestampInvalid, UsageErrors.TimestampTooOld, UsageErrors.TimestampInFuture, UsageErrors.UnitsInvalid, UsageErrors.RequestHashInvalid, UsageErrors.TagsTooMany, UsageErrors.TagInvalid, UsageErrors.LatencyInvalid, UsageErrors.IdReserved, UsageErrors.BatchPriceReserved, UsageErrors.ProviderUnknown, UsageErrors.ProviderModelMismatch)]
     [ProblemResponse(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden)]
     [ProblemResponse(StatusCodes.Status503ServiceUnavailable, Problems.BudgetContention)]

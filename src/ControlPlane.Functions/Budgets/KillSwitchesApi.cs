@@ -2,6 +2,7 @@ using ControlPlane.Access;
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.AuditLog;
+using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
 using ControlPlane.Validation;
 
@@ -53,6 +54,7 @@ public sealed class KillSwitchesApi(BudgetService budgets, IIsolationStore isola
     }
 
     [Function(nameof(CheckKillSwitches))]
+    [Deadline(RequestDeadline.Authorize)]
     [ProblemResponse(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden)]
     [Authorize(Policies.AnyKey)]
     [QueryParameter("team", "The call's team; an ingest key with one team may leave it out.")]

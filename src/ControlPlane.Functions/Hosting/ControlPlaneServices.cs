@@ -102,6 +102,7 @@ public static class ControlPlaneServices
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<HttpFunctionPipeline>();
+        services.AddOptions<DeadlineOptions>().BindConfiguration(DeadlineOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<DurableClientAccessor>();
         return services;
     }
@@ -117,9 +118,10 @@ public static class ControlPlaneServices
     public static IServiceCollection AddControlPlaneStorage(this IServiceCollection services)
     {
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton(sp => new TableProvider(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
-        services.AddSingleton(sp => new QueueProvider(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
-        services.AddSingleton(sp => new BlobProvider(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.AddSingleton(sp => new StorageHealth(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new TableProvider(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<StorageHealth>()));
+        services.AddSingleton(sp => new QueueProvider(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<StorageHealth>()));
+        services.AddSingleton(sp => new BlobProvider(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<StorageHealth>()));
         return services;
     }
 
@@ -133,7 +135,7 @@ public static class ControlPlaneServices
         }
 
         services.AddSingleton<IApiKeyStore, TableApiKeyStore>();
-        services.AddSingleton(sp => new ApiKeyService(sp.GetRequiredService<IApiKeyStore>(), sp.GetRequiredService<TimeProvider>(), adminKey));
+        services.AddSingleton(sp => new ApiKeyService(sp.GetRequiredService<IApiKeyStore>(), sp.GetRequiredService<TimeProvider>(), adminKey, UnhandledExceptionHandler.IsStorageOutage));
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder().AddControlPlanePolicies();
@@ -145,7 +147,8 @@ public static class ControlPlaneServices
         services.AddOptions<PricingOptions>().BindConfiguration(PricingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IPriceStore, TablePriceStore>();
         services.AddSingleton(sp => new PriceCatalog(
-            sp.GetRequiredService<IPriceStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<PricingOptions>>().Value));
+            sp.GetRequiredService<IPriceStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<PricingOptions>>().Value,
+            UnhandledExceptionHandler.IsStorageOutage));
         return services;
     }
 

@@ -15,7 +15,8 @@ public abstract record FunctionTrigger;
 /// </summary>
 /// <param name="Policy">The authorization policy a caller's key must pass; null for the anonymous endpoints (health, OpenAPI).</param>
 /// <param name="Audit">How the call is recorded in the admin audit log, when it is an admin change.</param>
-public sealed record HttpFunctionTrigger(string Route, IReadOnlyList<string> Methods, string? Policy, AdminAction? Audit) : FunctionTrigger;
+/// <param name="Deadline">How long the request may wait on storage, from its <c>[Deadline]</c>.</param>
+public sealed record HttpFunctionTrigger(string Route, IReadOnlyList<string> Methods, string? Policy, AdminAction? Audit, RequestDeadline Deadline = RequestDeadline.Request) : FunctionTrigger;
 
 /// <summary>A timer function. <paramref name="Schedule"/> is the attribute's text: a six-field NCRONTAB expression or <c>%AppSetting%</c>.</summary>
 public sealed record TimerFunctionTrigger(string Schedule) : FunctionTrigger;
@@ -79,7 +80,8 @@ public static class FunctionIndex
                     http.Route ?? throw new InvalidOperationException($"HTTP function {name} must declare its route."),
                     [.. (http.Methods ?? []).Select(m => m.ToUpperInvariant())],
                     PolicyOf(name, method),
-                    method.GetCustomAttribute<AuditedAttribute>()?.Action);
+                    method.GetCustomAttribute<AuditedAttribute>()?.Action,
+                    method.GetCustomAttribute<DeadlineAttribute>()?.Deadline ?? RequestDeadline.Request);
             }
 
             if (parameter.GetCustomAttribute<TimerTriggerAttribute>() is { } timer)

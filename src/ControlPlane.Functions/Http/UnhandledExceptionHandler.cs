@@ -1,3 +1,4 @@
+using ControlPlane.Azure.Storage;
 using ControlPlane.Functions.Hosting;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -35,16 +36,6 @@ public sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandler>
         _ => Problems.Of(StatusCodes.Status500InternalServerError, Problems.InternalError, "Unexpected error.", null),
     };
 
-    /// <summary>
-    /// Storage failed or never answered: a 5xx, a 408, no response at all, a timeout or a connection failure (the SDK
-    /// wraps exhausted retries in an AggregateException). A 4xx such as a precondition failure is storage answering,
-    /// not an outage: treating it as one would let fail-open budgets admit unreserved calls under mere contention.
-    /// </summary>
-    public static bool IsStorageOutage(Exception exception) => exception switch
-    {
-        global::Azure.RequestFailedException failed => failed.Status is 0 or 408 or >= 500,
-        HttpRequestException or TimeoutException => true,
-        AggregateException aggregate => aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(IsStorageOutage),
-        _ => false,
-    };
+    /// <summary>Storage failed or never answered (<see cref="StorageFailures.IsOutage"/>).</summary>
+    public static bool IsStorageOutage(Exception exception) => StorageFailures.IsOutage(exception);
 }

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using ControlPlane.Access;
 using ControlPlane.Functions.Access;
+using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
 using ControlPlane.Pricing;
 using ControlPlane.Usage;
@@ -14,6 +15,7 @@ public sealed class UsageApi(UsageIngestService ingest, UsageEventValidator vali
 {
 
     [Function(nameof(RecordUsage))]
+    [Deadline(RequestDeadline.Ingest)]
     [ProblemResponse(StatusCodes.Status400BadRequest, UsageErrors.BatchEmpty, UsageErrors.BatchTooLarge, UsageErrors.RequestAmbiguous, UsageErrors.EventNull, UsageErrors.FieldRequired, UsageErrors.FieldTooLong, UsageErrors.FieldInvalid, UsageErrors.IdTooLong, UsageErrors.DeploymentTypeInvalid, UsageErrors.TokensMissing, UsageErrors.TokensConflict, UsageErrors.TokensNegative, UsageErrors.TokensTooLarge, UsageErrors.TokensPartitionInput, UsageErrors.TokensPartitionOutput, UsageErrors.TokensTotalMismatch, UsageErrors.TimestampInvalid, UsageErrors.TimestampTooOld, UsageErrors.TimestampInFuture, UsageErrors.UnitsInvalid, UsageErrors.RequestHashInvalid, UsageErrors.TagsTooMany, UsageErrors.TagInvalid, UsageErrors.LatencyInvalid, UsageErrors.IdReserved, UsageErrors.BatchPriceReserved, UsageErrors.ProviderUnknown, UsageErrors.ProviderModelMismatch, UsageErrors.ShapeMixed)]
     [ProblemResponse(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden)]
     [ProblemResponse(StatusCodes.Status503ServiceUnavailable, Problems.BudgetContention)]

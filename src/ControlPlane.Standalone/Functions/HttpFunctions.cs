@@ -21,6 +21,19 @@ public static class HttpFunctions
         return app;
     }
 
+    /// <summary>
+    /// Begins each HTTP function's storage deadline before authentication runs, so a key lookup that hangs on storage
+    /// is bounded like the function itself (<see cref="RequestDeadlines"/>).
+    /// </summary>
+    public static IApplicationBuilder UseStorageDeadlines(this IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
+        {
+            var function = context.GetEndpoint()?.Metadata.GetMetadata<FunctionDescriptor>();
+            var options = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<DeadlineOptions>>().Value;
+            using var deadline = function?.Trigger is HttpFunctionTrigger trigger ? RequestDeadlines.Begin(context, trigger, options) : null;
+            await next(context);
+        });
+
     private static async Task ServeAsync(HttpContext context, FunctionDescriptor function, FunctionInvoker invoker)
     {
         var pipeline = context.RequestServices.GetRequiredService<HttpFunctionPipeline>();

@@ -77,9 +77,40 @@ public sealed class ApiKeyServiceTests
         Assert.True(new Caller("k", ApiRole.Admin, []).MayActForTeam("anything"));
     }
 
+    [Fact]
+    public async Task Authenticate_StorageDownAfterTheCacheExpired_KeepsTheKeyLastSeenButNotAnUnknownOne()
+    {
+        var service = new ApiKeyService(_store, _clock, null, ex => ex is TimeoutException);
+        var known = (await service.IssueAsync(new IssueKeyRequest("app", "ingest", ["search"]))).Value!;
+        var unseen = (await service.IssueAsync(new IssueKeyRequest("other", "ingest", ["search"]))).Value!;
+        Assert.NotNull(await service.AuthenticateAsync(known.Plaintext));
+
+        _clock.Advance(ApiKeyService.CacheDuration + TimeSpan.FromSeconds(1));
+        _store.Failure = new TimeoutException("storage did not answer");
+
+        Assert.Equal(ApiRole.Ingest, (await service.AuthenticateAsync(known.Plaintext))!.Role);
+        await Assert.ThrowsAsync<TimeoutException>(async () => await service.AuthenticateAsync(unseen.Plaintext));
+    }
+
+    [Fact]
+    public async Task Authenticate_StorageAnsweringWithAnError_IsNotMistakenForAnOutage()
+    {
+        var service = new ApiKeyService(_store, _clock, null, ex => ex is TimeoutException);
+        var known = (await service.IssueAsync(new IssueKeyRequest("app", "ingest", ["search"]))).Value!;
+        await service.AuthenticateAsync(known.Plaintext);
+
+        _clock.Advance(ApiKeyService.CacheDuration + TimeSpan.FromSeconds(1));
+        _store.Failure = new InvalidOperationException("not an outage");
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await service.AuthenticateAsync(known.Plaintext));
+    }
+
     private sealed class InMemoryKeyStore : IApiKeyStore
     {
         public Dictionary<string, ApiKey> Keys { get; } = [];
+
+        /// <summary>Thrown by every read while set: storage down.</summary>
+        public Exception? Failure { get; set; }
 
         public Task CreateAsync(ApiKey key, CancellationToken cancellationToken = default)
         {
@@ -88,7 +119,7 @@ public sealed class ApiKeyServiceTests
         }
 
         public Task<ApiKey?> GetAsync(string id, CancellationToken cancellationToken = default) =>
-            Task.FromResult(Keys.GetValueOrDefault(id));
+            Failure is { } failure ? Task.FromException<ApiKey?>(failure) : Task.FromResult(Keys.GetValueOrDefault(id));
 
         public Task<ControlPlane.Paging.ListPage<ApiKey>> ListAsync(ControlPlane.Paging.PageRequest page, CancellationToken cancellationToken = default) =>
             Task.FromResult(page.Slice(Keys.Values, k => k.Id));
