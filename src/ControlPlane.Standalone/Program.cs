@@ -37,6 +37,7 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<TimerFunctions>())
 var app = builder.Build();
 durable.Services = app.Services;
 app.UseExceptionHandler();
+app.UseProblemsForUnknownRoutes();
 app.UseRouting();
 app.UseStorageDeadlines();
 app.UseAuthentication();

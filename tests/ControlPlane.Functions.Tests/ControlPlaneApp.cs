@@ -41,6 +41,11 @@ public sealed class ControlPlaneApp : WebApplicationFactory<ControlPlane.Standal
             ["ControlPlane:Orchestrations:RetryDelay"] = "00:00:01",
             ["ControlPlane:Orchestrations:MaxRetryDelay"] = "00:00:02",
             ["Logging:LogLevel:Default"] = "Warning",
+
+            // CI's two loaded cores can take seconds per storage round trip: tests of other behaviour must not fail
+            // closed for that. The deadlines themselves are tested at their defaults in Hosting/StorageFreezeTests.
+            ["ControlPlane:Deadlines:Authorize"] = "00:00:30",
+            ["ControlPlane:Deadlines:Ingest"] = "00:01:00",
         };
         foreach (var (key, value) in settings ?? [])
         {

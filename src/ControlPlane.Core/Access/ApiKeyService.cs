@@ -22,6 +22,7 @@ public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time, string?
     /// <summary>The key id the configured (bootstrap) admin key acts under; no issued key has it (issued ids are hex).</summary>
     public const string BootstrapAdminKeyId = "config-admin";
     public static readonly TimeSpan CacheDuration = TimeSpan.FromSeconds(30);
+    private const int IdLength = 16;
 
     private readonly byte[]? _adminKeyHash = string.IsNullOrEmpty(configuredAdminKey) ? null : Hash(configuredAdminKey);
     private readonly ConcurrentDictionary<string, (ApiKey? Key, DateTimeOffset LoadedAt)> _cache = new(StringComparer.Ordinal);
@@ -58,7 +59,7 @@ public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time, string?
             return new(null, errors);
         }
 
-        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(IdLength / 2));
         var secret = Base64Url(RandomNumberGenerator.GetBytes(32));
         var key = new ApiKey
         {
@@ -75,6 +76,11 @@ public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time, string?
 
     public async Task<bool> RevokeAsync(string id, CancellationToken cancellationToken = default)
     {
+        if (!IsIssuedId(id))
+        {
+            return false; // no key has it: never ask storage with a key it would refuse (over 1 KiB, control characters)
+        }
+
         var revoked = await store.RevokeAsync(id, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         _cache.TryRemove(id, out _);
         return revoked;
@@ -138,6 +144,9 @@ public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time, string?
         return key;
     }
 
+    /// <summary>Issued ids are 16 lower-case hex digits; anything else names no key.</summary>
+    private static bool IsIssuedId(string id) => id.Length == IdLength && id.All(char.IsAsciiHexDigitLower);
+
     private static bool TryParse(string presented, out string id, out string secret)
     {
         id = secret = string.Empty;
@@ -154,7 +163,7 @@ public sealed class ApiKeyService(IApiKeyStore store, TimeProvider time, string?
 
         id = presented[Prefix.Length..separator];
         secret = presented[(separator + 1)..];
-        return id.All(char.IsAsciiHexDigitLower);
+        return IsIssuedId(id);
     }
 
     internal static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));

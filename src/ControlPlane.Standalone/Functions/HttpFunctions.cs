@@ -34,6 +34,27 @@ public static class HttpFunctions
             await next(context);
         });
 
+    /// <summary>
+    /// A path no function serves, or a method it does not take, answers problem+json with a stable code like every
+    /// other refusal (<c>route_not_found</c>, <c>method_not_allowed</c>), not an empty body. Under the Functions host,
+    /// the host answers these itself.
+    /// </summary>
+    public static IApplicationBuilder UseProblemsForUnknownRoutes(this IApplicationBuilder app) =>
+        app.UseStatusCodePages(async context =>
+        {
+            var http = context.HttpContext;
+            var (code, title) = http.Response.StatusCode switch
+            {
+                StatusCodes.Status404NotFound => ("route_not_found", "Nothing is served at this path."),
+                StatusCodes.Status405MethodNotAllowed => ("method_not_allowed", "This path does not take this method."),
+                _ => (null, null),
+            };
+            if (code is not null)
+            {
+                await ControlPlane.Functions.Http.Problems.Of(http.Response.StatusCode, code, title!, $"{http.Request.Method} {http.Request.Path}").ExecuteAsync(http);
+            }
+        });
+
     private static async Task ServeAsync(HttpContext context, FunctionDescriptor function, FunctionInvoker invoker)
     {
         var pipeline = context.RequestServices.GetRequiredService<HttpFunctionPipeline>();

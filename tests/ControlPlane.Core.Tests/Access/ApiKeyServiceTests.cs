@@ -78,6 +78,18 @@ public sealed class ApiKeyServiceTests
     }
 
     [Fact]
+    public async Task RevokeAndAuthenticate_IdThatNoIssuedKeyCouldHave_AnswerWithoutAskingStorage()
+    {
+        var service = Service();
+        _store.Failure = new InvalidOperationException("storage must not be asked: it refuses keys over 1 KiB");
+        var longHex = new string('a', 1100);
+
+        Assert.False(await service.RevokeAsync(longHex));
+        Assert.False(await service.RevokeAsync("not-hex"));
+        Assert.Null(await service.AuthenticateAsync($"cpk_{longHex}_secret"));
+    }
+
+    [Fact]
     public async Task Authenticate_StorageDownAfterTheCacheExpired_KeepsTheKeyLastSeenButNotAnUnknownOne()
     {
         var service = new ApiKeyService(_store, _clock, null, ex => ex is TimeoutException);
@@ -126,6 +138,11 @@ public sealed class ApiKeyServiceTests
 
         public Task<bool> RevokeAsync(string id, DateTimeOffset revokedAt, CancellationToken cancellationToken = default)
         {
+            if (Failure is { } failure)
+            {
+                return Task.FromException<bool>(failure);
+            }
+
             if (!Keys.TryGetValue(id, out var key))
             {
                 return Task.FromResult(false);

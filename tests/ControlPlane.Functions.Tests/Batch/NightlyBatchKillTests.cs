@@ -148,6 +148,8 @@ public sealed class NightlyBatchKillTests
             start.Environment["ControlPlane__Storage__ConnectionString"] = Azurite.ConnectionString;
             start.Environment["ControlPlane__Storage__TablePrefix"] = prefix;
             start.Environment["ControlPlane__AdminKey"] = AdminKey;
+            start.Environment["ControlPlane__Deadlines__Authorize"] = "00:00:30"; // a loaded CI machine must not fail closed here
+            start.Environment["ControlPlane__Deadlines__Ingest"] = "00:01:00";
             start.Environment["ControlPlane__AzureOpenAI__Endpoint"] = openAI.BaseAddress.ToString();
             start.Environment["ControlPlane__AzureOpenAI__ApiKey"] = openAI.ApiKey;
             start.Environment["ControlPlane__AzureOpenAI__MaxRetries"] = "0";

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using ControlPlane.Budgets;
+using ControlPlane.Functions.Hosting;
 using ControlPlane.Testing;
 
 namespace ControlPlane.Hosting;
@@ -25,9 +26,12 @@ public sealed class StorageFreezeTests : IDisposable
 
     public void Dispose() => _storage.Dispose();
 
+    private static readonly TimeSpan AuthorizeDeadline = new DeadlineOptions().Authorize;
+
     private ControlPlaneApp StartApp() => new(new()
     {
         ["ControlPlane:Storage:ConnectionString"] = _storage.ConnectionString,
+        ["ControlPlane:Deadlines:Authorize"] = AuthorizeDeadline.ToString(),
         ["ControlPlane:Deadlines:Ingest"] = IngestDeadline.ToString(),
     });
 
@@ -39,8 +43,8 @@ public sealed class StorageFreezeTests : IDisposable
         await admin.PutBudgetAsync("closed", new { scope = new { type = "team", value = "search" }, period = "monthly", limitUsd = 10m, mode = "hard" });
         await admin.PutBudgetAsync("open", new { scope = new { type = "team", value = "labs" }, period = "monthly", limitUsd = 10m, mode = "hard", failClosed = false });
         var app1 = app.Client(await app.IssueKeyAsync("ingest", "search", "labs"));
-        Assert.True((await app1.AuthorizeAsync("search")).GetProperty("allowed").GetBoolean());
-        Assert.True((await app1.AuthorizeAsync("labs")).GetProperty("allowed").GetBoolean());
+        await AllowedEventuallyAsync(app1, "search");
+        await AllowedEventuallyAsync(app1, "labs");
 
         _storage.Freeze();
         try
@@ -56,17 +60,16 @@ public sealed class StorageFreezeTests : IDisposable
             var allowed = await open.Response.JsonAsync();
             Assert.True(allowed.GetProperty("allowed").GetBoolean());
             Assert.False(allowed.TryGetProperty("reservationId", out _), "Nothing could be reserved, so no reservation id: " + allowed);
-            Assert.InRange(closed.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(2) + Slack);
-            Assert.InRange(open.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(2) + Slack);
+            Assert.InRange(closed.Elapsed, TimeSpan.Zero, AuthorizeDeadline + Slack);
+            Assert.InRange(open.Elapsed, TimeSpan.Zero, AuthorizeDeadline + Slack);
         }
         finally
         {
             _storage.Thaw();
         }
 
-        // Back: authorize reserves again, and the holds of the calls cut short hold nothing that is not theirs.
-        var again = await app1.AuthorizeAsync("search");
-        Assert.True(again.GetProperty("allowed").GetBoolean());
+        // Back: authorize reserves again.
+        var again = await AllowedEventuallyAsync(app1, "search");
         Assert.True(again.TryGetProperty("reservationId", out _));
     }
 
@@ -84,7 +87,7 @@ public sealed class StorageFreezeTests : IDisposable
             var answer = await TimedAsync(() => fresh.PostAsJsonAsync("/api/authorize", Call("search")));
 
             await answer.Response.AssertProblemAsync(HttpStatusCode.ServiceUnavailable, "storage_unavailable");
-            Assert.InRange(answer.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(2) + Slack);
+            Assert.InRange(answer.Elapsed, TimeSpan.Zero, AuthorizeDeadline + Slack);
         }
         finally
         {
@@ -152,6 +155,29 @@ public sealed class StorageFreezeTests : IDisposable
             var recorded = await (await ingest.GetAsync($"/api/usage/{id}")).JsonAsync();
             Assert.Equal(0.0035m, recorded.Money("costUsd"));
         }
+    }
+
+    /// <summary>
+    /// Authorizes until allowed: on a loaded machine the first call (loading budgets and leases) or the first after a
+    /// thaw (storage working through its backlog) may itself miss the 2 s deadline and fail closed, as designed.
+    /// </summary>
+    private static async Task<JsonElement> AllowedEventuallyAsync(HttpClient app, string team)
+    {
+        JsonElement answer = default;
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            answer = await app.AuthorizeAsync(team);
+            if (answer.GetProperty("allowed").GetBoolean())
+            {
+                return answer;
+            }
+
+            Assert.Equal("storage_unavailable", answer.GetProperty("reason").GetString());
+            await Task.Delay(500);
+        }
+
+        Assert.Fail($"Authorize for {team} never allowed: {answer}");
+        return answer;
     }
 
     private static object Call(string team) => new { team, feature = "answers", provider = "azure-openai", model = "gpt-4o", inputTokens = 1000, maxOutputTokens = 1000 };

@@ -30,4 +30,17 @@ public sealed class UnhandledExceptionHandlerTests
         Assert.True(UnhandledExceptionHandler.IsStorageOutage(new AggregateException(new HttpRequestException("a"), new RequestFailedException(503, "b"))));
         Assert.False(UnhandledExceptionHandler.IsStorageOutage(new AggregateException(new HttpRequestException("a"), new RequestFailedException(412, "b"))));
     }
+
+    [Fact]
+    public void IsStorageOutage_RetriesThatFailedThenOneCutShortByACancellation_IsAnOutage()
+    {
+        // What the SDK throws when a caller's token fires during the retry after a refused connection (seen under load).
+        Assert.True(UnhandledExceptionHandler.IsStorageOutage(new AggregateException(new RequestFailedException(0, "refused"), new TaskCanceledException())));
+        Assert.False(UnhandledExceptionHandler.IsStorageOutage(new AggregateException(new TaskCanceledException())));
+        Assert.False(UnhandledExceptionHandler.IsStorageOutage(new AggregateException(new RequestFailedException(409, "conflict"), new TaskCanceledException())));
+    }
+
+    [Fact]
+    public void IsStorageOutage_RequestDeadlinePassed_IsAnOutage() =>
+        Assert.True(UnhandledExceptionHandler.IsStorageOutage(new ControlPlane.Azure.Storage.StorageDeadlineExceededException(TimeSpan.FromSeconds(2))));
 }
