@@ -40,6 +40,7 @@ public static class ControlPlaneServices
         .AddControlPlaneAccess(configuration)
         .AddControlPlanePricing()
         .AddControlPlaneUsage()
+        .AddControlPlaneTelemetry()
         .AddControlPlaneBudgets()
         .AddControlPlaneCapacity()
         .AddControlPlaneOrchestrations()
@@ -148,6 +149,10 @@ public static class ControlPlaneServices
             sp.GetRequiredService<IPriceStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<PricingOptions>>().Value));
         return services;
     }
+
+    /// <summary>The OTLP traces receiver: GenAI spans read into usage events, recorded by the usage ingest.</summary>
+    public static IServiceCollection AddControlPlaneTelemetry(this IServiceCollection services) =>
+        services.AddSingleton(sp => new ControlPlane.Telemetry.GenAiSpanReader(sp.GetRequiredService<UsageEventValidator>()));
 
     public static IServiceCollection AddControlPlaneUsage(this IServiceCollection services)
     {

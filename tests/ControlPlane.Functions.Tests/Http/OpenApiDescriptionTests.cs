@@ -17,14 +17,16 @@ namespace ControlPlane.HttpTests;
 public sealed partial class OpenApiDescriptionTests
 {
     /// <summary>
-    /// Codes in *Errors classes that are never an HTTP answer: a deferrable request's outcome, recorded on it, and three
-    /// constants nothing in src uses today (report_period_too_old, reservation_already_settled, finding_conflict).
+    /// Codes in *Errors classes that are never an HTTP answer: a deferrable request's outcome, recorded on it, three
+    /// constants nothing in src uses today (report_period_too_old, reservation_already_settled, finding_conflict), and
+    /// the OTLP receiver's span-level codes, which a 200 carries in partialSuccess.errorMessage.
     /// </summary>
     private static readonly HashSet<string> NotHttpAnswers =
     [
         ControlPlane.Reports.ReportErrors.PeriodTooOld, "reservation_already_settled", "finding_conflict",
         ControlPlane.Batch.BatchErrors.BatchCancelled, ControlPlane.Batch.BatchErrors.BatchExpired, ControlPlane.Batch.BatchErrors.BatchFailed,
         ControlPlane.Batch.BatchErrors.ReservationNotLive, ControlPlane.Batch.BatchErrors.ResultMissing, ControlPlane.Batch.BatchErrors.UploadRefused,
+        ControlPlane.Telemetry.TelemetryErrors.AttributeInvalid, ControlPlane.Telemetry.TelemetryErrors.SpanIdInvalid,
     ];
 
     private static async Task<JsonElement> DocumentAsync() => JsonDocument.Parse(await OpenApiDescription.GetJsonAsync()).RootElement;
