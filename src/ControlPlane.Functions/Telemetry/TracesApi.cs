@@ -32,6 +32,11 @@ public sealed class TracesApi(GenAiSpanReader reader, UsageIngestService ingest,
     [ProblemResponse(StatusCodes.Status413PayloadTooLarge, Problems.BodyTooLarge)]
     [ProblemResponse(StatusCodes.Status415UnsupportedMediaType, Problems.UnsupportedMediaType, TelemetryErrors.EncodingUnsupported)]
     [ProblemResponse(StatusCodes.Status503ServiceUnavailable, Problems.StorageUnavailable, Problems.BudgetContention)]
+    [ProtocolBodies(
+        "An OTLP ExportTraceServiceRequest: binary protobuf or OTLP/JSON (hex trace and span ids), optionally Content-Encoding: gzip.",
+        "An OTLP ExportTraceServiceResponse in the request's encoding; partialSuccess.rejectedSpans counts the GenAI spans not recorded and errorMessage names their codes and attributes.",
+        "The body is an OTLP google.rpc.Status in the request's encoding; its message starts with the stable code, which the x-controlplane-error-code header repeats.",
+        OtlpTraceBody.ProtobufMediaType, OtlpTraceBody.JsonMediaType)]
     [Authorize(Policies.Ingest)]
     [EndpointSummary("OTLP/HTTP traces receiver (application/x-protobuf or application/json, gzip accepted): every span following the "
         + "OpenTelemetry GenAI conventions is recorded as a usage event, attributed by controlplane.* span or resource attributes; "
