@@ -293,6 +293,22 @@ public sealed class TracesApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ExportTraces_StorageUnreachable_Is503WithRetryAfter_WhichOtlpExportersRetry()
+    {
+        await using var down = new ControlPlaneApp(new()
+        {
+            ["ControlPlane:Storage:ConnectionString"] =
+                "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;",
+        });
+        using var admin = down.Client();
+
+        var response = await PostAsync(Protobuf(Export(ChatSpan("a000000000000001")).ToByteArray()), admin);
+
+        await FailureAsync(response, HttpStatusCode.ServiceUnavailable, "storage_unavailable");
+        Assert.Equal(TimeSpan.FromSeconds(5), response.Headers.RetryAfter?.Delta);
+    }
+
+    [Fact]
     public async Task ExportTraces_EmptyExport_IsASuccess()
     {
         var response = await SuccessAsync(await PostAsync(Protobuf([])));
