@@ -3,7 +3,7 @@ using ControlPlane.Benchmarks.Usage;
 
 // `ingest [events] [clients]`, `authorize [seconds] [clients]`, `posthoc [seconds] [clients]`, `sweep [reservations]`,
 // `batch [requests] [clients]`, `client-middleware [calls]`, `rollups [events] [groups] [clients]`,
-// `orchestrations [count] [partitions]` and `dashboard [calls per hour] [days] [runs]` run load
+// `orchestrations [count] [partitions]`, `dashboard [calls per hour] [days] [runs]` and `otlp [spans] [clients]` run load
 // drivers against their own Azurite;
 // anything else goes to BenchmarkDotNet.
 if (args.Length > 0 && args[0] == "ingest")
@@ -51,6 +51,12 @@ if (args.Length > 0 && args[0] == "dashboard")
 if (args.Length > 0 && args[0] == "client-middleware")
 {
     await ControlPlane.Benchmarks.Client.ClientMiddlewareLoadDriver.RunAsync(args.Skip(1).ToArray());
+    return;
+}
+
+if (args.Length > 0 && args[0] == "otlp")
+{
+    await ControlPlane.Benchmarks.Telemetry.OtlpLoadDriver.RunAsync(args.Skip(1).ToArray());
     return;
 }
 

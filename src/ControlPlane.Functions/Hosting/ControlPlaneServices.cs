@@ -40,6 +40,7 @@ public static class ControlPlaneServices
         .AddControlPlaneAccess(configuration)
         .AddControlPlanePricing()
         .AddControlPlaneUsage()
+        .AddControlPlaneTelemetry()
         .AddControlPlaneBudgets()
         .AddControlPlaneCapacity()
         .AddControlPlaneOrchestrations()
@@ -151,6 +152,10 @@ public static class ControlPlaneServices
             UnhandledExceptionHandler.IsStorageOutage));
         return services;
     }
+
+    /// <summary>The OTLP traces receiver: GenAI spans read into usage events, recorded by the usage ingest.</summary>
+    public static IServiceCollection AddControlPlaneTelemetry(this IServiceCollection services) =>
+        services.AddSingleton(sp => new ControlPlane.Telemetry.GenAiSpanReader(sp.GetRequiredService<UsageEventValidator>()));
 
     public static IServiceCollection AddControlPlaneUsage(this IServiceCollection services)
     {

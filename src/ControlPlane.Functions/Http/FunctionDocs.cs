@@ -11,6 +11,27 @@ public sealed class AcceptsJsonAttribute(Type bodyType) : Attribute
 }
 
 /// <summary>
+/// Documents an operation that speaks a wire protocol of its own instead of JSON and problem+json (the OTLP/HTTP
+/// receiver): its request, its success and the failures it answers itself (its <see cref="ProblemResponseAttribute"/>s)
+/// are each in one of <see cref="MediaTypes"/>, in the request's. Failures the shared gate answers (401, 403, a 503 of
+/// the key store, 500) stay problem+json.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class ProtocolBodiesAttribute(string request, string success, string failure, params string[] mediaTypes) : Attribute
+{
+    /// <summary>What the request body is, e.g. an OTLP <c>ExportTraceServiceRequest</c>.</summary>
+    public string Request { get; } = request;
+
+    /// <summary>What a success answers.</summary>
+    public string Success { get; } = success;
+
+    /// <summary>What the function's own failures answer, and where their stable code is.</summary>
+    public string Failure { get; } = failure;
+
+    public IReadOnlyList<string> MediaTypes { get; } = mediaTypes;
+}
+
+/// <summary>
 /// Documents a query parameter the function reads from the request. Functions read the query themselves (see
 /// <see cref="QueryValues"/>) so that a bad value is a problem with the function's own code under either host.
 /// </summary>

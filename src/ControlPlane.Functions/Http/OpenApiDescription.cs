@@ -182,9 +182,20 @@ public static class OpenApiDescription
         }
 
         var problems = new List<(int Status, string? Why, IReadOnlyList<string> Codes)>();
+        var protocol = metadata.OfType<ProtocolBodiesAttribute>().FirstOrDefault();
+        var protocolStatuses = new HashSet<int>();
         foreach (var declared in metadata.OfType<ProblemResponseAttribute>())
         {
             problems.Add((declared.Status, null, declared.Codes));
+            if (protocol is not null)
+            {
+                protocolStatuses.Add(declared.Status);
+            }
+        }
+
+        if (protocol is not null)
+        {
+            DescribeProtocol(operation, protocol);
         }
 
         if (queries.Any(q => q.Description is PageQuery.LimitDescription or PageQuery.NextDescription))
@@ -228,17 +239,53 @@ public static class OpenApiDescription
         {
             var codes = status.SelectMany(p => p.Codes).Distinct(StringComparer.Ordinal).ToList();
             var why = string.Join(" ", status.Select(p => p.Why).OfType<string>().Distinct(StringComparer.Ordinal));
+            var content = new Dictionary<string, OpenApiMediaType>();
+            if (protocol is not null && protocolStatuses.Contains(status.Key))
+            {
+                why = string.Join(" ", new[] { why, protocol.Failure }.Where(w => w.Length > 0));
+                foreach (var mediaType in protocol.MediaTypes)
+                {
+                    content[mediaType] = new() { Schema = ProtocolSchema(mediaType) };
+                }
+            }
+
+            // The gate's own answers (key, role, outage, unexpected) are problem+json whatever the function speaks.
+            if (protocol is null || status.Any(p => p.Why is not null))
+            {
+                content["application/problem+json"] = new() { Schema = new OpenApiSchemaReference(ProblemSchemaName, context.Document) };
+            }
+
             operation.Responses[status.Key.ToString(CultureInfo.InvariantCulture)] = new OpenApiResponse
             {
                 Description = $"{ReasonPhrases.GetReasonPhrase(status.Key)}.{(why.Length > 0 ? " " + why : "")} Codes: {string.Join(", ", codes)}.",
-                Content = new Dictionary<string, OpenApiMediaType>
-                {
-                    ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference(ProblemSchemaName, context.Document) },
-                },
+                Content = content,
                 Extensions = new Dictionary<string, IOpenApiExtension> { [ErrorCodesExtension] = new JsonNodeExtension(new JsonArray([.. codes.Select(c => (JsonNode)JsonValue.Create(c))])) },
             };
         }
     }
+
+    /// <summary>The request and success bodies of an operation that speaks its own wire protocol.</summary>
+    private static void DescribeProtocol(OpenApiOperation operation, ProtocolBodiesAttribute protocol)
+    {
+        operation.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Description = protocol.Request,
+            Content = protocol.MediaTypes.ToDictionary(m => m, m => new OpenApiMediaType { Schema = ProtocolSchema(m) }),
+        };
+        operation.Responses ??= [];
+        operation.Responses["200"] = new OpenApiResponse
+        {
+            Description = protocol.Success,
+            Content = protocol.MediaTypes.ToDictionary(m => m, m => new OpenApiMediaType { Schema = ProtocolSchema(m) }),
+        };
+    }
+
+    /// <summary>Protobuf is bytes; a JSON encoding of protobuf messages is an object the description names.</summary>
+    private static OpenApiSchema ProtocolSchema(string mediaType) =>
+        mediaType.EndsWith("json", StringComparison.OrdinalIgnoreCase)
+            ? new OpenApiSchema { Type = JsonSchemaType.Object }
+            : new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" };
 
     /// <summary>The values a query parameter accepts, as its function parses them, when they are a fixed set.</summary>
     internal static IReadOnlyList<string>? AllowedValues(QueryParameterAttribute query) =>

@@ -17,14 +17,16 @@ namespace ControlPlane.HttpTests;
 public sealed partial class OpenApiDescriptionTests
 {
     /// <summary>
-    /// Codes in *Errors classes that are never an HTTP answer: a deferrable request's outcome, recorded on it, and three
-    /// constants nothing in src uses today (report_period_too_old, reservation_already_settled, finding_conflict).
+    /// Codes in *Errors classes that are never an HTTP answer: a deferrable request's outcome, recorded on it, three
+    /// constants nothing in src uses today (report_period_too_old, reservation_already_settled, finding_conflict), and
+    /// the OTLP receiver's span-level codes, which a 200 carries in partialSuccess.errorMessage.
     /// </summary>
     private static readonly HashSet<string> NotHttpAnswers =
     [
         ControlPlane.Reports.ReportErrors.PeriodTooOld, "reservation_already_settled", "finding_conflict",
         ControlPlane.Batch.BatchErrors.BatchCancelled, ControlPlane.Batch.BatchErrors.BatchExpired, ControlPlane.Batch.BatchErrors.BatchFailed,
         ControlPlane.Batch.BatchErrors.ReservationNotLive, ControlPlane.Batch.BatchErrors.ResultMissing, ControlPlane.Batch.BatchErrors.UploadRefused,
+        ControlPlane.Telemetry.TelemetryErrors.AttributeInvalid, ControlPlane.Telemetry.TelemetryErrors.SpanIdInvalid,
     ];
 
     private static async Task<JsonElement> DocumentAsync() => JsonDocument.Parse(await OpenApiDescription.GetJsonAsync()).RootElement;
@@ -63,7 +65,15 @@ public sealed partial class OpenApiDescriptionTests
             foreach (var response in responses.EnumerateObject().Where(r => r.Name[0] is '4' or '5'))
             {
                 var where = $"{verb.ToUpperInvariant()} {path} {response.Name}";
-                var schema = response.Value.GetProperty("content").GetProperty("application/problem+json").GetProperty("schema");
+                var content = response.Value.GetProperty("content");
+                if (path == "/v1/traces" && response.Name is "400" or "413" or "415")
+                {
+                    // The OTLP receiver's own failures are OTLP Status bodies in the request's encoding, as OTLP/HTTP requires.
+                    Assert.Equal(["application/json", "application/x-protobuf"], content.EnumerateObject().Select(c => c.Name).Order(StringComparer.Ordinal));
+                    continue;
+                }
+
+                var schema = content.GetProperty("application/problem+json").GetProperty("schema");
                 Assert.True(schema.GetProperty("$ref").GetString() == $"#/components/schemas/{OpenApiDescription.ProblemSchemaName}", where);
                 Assert.True(response.Value.GetProperty(OpenApiDescription.ErrorCodesExtension).GetArrayLength() > 0, $"{where} lists no codes.");
             }
@@ -83,6 +93,22 @@ public sealed partial class OpenApiDescriptionTests
         Assert.Contains("audit_log_unavailable", Codes(upsertBudget.GetProperty("503")));
         var getBudget = document.GetProperty("paths").GetProperty("/api/budgets/{id}").GetProperty("get").GetProperty("responses");
         Assert.Equal([ControlPlane.Budgets.BudgetErrors.NotFound], Codes(getBudget.GetProperty("404")));
+    }
+
+    [Fact]
+    public async Task OtlpReceiver_DocumentsItsProtobufAndJsonBodies_AndTheGatesProblems()
+    {
+        var traces = (await DocumentAsync()).GetProperty("paths").GetProperty("/v1/traces").GetProperty("post");
+        var responses = traces.GetProperty("responses");
+
+        Assert.True(traces.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/x-protobuf", out _));
+        Assert.True(responses.GetProperty("200").GetProperty("content").TryGetProperty("application/json", out _));
+        Assert.Equal([ControlPlane.Telemetry.TelemetryErrors.BodyInvalid, ControlPlane.Usage.UsageErrors.BatchTooLarge], Codes(responses.GetProperty("400")));
+        Assert.Contains(ControlPlane.Telemetry.TelemetryErrors.EncodingUnsupported, Codes(responses.GetProperty("415")));
+        // A storage outage during the key check is the gate's problem+json; during the export, an OTLP Status.
+        Assert.Equal(["application/json", "application/problem+json", "application/x-protobuf"],
+            responses.GetProperty("503").GetProperty("content").EnumerateObject().Select(c => c.Name).Order(StringComparer.Ordinal));
+        Assert.True(responses.GetProperty("401").GetProperty("content").TryGetProperty("application/problem+json", out _));
     }
 
     [Fact]
