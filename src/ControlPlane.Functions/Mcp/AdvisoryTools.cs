@@ -136,7 +136,7 @@ public sealed class AdvisoryTools(
     {
         if (days is < 1 or > MaxMoverDays)
         {
-            throw McpToolErrors.Of(CostErrors.RangeTooLong, $"days must be 1 to {MaxMoverDays}.");
+            throw McpToolErrors.Of(days < 1 ? CostErrors.RangeInvalid : CostErrors.RangeTooLong, $"days must be 1 to {MaxMoverDays}.");
         }
 
         var end = UsageRollup.HourOf(time.GetUtcNow()).AddHours(1);

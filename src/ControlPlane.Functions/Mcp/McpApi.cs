@@ -12,12 +12,39 @@ namespace ControlPlane.Functions.Mcp;
 [Tags("AI agents (MCP)")]
 public sealed class McpApi(McpEndpoint endpoint)
 {
+    /// <summary>Largest MCP message accepted: a tool call's arguments are a few short strings and numbers.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
     [Function(nameof(Mcp))]
+    [ProblemResponse(StatusCodes.Status413PayloadTooLarge, Problems.BodyTooLarge)]
     [Authorize(Policies.AnyKey)]
     [EndpointSummary("Model Context Protocol (streamable HTTP, stateless): JSON-RPC messages from an MCP client. Read tools (costs, budget status, forecast, top movers, open findings) and propose-only tools, which raise a finding an admin applies with POST /api/findings/{id}/apply. Send Accept: application/json, text/event-stream.")]
-    public async Task<EmptyHttpResult> Mcp(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/mcp")] HttpRequest request)
+    public async Task<Results<EmptyHttpResult, ProblemHttpResult>> Mcp(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/mcp")] HttpRequest request, CancellationToken cancellationToken)
     {
+        // The SDK reads the body unbounded; it is read here first, capped while reading (a chunked body has no length).
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return JsonBody.TooLarge(MaxBodyBytes);
+        }
+
+        var body = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (body.Length + read > MaxBodyBytes)
+            {
+                return JsonBody.TooLarge(MaxBodyBytes);
+            }
+
+            body.Write(chunk, 0, read);
+        }
+
+        body.Position = 0;
+        request.Body = body;
+        request.HttpContext.Response.RegisterForDispose(body);
+
         // The handler writes the answer itself (a JSON-RPC response, as JSON or one server-sent event); nothing is left to write.
         await endpoint.HandlePostAsync(request.HttpContext);
         return TypedResults.Empty;

@@ -129,6 +129,17 @@ public sealed class McpServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OversizedMessage_Is413_WhetherOrNotItSaysItsLength()
+    {
+        var huge = """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_costs","arguments":{"groupBy":""" + $"\"{new string('x', 70_000)}\"" + "}}}";
+
+        await (await _admin.PostJsonAsync("/api/mcp", huge)).AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, "request_body_too_large");
+        using var chunked = new HttpRequestMessage(HttpMethod.Post, "/api/mcp") { Content = new StreamContent(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(huge))) };
+        chunked.Content.Headers.ContentType = new("application/json");
+        await (await _admin.SendAsync(chunked)).AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, "request_body_too_large");
+    }
+
+    [Fact]
     public async Task IngestKeyOfOneTeam_SeesOnlyItsOwnTeam_ThroughEveryTool()
     {
         var billing = await _app.IssueKeyAsync("ingest", "billing");
@@ -160,6 +171,8 @@ public sealed class McpServerTests : IAsyncLifetime
         Assert.Contains("costs_range_too_long", await ToolErrorAsync(client, "get_costs", new() { ["from"] = "2024-01-01", ["to"] = "2026-01-01" }), StringComparison.Ordinal);
         Assert.Contains("costs_filter_invalid", await ToolErrorAsync(client, "get_costs", new() { ["filters"] = new Dictionary<string, string[]> { ["tem"] = ["search"] } }), StringComparison.Ordinal);
         Assert.Contains("page_limit_invalid", await ToolErrorAsync(client, "get_costs", new() { ["limit"] = 0 }), StringComparison.Ordinal);
+        Assert.Contains("costs_range_invalid", await ToolErrorAsync(client, "get_top_movers", new() { ["days"] = 0 }), StringComparison.Ordinal);
+        Assert.Contains("costs_range_too_long", await ToolErrorAsync(client, "get_top_movers", new() { ["days"] = 181 }), StringComparison.Ordinal);
         Assert.Contains("finding_state_invalid", await ToolErrorAsync(client, "list_open_findings", new() { ["state"] = "closed" }), StringComparison.Ordinal);
         var budget = await ToolErrorAsync(client, "propose_budget", new()
         {
