@@ -29,6 +29,7 @@ public sealed class McpApi(McpEndpoint endpoint)
         }
 
         var body = new MemoryStream();
+        request.HttpContext.Response.RegisterForDispose(body);
         var chunk = new byte[16 * 1024];
         int read;
         while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
@@ -43,7 +44,6 @@ public sealed class McpApi(McpEndpoint endpoint)
 
         body.Position = 0;
         request.Body = body;
-        request.HttpContext.Response.RegisterForDispose(body);
 
         // The handler writes the answer itself (a JSON-RPC response, as JSON or one server-sent event); nothing is left to write.
         await endpoint.HandlePostAsync(request.HttpContext);
