@@ -20,10 +20,17 @@ public static class FindingKinds
     public const string AgentLoop = "agent-loop";
     public const string NegativeUnitEconomics = "negative-unit-economics";
 
+    /// <summary>Someone (an AI agent through MCP, say) proposed a budget for a scope; an admin applies or dismisses it.</summary>
+    public const string ProposedBudget = "proposed-budget";
+
+    /// <summary>Someone proposed isolating a scope (the manual kill switch); an admin applies or dismisses it.</summary>
+    public const string ProposedIsolation = "proposed-isolation";
+
     public static IReadOnlyList<string> All { get; } =
     [
         ZombieFeature, ShadowAiUnapproved, ShadowAiUntagged, ShadowAiInvisibleSpend, IdleProvisionedDeployment,
         SpendAnomalyHour, SpendAnomalyDay, TokensPerCall, CallsPerSession, AgentLoop, NegativeUnitEconomics,
+        ProposedBudget, ProposedIsolation,
     ];
 
     public static bool IsKnown(string? kind) => kind is not null && All.Contains(kind, StringComparer.Ordinal);
@@ -73,6 +80,7 @@ public sealed record EvidencePoint(DateTimeOffset Start, IReadOnlyDictionary<str
 /// The numbers behind a finding: what the rule saw in which window, against which baseline, and the series it
 /// looked at. <paramref name="Rule"/> states the rule with its thresholds, in words a person can check.
 /// </summary>
+/// <param name="ProposedBy">The key that proposed it, for a finding a caller raised (a proposal) rather than an audit; null for audits.</param>
 public sealed record FindingEvidence(
     string Rule,
     DateTimeOffset WindowStart,
@@ -80,7 +88,8 @@ public sealed record FindingEvidence(
     IReadOnlyDictionary<string, decimal> Observed,
     IReadOnlyDictionary<string, decimal>? Baseline = null,
     string? BaselineDescription = null,
-    IReadOnlyList<EvidencePoint>? Series = null);
+    IReadOnlyList<EvidencePoint>? Series = null,
+    AuditActor? ProposedBy = null);
 
 /// <summary>Proposed action types <c>POST /api/findings/{id}/apply</c> can carry out.</summary>
 public static class ProposedActionTypes

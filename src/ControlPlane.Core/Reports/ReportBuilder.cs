@@ -56,7 +56,7 @@ public sealed class ReportBuilder(ReportOptions options)
             UnitEconomics = UnitEconomics(rows, input.Features, input.Period),
             Budgets = BudgetLines(rows, input.Budgets, input.Period),
             Forecast = ForecastFor(input.ForecastRows, input.Now),
-            TopMovers = Movers(rows, previous),
+            TopMovers = TopMovers(rows, previous),
             Savings = SavingsFor(rows, input.Prices),
             Gpu = GpuLines(rows),
             Daily = [.. rows.GroupBy(r => (Day: DateOnly.FromDateTime(r.Hour.UtcDateTime), r.Team))
@@ -209,7 +209,11 @@ public sealed class ReportBuilder(ReportOptions options)
         return new Forecast($"{utc.Year:D4}-{utc.Month:D2}", mtd, rate, (int)Math.Ceiling(remaining), monthEndUsd, method);
     }
 
-    private List<Mover> Movers(List<ReportRow> rows, List<ReportRow> previous)
+    /// <summary>
+    /// The teams, features and models whose cost changed most between <paramref name="previous"/> and
+    /// <paramref name="rows"/>, largest change (up or down) first, at most <see cref="ReportOptions.TopMovers"/>.
+    /// </summary>
+    public IReadOnlyList<Mover> TopMovers(IReadOnlyList<ReportRow> rows, IReadOnlyList<ReportRow> previous)
     {
         IEnumerable<Mover> By(string dimension, Func<ReportRow, string> key)
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ControlPlane.Access;
 using ControlPlane.Validation;
 
 namespace ControlPlane.Usage;
@@ -381,6 +382,27 @@ public sealed record CostQuery
                 .ThenBy(g => g.Keys[1 - timeIndex], StringComparer.Ordinal)
                 .ThenBy(g => g.Keys[timeIndex], StringComparer.Ordinal),
         ];
+    }
+
+    /// <summary>Whether answering needs the teams registry's cost centers (grouped or filtered by costCenter).</summary>
+    public bool NeedsCostCenters => GroupBy.Any(a => a.Dimension == CostDimension.CostCenter) || Filters.Any(f => f.Axis.Dimension == CostDimension.CostCenter);
+
+    /// <summary>
+    /// The query as <paramref name="caller"/> may ask it: finance and admin keys see every team; an ingest key sees
+    /// its own teams only, and a team filter naming any other team is refused (null, with those teams in
+    /// <paramref name="foreignTeams"/>) rather than silently narrowed.
+    /// </summary>
+    public CostQuery? VisibleTo(Caller caller, out IReadOnlyList<string> foreignTeams)
+    {
+        foreignTeams = [];
+        if (caller.Role != ApiRole.Ingest)
+        {
+            return this;
+        }
+
+        IEnumerable<string> named = Filters.FirstOrDefault(f => f.Axis.Dimension == CostDimension.Team)?.Values ?? (IEnumerable<string>)[];
+        foreignTeams = [.. named.Where(t => !caller.MayReadTeam(t)).Order(StringComparer.Ordinal)];
+        return foreignTeams.Count > 0 ? null : this with { VisibleTeams = caller.Teams.ToHashSet(StringComparer.Ordinal) };
     }
 
     /// <summary>How many groups a page of <paramref name="limit"/> holds: with two dimensions and a time bucket, whole series.</summary>

@@ -104,15 +104,19 @@ internal static class AdminAuditRecorder
         new(http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions) { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
 
     /// <summary>Who is calling, as the audit log names them (the key, never its secret).</summary>
-    internal static async Task<AuditActor> ActorAsync(HttpContext http, CancellationToken cancellationToken)
+    internal static Task<AuditActor> ActorAsync(HttpContext http, CancellationToken cancellationToken) =>
+        ActorAsync(http.User, http.RequestServices.GetRequiredService<IApiKeyStore>(), cancellationToken);
+
+    /// <summary>The key behind <paramref name="user"/> as the audit log names it: id, issued name and role.</summary>
+    internal static async Task<AuditActor> ActorAsync(System.Security.Claims.ClaimsPrincipal user, IApiKeyStore keys, CancellationToken cancellationToken)
     {
-        var caller = http.User.GetCaller();
+        var caller = user.GetCaller();
         if (caller.KeyId == ApiKeyService.BootstrapAdminKeyId)
         {
             return AuditActor.BootstrapAdmin;
         }
 
-        var key = await http.RequestServices.GetRequiredService<IApiKeyStore>().GetAsync(caller.KeyId, cancellationToken);
+        var key = await keys.GetAsync(caller.KeyId, cancellationToken);
         return new AuditActor(caller.KeyId, key?.Name ?? string.Empty, caller.Role, Bootstrap: false);
     }
 

@@ -28,7 +28,8 @@ public sealed class FindingsApi(FindingService findings, IEnumerable<IProposedAc
     [Authorize(Policies.AnyKey)]
     [QueryParameter("kind", "Only findings of this kind.", Values = [FindingKinds.ZombieFeature, FindingKinds.ShadowAiUnapproved, FindingKinds.ShadowAiUntagged,
         FindingKinds.ShadowAiInvisibleSpend, FindingKinds.IdleProvisionedDeployment, FindingKinds.SpendAnomalyHour, FindingKinds.SpendAnomalyDay,
-        FindingKinds.TokensPerCall, FindingKinds.CallsPerSession, FindingKinds.AgentLoop, FindingKinds.NegativeUnitEconomics])]
+        FindingKinds.TokensPerCall, FindingKinds.CallsPerSession, FindingKinds.AgentLoop, FindingKinds.NegativeUnitEconomics,
+        FindingKinds.ProposedBudget, FindingKinds.ProposedIsolation])]
     [QueryParameter("state", "Only findings in this state.", Enum = typeof(FindingState))]
     [QueryParameter("team", "Only findings about this team's work. An ingest key sees its own teams' findings only.")]
     [QueryParameter("limit", PageQuery.LimitDescription, Type = typeof(int))]

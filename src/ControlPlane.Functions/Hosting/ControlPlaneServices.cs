@@ -21,6 +21,7 @@ using ControlPlane.Orchestrations;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.AuditLog;
 using ControlPlane.Functions.Http;
+using ControlPlane.Functions.Mcp;
 using ControlPlane.Pricing;
 using ControlPlane.Usage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -50,7 +51,8 @@ public static class ControlPlaneServices
         .AddControlPlaneShadowAiAudit()
         .AddControlPlaneFindings()
         .AddControlPlaneUsageAudits()
-        .AddControlPlaneReports();
+        .AddControlPlaneReports()
+        .AddControlPlaneMcp();
 
     /// <summary>Finance reports: their store, runner, email delivery and schedules.</summary>
     public static IServiceCollection AddControlPlaneReports(this IServiceCollection services)

@@ -77,7 +77,8 @@ public static class JsonBody
         return validated.IsValid ? (validated.Value, null) : (default, Problems.Validation(validated.Errors));
     }
 
-    private static ProblemHttpResult TooLarge(int maxBytes) =>
+    /// <summary>413 <c>request_body_too_large</c>, naming the limit.</summary>
+    public static ProblemHttpResult TooLarge(int maxBytes) =>
         Problems.Of(StatusCodes.Status413PayloadTooLarge, Problems.BodyTooLarge, "The request body is too large.",
             $"The limit is {maxBytes:N0} bytes.");
 

@@ -213,26 +213,14 @@ public sealed class CostsApi(IUsageStore store, IRegistryStore registry, PriceCa
             return (null, Problems.Validation(parsed.Errors));
         }
 
-        var query = parsed.Value!;
-        var caller = request.HttpContext.User.GetCaller();
-        if (caller.Role != ApiRole.Ingest)
-        {
-            return (query, null);
-        }
-
-        IEnumerable<string> named = query.Filters.FirstOrDefault(f => f.Axis.Dimension == CostDimension.Team)?.Values ?? (IEnumerable<string>)[];
-        var foreign = named.Where(t => !caller.MayReadTeam(t)).Order(StringComparer.Ordinal).ToList();
-        return foreign.Count > 0
+        var query = parsed.Value!.VisibleTo(request.HttpContext.User.GetCaller(), out var foreign);
+        return query is null
             ? (null, Problems.Of(StatusCodes.Status403Forbidden, AccessErrors.TeamForbidden, "This key may read only its own teams' costs.", string.Join(", ", foreign)))
-            : (query with { VisibleTeams = caller.Teams.ToHashSet(StringComparer.Ordinal) }, null);
+            : (query, null);
     }
 
-    private async Task<IReadOnlyDictionary<string, string>> CostCentersAsync(CostQuery query, CancellationToken cancellationToken)
-    {
-        var needed = query.GroupBy.Any(a => a.Dimension == CostDimension.CostCenter)
-            || query.Filters.Any(f => f.Axis.Dimension == CostDimension.CostCenter);
-        return needed ? await registry.CostCentersAsync(cancellationToken) : new Dictionary<string, string>();
-    }
+    private async Task<IReadOnlyDictionary<string, string>> CostCentersAsync(CostQuery query, CancellationToken cancellationToken) =>
+        query.NeedsCostCenters ? await registry.CostCentersAsync(cancellationToken) : new Dictionary<string, string>();
 
     private static bool WantsCsv(HttpRequest request, out IResult? problem)
     {
