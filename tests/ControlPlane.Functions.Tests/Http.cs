@@ -24,4 +24,37 @@ public static class Http
         Assert.Equal(code, json.GetProperty("code").GetString());
         return json;
     }
+
+    /// <summary>
+    /// A 4xx in the shape its endpoint documents: problem+json with a stable <c>code</c>; for the OTLP receiver, the
+    /// protocol's Status body with our code in <c>x-controlplane-error-code</c>; for the MCP endpoint, a JSON-RPC error.
+    /// </summary>
+    public static bool IsDocumentedRefusal(string function, HttpResponseMessage response, string body)
+    {
+        if (response.Content.Headers.ContentType?.MediaType == "application/problem+json")
+        {
+            return ProblemCode(body) is { Length: > 0 };
+        }
+
+        return function switch
+        {
+            "ExportTraces" => response.Headers.TryGetValues("x-controlplane-error-code", out var codes) && codes.Any(c => c.Length > 0),
+            "Mcp" => body.Contains("\"jsonrpc\"", StringComparison.Ordinal) && body.Contains("\"error\"", StringComparison.Ordinal),
+            _ => false,
+        };
+    }
+
+    /// <summary>The <c>code</c> of a problem+json body, or null.</summary>
+    public static string? ProblemCode(string body)
+    {
+        try
+        {
+            var root = JsonDocument.Parse(body).RootElement;
+            return root.ValueKind == JsonValueKind.Object && root.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String ? code.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 }

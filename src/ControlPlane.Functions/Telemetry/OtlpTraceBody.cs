@@ -76,8 +76,10 @@ internal static class OtlpTraceBody
         {
             return (encoding == OtlpEncoding.Protobuf ? ExportTraceServiceRequest.Parser.ParseFrom(body) : ParseJson(body), null);
         }
-        catch (Exception ex) when (ex is InvalidProtocolBufferException or InvalidJsonException or JsonException or FormatException or InvalidOperationException)
+        catch (Exception ex) when (ex is InvalidProtocolBufferException or InvalidJsonException or JsonException or FormatException or InvalidOperationException
+            or ArgumentException)
         {
+            // ArgumentException: a JSON object naming one property twice (JsonObject refuses it when first read).
             return (null, Invalid($"The body is not an OTLP ExportTraceServiceRequest in {(encoding == OtlpEncoding.Protobuf ? "binary protobuf" : "OTLP/JSON")}: {ex.Message}"));
         }
     }

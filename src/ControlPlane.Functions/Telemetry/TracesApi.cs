@@ -1,5 +1,6 @@
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Access;
+using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
 using ControlPlane.Functions.Telemetry.Otlp;
 using ControlPlane.Pricing;
@@ -28,6 +29,7 @@ public sealed class TracesApi(GenAiSpanReader reader, UsageIngestService ingest,
     /// message starts with the stable code, in the request's encoding.
     /// </remarks>
     [Function(nameof(ExportTraces))]
+    [Deadline(RequestDeadline.Ingest)]
     [ProblemResponse(StatusCodes.Status400BadRequest, TelemetryErrors.BodyInvalid, UsageErrors.BatchTooLarge)]
     [ProblemResponse(StatusCodes.Status413PayloadTooLarge, Problems.BodyTooLarge)]
     [ProblemResponse(StatusCodes.Status415UnsupportedMediaType, Problems.UnsupportedMediaType, TelemetryErrors.EncodingUnsupported)]

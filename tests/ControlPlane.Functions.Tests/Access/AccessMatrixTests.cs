@@ -32,6 +32,7 @@ public sealed partial class AccessMatrixTests : IAsyncLifetime
         ["DeleteBudget"] = Who.Admin,
         ["DeliverReportAgain"] = Who.Admin,
         ["DismissFinding"] = Who.Admin,
+        ["ExportTraces"] = Who.Ingest,
         ["GetBatchRequest"] = Who.AnyKey,
         ["GetBudget"] = Who.Finance,
         ["GetCosts"] = Who.AnyKey,
@@ -65,6 +66,7 @@ public sealed partial class AccessMatrixTests : IAsyncLifetime
         ["ListReports"] = Who.Finance,
         ["ListTeams"] = Who.Finance,
         ["ListUsageEvents"] = Who.AnyKey,
+        ["Mcp"] = Who.AnyKey,
         ["OpenApiDocument"] = Who.Anyone,
         ["PostGpuSamples"] = Who.Ingest,
         ["QuotePrice"] = Who.AnyKey,
@@ -167,7 +169,7 @@ public sealed partial class AccessMatrixTests : IAsyncLifetime
                     using var request = Request(method, Path(http.Route, Id));
                     using var response = await _clients[caller].SendAsync(request);
                     var body = await response.Content.ReadAsStringAsync();
-                    if (Verdict(Matrix[function.Name], caller, response, body) is { } wrong)
+                    if (Verdict(function.Name, Matrix[function.Name], caller, response, body) is { } wrong)
                     {
                         failures.Add($"{caller} {method} /{Path(http.Route, Id)} ({function.Name}): {wrong} — {(int)response.StatusCode} {body[..Math.Min(body.Length, 200)]}");
                     }
@@ -193,13 +195,14 @@ public sealed partial class AccessMatrixTests : IAsyncLifetime
                     using var request = Request(method, path);
                     using var response = await _clients[Caller.Admin].SendAsync(request);
                     var status = (int)response.StatusCode;
-                    if (status >= 500 && !IsNotConfigured(response, await response.Content.ReadAsStringAsync()))
+                    var body = await response.Content.ReadAsStringAsync();
+                    if (status >= 500 && !IsNotConfigured(response, body))
                     {
                         failures.Add($"{method} /{path} ({function.Name}): {status}");
                     }
-                    else if (status >= 400 && response.Content.Headers.ContentType?.MediaType != "application/problem+json")
+                    else if (status >= 400 && !Http.IsDocumentedRefusal(function.Name, response, body))
                     {
-                        failures.Add($"{method} /{path} ({function.Name}): {status} without problem+json");
+                        failures.Add($"{method} /{path} ({function.Name}): {status} not in its documented shape");
                     }
                 }
             }
@@ -228,7 +231,7 @@ public sealed partial class AccessMatrixTests : IAsyncLifetime
     };
 
     /// <summary>What is wrong with the answer, or null when it is the documented one.</summary>
-    private static string? Verdict(Who who, Caller caller, HttpResponseMessage response, string body)
+    private static string? Verdict(string function, Who who, Caller caller, HttpResponseMessage response, string body)
     {
         var status = (int)response.StatusCode;
         if (status >= 500 && !IsNotConfigured(response, body))
@@ -236,9 +239,9 @@ public sealed partial class AccessMatrixTests : IAsyncLifetime
             return "a 5xx";
         }
 
-        if (status >= 400 && response.Content.Headers.ContentType?.MediaType != "application/problem+json")
+        if (status >= 400 && !Http.IsDocumentedRefusal(function, response, body))
         {
-            return "a refusal that is not problem+json";
+            return "a refusal not in its documented shape";
         }
 
         if (caller == Caller.OtherTeamIngest && body.Contains(Marker, StringComparison.Ordinal))
@@ -254,31 +257,20 @@ public sealed partial class AccessMatrixTests : IAsyncLifetime
                 Caller.WrongKey => (401, AccessErrors.KeyInvalid),
                 _ => (403, AccessErrors.RoleForbidden),
             };
-            return (status, Code(body)) == expected ? null : $"expected {expected.Item1} {expected.Item2}";
+            return (status, Http.ProblemCode(body)) == expected ? null : $"expected {expected.Item1} {expected.Item2}";
         }
 
-        return status is 401 || (status is 403 && Code(body) == AccessErrors.RoleForbidden) ? "refused a caller the matrix allows" : null;
+        return status is 401 || (status is 403 && Http.ProblemCode(body) == AccessErrors.RoleForbidden) ? "refused a caller the matrix allows" : null;
     }
 
     /// <summary>The batch endpoints answer 503 batch_not_configured in an app without Azure OpenAI: a documented answer.</summary>
     private static bool IsNotConfigured(HttpResponseMessage response, string body) =>
-        response.StatusCode == HttpStatusCode.ServiceUnavailable && Code(body) == "batch_not_configured";
-
-    private static string? Code(string body)
-    {
-        try
-        {
-            return JsonDocument.Parse(body).RootElement.TryGetProperty("code", out var code) ? code.GetString() : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+        response.StatusCode == HttpStatusCode.ServiceUnavailable && Http.ProblemCode(body) == "batch_not_configured";
 
     private static HttpRequestMessage Request(string method, string path)
     {
         var request = new HttpRequestMessage(new HttpMethod(method), "/" + path);
+        request.Headers.Accept.ParseAdd("application/json, text/event-stream"); // what an MCP client sends; the rest ignore it
         if (method is "POST" or "PUT" or "PATCH")
         {
             request.Content = new StringContent("{}", Encoding.UTF8, "application/json");

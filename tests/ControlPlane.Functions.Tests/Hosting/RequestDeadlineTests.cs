@@ -9,6 +9,7 @@ public sealed class RequestDeadlineTests
     [InlineData("Authorize", RequestDeadline.Authorize)]
     [InlineData("CheckKillSwitches", RequestDeadline.Authorize)]
     [InlineData("RecordUsage", RequestDeadline.Ingest)]
+    [InlineData("ExportTraces", RequestDeadline.Ingest)]
     [InlineData("GetCosts", RequestDeadline.Request)]
     public void Function_OnAnAppsCallPath_HasTheShortDeadline(string function, RequestDeadline expected)
     {
