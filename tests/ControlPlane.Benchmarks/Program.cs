@@ -3,7 +3,8 @@ using ControlPlane.Benchmarks.Usage;
 
 // `ingest [events] [clients]`, `authorize [seconds] [clients]`, `posthoc [seconds] [clients]`, `sweep [reservations]`,
 // `batch [requests] [clients]`, `client-middleware [calls]`, `rollups [events] [groups] [clients]`,
-// `orchestrations [count] [partitions]`, `dashboard [calls per hour] [days] [runs]` and `otlp [spans] [clients]` run load
+// `orchestrations [count] [partitions]`, `dashboard [calls per hour] [days] [runs]`, `otlp [spans] [clients]`
+// and `load [seconds] [operations/s]` (three instances, a mix, exact reconciliation; exit code 1 if it is not exact) run load
 // drivers against their own Azurite;
 // anything else goes to BenchmarkDotNet.
 if (args.Length > 0 && args[0] == "ingest")
@@ -45,6 +46,12 @@ if (args.Length > 0 && args[0] == "orchestrations")
 if (args.Length > 0 && args[0] == "dashboard")
 {
     await ControlPlane.Benchmarks.Dashboard.DashboardLoadDriver.RunAsync(args.Skip(1).ToArray());
+    return;
+}
+
+if (args.Length > 0 && args[0] == "load")
+{
+    Environment.ExitCode = await ControlPlane.Benchmarks.Reliability.MixedLoadDriver.RunAsync(args.Skip(1).ToArray());
     return;
 }
 

@@ -101,8 +101,10 @@ internal sealed class StandaloneDurableTaskHost(
             await orchestrationService.StopAsync(isForced: true).WaitAsync(cancellationToken).ConfigureAwait(false);
             logger.TaskHubStopped(taskHubName, elapsed.ElapsedMilliseconds);
         }
-        catch (Exception exception) when (exception is not OperationCanceledException)
+        catch (Exception exception)
         {
+            // Cancelled too: by the host's shutdown deadline, or from inside the service (its own loops cancelled under
+            // load). Shutdown goes on either way; the partition leases the service still held expire by themselves.
             logger.OrchestrationServiceStopFailed(exception, taskHubName);
         }
     }
