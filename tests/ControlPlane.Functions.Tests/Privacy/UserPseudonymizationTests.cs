@@ -5,6 +5,8 @@ using Azure.Data.Tables;
 using ControlPlane.Budgets;
 using ControlPlane.Testing;
 using Microsoft.Extensions.Options;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
 
 namespace ControlPlane.Privacy;
 
@@ -103,6 +105,43 @@ public sealed class UserPseudonymizationTests
         Assert.False(denied.GetProperty("allowed").GetBoolean());
         var (_, rawHits, _) = await ScanTablesAsync(app.TablePrefix, "alice", Alice);
         Assert.Empty(rawHits);
+    }
+
+    [Fact]
+    public async Task WithKey_McpToolFilters_NameTheUserByRawId()
+    {
+        await using var app = KeyedApp();
+        var admin = app.Client();
+        await admin.PutBudgetAsync("person-daily", new { scope = new { type = "user", value = "alice" }, period = "daily", limitUsd = 1m, mode = "soft" });
+        await PostUsageAsync(admin, new
+        {
+            events = new object[]
+            {
+                new { id = "call-1", team = "search", feature = "answers", user = "alice", model = "gpt-4o", inputTokens = 1000, outputTokens = 100 },
+                new { id = "call-2", team = "search", feature = "answers", user = "bob", model = "gpt-4o", inputTokens = 1000, outputTokens = 100 },
+            },
+        });
+        var transport = new HttpClientTransportOptions
+        {
+            Endpoint = new Uri(app.Server.BaseAddress, "/api/mcp"),
+            TransportMode = HttpTransportMode.StreamableHttp,
+            AdditionalHeaders = new Dictionary<string, string> { ["x-api-key"] = ControlPlaneApp.AdminKey },
+        };
+        await using var mcp = await McpClient.CreateAsync(new HttpClientTransport(transport, app.CreateClient(), ownsHttpClient: true));
+
+        var costs = await ToolAsync(mcp, "get_costs", new() { ["groupBy"] = "user", ["filters"] = new Dictionary<string, string[]> { ["user"] = ["alice"] } });
+        var budgets = await ToolAsync(mcp, "get_budget_status", new() { ["scopeType"] = "user", ["scopeValue"] = "alice" });
+
+        Assert.Equal(Alice, Assert.Single(costs.GetProperty("groups").EnumerateArray()).GetProperty("key").GetString());
+        Assert.Equal("person-daily", Assert.Single(budgets.GetProperty("budgets").EnumerateArray()).GetProperty("id").GetString());
+    }
+
+    private static async Task<JsonElement> ToolAsync(McpClient client, string tool, Dictionary<string, object?> arguments)
+    {
+        var result = await client.CallToolAsync(tool, arguments);
+        var text = string.Concat(result.Content.OfType<TextContentBlock>().Select(c => c.Text));
+        Assert.False(result.IsError is true, $"{tool} failed: {text}");
+        return JsonDocument.Parse(text).RootElement;
     }
 
     [Fact]
