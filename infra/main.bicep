@@ -53,6 +53,10 @@ param principalType string = 'User'
 @description('Bootstrap admin API key (azd env CONTROLPLANE_ADMIN_KEY). Stored in Key Vault only.')
 param adminKey string
 
+@secure()
+@description('Key for pseudonymizing user ids (azd env CONTROLPLANE_USER_PSEUDONYM_KEY): at least 32 bytes, random. Stored in Key Vault only; the app reads it as ControlPlane:Privacy:UserPseudonymKey. Empty (the default): user ids are stored as apps send them. Changing it later starts new pseudonyms.')
+param userPseudonymKey string = ''
+
 @description('Subscriptions the shadow-AI audit may read (Reader). Defaults to the deployment subscription.')
 param auditSubscriptionIds string[] = [subscription().subscriptionId]
 
@@ -146,6 +150,7 @@ module keyVault 'modules/key-vault.bicep' = {
     location: location
     tags: tags
     adminKey: adminKey
+    userPseudonymKey: userPseudonymKey
   }
 }
 
@@ -197,6 +202,7 @@ module api 'modules/function-app.bicep' = {
     deploymentContainerName: deploymentContainerName
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     adminKeySecretUri: keyVault.outputs.adminKeySecretUri
+    userPseudonymKeySecretUri: keyVault.outputs.userPseudonymKeySecretUri
     eventGridTopicEndpoint: eventGrid.outputs.endpoint
     gpuPoolsResourceGroup: hasGpuPools ? gpuResourceGroupName : ''
     gpuPoolsSubscriptionId: subscription().subscriptionId

@@ -35,6 +35,9 @@ param applicationInsightsConnectionString string
 @description('Versionless Key Vault secret URI of the admin key.')
 param adminKeySecretUri string
 
+@description('Versionless Key Vault secret URI of the user pseudonymization key; empty leaves user ids as apps send them.')
+param userPseudonymKeySecretUri string = ''
+
 @description('Event Grid topic endpoint for ControlPlane events.')
 param eventGridTopicEndpoint string
 
@@ -187,10 +190,15 @@ var appSettings = {
   AzureWebJobsDisableHomepage: 'true'
 }
 
+// Only with a key: an empty Key Vault reference would not resolve, and no setting means "store user ids as sent".
+var privacySettings = empty(userPseudonymKeySecretUri) ? {} : {
+  ControlPlane__Privacy__UserPseudonymKey: '@Microsoft.KeyVault(SecretUri=${userPseudonymKeySecretUri})'
+}
+
 resource appSettingsConfig 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'appsettings'
-  properties: union(auditSubscriptionSettings, appSettings)
+  properties: union(auditSubscriptionSettings, appSettings, privacySettings)
 }
 
 output name string = functionApp.name

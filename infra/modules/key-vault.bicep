@@ -1,4 +1,4 @@
-// Key Vault holding the bootstrap admin key. RBAC authorization only: no access policies, so
+// Key Vault holding the bootstrap admin key and, when given, the user pseudonymization key. RBAC authorization only: no access policies, so
 // who can read the secret is visible in the same role assignments as everything else.
 
 @description('Name of the vault (3-24 characters).')
@@ -19,6 +19,13 @@ param adminKey string
 
 @description('Name of the secret that stores the admin key.')
 param adminKeySecretName string = 'controlplane-admin-key'
+
+@secure()
+@description('Key the app pseudonymizes user ids with (at least 32 bytes; the app refuses to start with a shorter one). Empty: no secret, user ids stored as sent.')
+param userPseudonymKey string = ''
+
+@description('Name of the secret that stores the user pseudonymization key.')
+param userPseudonymKeySecretName string = 'controlplane-user-pseudonym-key'
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
@@ -49,6 +56,17 @@ resource adminKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   }
 }
 
+resource userPseudonymKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(userPseudonymKey)) {
+  parent: vault
+  name: userPseudonymKeySecretName
+  properties: {
+    value: userPseudonymKey
+    contentType: 'text/plain'
+  }
+}
+
 output endpoint string = vault.properties.vaultUri
 @description('Versionless secret URI: a Key Vault reference to it follows the latest version.')
 output adminKeySecretUri string = adminKeySecret.properties.secretUri
+@description('Versionless secret URI of the user pseudonymization key; empty when none was given.')
+output userPseudonymKeySecretUri string = userPseudonymKeySecret.?properties.secretUri ?? ''

@@ -182,6 +182,30 @@ public sealed class MainTemplateTests
     }
 
     [Fact]
+    public void UserPseudonymKey_IsSecureAndOptional()
+    {
+        var key = Main.Root["parameters"]?["userPseudonymKey"];
+
+        Assert.NotNull(key);
+        Assert.Equal("securestring", (string?)key["type"]);
+        Assert.Equal("", (string?)key["defaultValue"]);
+    }
+
+    [Fact]
+    public void AppSettings_UserPseudonymKey_IsAKeyVaultReference_OnlyWhenAKeyIsGiven()
+    {
+        var functionApp = Main.ModuleDeclaring("Microsoft.Web/sites");
+        var privacy = (string?)functionApp["variables"]?["privacySettings"];
+
+        Assert.NotNull(privacy);
+        Assert.Contains("ControlPlane__Privacy__UserPseudonymKey", privacy, StringComparison.Ordinal);
+        Assert.Contains("@Microsoft.KeyVault(SecretUri=", privacy, StringComparison.Ordinal);
+        Assert.StartsWith("[if(empty(parameters('userPseudonymKeySecretUri'))", privacy, StringComparison.Ordinal);
+        var secret = Assert.Single(Main.Resources("Microsoft.KeyVault/vaults/secrets"), s => ArmTemplate.Text(s).Contains("userPseudonymKey", StringComparison.Ordinal));
+        Assert.Contains("empty(parameters('userPseudonymKey'))", (string?)secret["condition"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void StorageAccounts_DisallowSharedKeyAndPublicBlobAccess()
     {
         var accounts = Main.Resources("Microsoft.Storage/storageAccounts");

@@ -51,7 +51,7 @@ public sealed class BatchSubmissionRequest
         // Attribution, model and metadata follow the same rules as usage events (metadata becomes the recorded
         // event's tags), so whatever is accepted now can be recorded when the answer comes back.
         var given = string.IsNullOrWhiteSpace(Deployment) ? null : Deployment;
-        var asEvent = validator.ValidateSingle(new UsageEventRequest
+        var asEvent = validator.ValidateCall(new UsageEventRequest
         {
             Id = "batch", Team = Team, Feature = Feature, User = User, App = App, Environment = Environment,
             Model = Model, Deployment = given, InputTokens = 0, OutputTokens = 0, Tags = Metadata,

@@ -55,7 +55,7 @@ public sealed class AuthorizeRequest
             errors.Add(new(UsageErrors.TokensTooLarge, "maxOutputTokens", $"maxOutputTokens must lie between 1 and {options.MaxOutputTokens:N0}."));
         }
 
-        var asEvent = validator.ValidateSingle(new UsageEventRequest
+        var asEvent = validator.ValidateCall(new UsageEventRequest
         {
             Id = "authorize", Team = Team, Feature = Feature, User = User, App = App, Environment = Environment, Provider = Provider,
             Model = Model, DeploymentType = DeploymentType, InputTokens = InputTokens, OutputTokens = 0,

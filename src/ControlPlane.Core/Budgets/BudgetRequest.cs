@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using ControlPlane.Privacy;
 using ControlPlane.Validation;
 
 namespace ControlPlane.Budgets;
@@ -20,8 +21,12 @@ public sealed class BudgetRequest
         public string? Type { get; set; }
         public string? Value { get; set; }
 
-        /// <summary>The scope, or null with the problems added to <paramref name="errors"/>.</summary>
-        public static BudgetScope? Validate(ScopeRequest? scope, List<ValidationError> errors)
+        /// <summary>
+        /// The scope, or null with the problems added to <paramref name="errors"/>. A <c>user</c> scope names the
+        /// user as a person would (a raw id, or a pseudonym copied from an answer): with a key configured it becomes
+        /// the pseudonym the user's calls are recorded under (<see cref="UserPseudonymizer.Lookup"/>).
+        /// </summary>
+        public static BudgetScope? Validate(ScopeRequest? scope, List<ValidationError> errors, UserPseudonymizer? users = null)
         {
             if (scope is null)
             {
@@ -43,7 +48,12 @@ public sealed class BudgetRequest
 
             // Calls are recorded under canonical model names (trimmed; the sheet's spelling), so a model scope is
             // trimmed too: "gpt-4o " would otherwise cover no call at all.
-            return new BudgetScope(type, type == BudgetScopeType.Model ? scope.Value.Trim() : scope.Value);
+            return new BudgetScope(type, type switch
+            {
+                BudgetScopeType.Model => scope.Value.Trim(),
+                BudgetScopeType.User => (users ?? UserPseudonymizer.None).Lookup(scope.Value)!,
+                _ => scope.Value,
+            });
         }
     }
 
@@ -57,8 +67,9 @@ public sealed class BudgetRequest
     public const int MaxIdLength = 128;
     public const decimal MaxLimitUsd = 1_000_000_000m;
 
-    /// <summary>Validates and builds the budget, reporting every problem at once.</summary>
-    public ValidationResult<Budget?> Validate(string id)
+    /// <summary>Validates and builds the budget, reporting every problem at once; <paramref name="users"/> as
+    /// <see cref="ScopeRequest.Validate"/>.</summary>
+    public ValidationResult<Budget?> Validate(string id, UserPseudonymizer? users = null)
     {
         var errors = new List<ValidationError>();
         if (string.IsNullOrWhiteSpace(id) || id.Length > MaxIdLength || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
@@ -66,7 +77,7 @@ public sealed class BudgetRequest
             errors.Add(new(BudgetErrors.IdInvalid, "id", $"Budget ids are 1 to {MaxIdLength} letters, digits, '-', '_' or '.'."));
         }
 
-        var scope = ScopeRequest.Validate(Scope, errors);
+        var scope = ScopeRequest.Validate(Scope, errors, users);
         if (!EnumNames.TryParse<BudgetPeriod>(Period, out var period))
         {
             errors.Add(new(BudgetErrors.PeriodInvalid, "period", $"period must be one of {EnumNames.Allowed<BudgetPeriod>()}."));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using ControlPlane.Access;
+using ControlPlane.Privacy;
 using ControlPlane.Validation;
 
 namespace ControlPlane.Usage;
@@ -86,10 +87,12 @@ public sealed record CostQuery
     /// <summary>
     /// Parses the query string. Defaults: the <paramref name="defaultRange"/> (7 days) before <c>to</c>, grouped by feature. <paramref name="filters"/> holds every
     /// other query parameter, with all its values: each must name a filter dimension or a tag (<c>tag:name</c>).
+    /// A <c>user</c> filter names users as people know them: <paramref name="users"/> turns each into the pseudonym
+    /// its calls are recorded under (a pseudonym and <see cref="Unattributed"/> are taken as they are).
     /// </summary>
     public static ValidationResult<CostQuery?> Parse(
         string? groupBy, string? from, string? to, IEnumerable<KeyValuePair<string, IReadOnlyList<string>>> filters, DateTimeOffset now,
-        TimeSpan? defaultRange = null)
+        TimeSpan? defaultRange = null, UserPseudonymizer? users = null)
     {
         var errors = new List<ValidationError>();
         var axes = ParseGroupBy(groupBy, errors);
@@ -120,7 +123,9 @@ public sealed record CostQuery
                 continue;
             }
 
-            var nonEmpty = values.Where(v => !string.IsNullOrEmpty(v)).ToHashSet(StringComparer.Ordinal);
+            var nonEmpty = values.Where(v => !string.IsNullOrEmpty(v))
+                .Select(v => axis.Dimension == CostDimension.User ? (users ?? UserPseudonymizer.None).Lookup(v, Unattributed)! : v)
+                .ToHashSet(StringComparer.Ordinal);
             if (nonEmpty.Count == 0)
             {
                 continue;

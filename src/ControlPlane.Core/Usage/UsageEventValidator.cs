@@ -1,5 +1,6 @@
 using System.Globalization;
 using ControlPlane.Pricing;
+using ControlPlane.Privacy;
 using ControlPlane.Validation;
 
 namespace ControlPlane.Usage;
@@ -7,9 +8,14 @@ namespace ControlPlane.Usage;
 /// <summary>
 /// Turns posted JSON into <see cref="UsageEvent"/>s, or into every problem found. A request with any problem is
 /// rejected whole: a partially recorded batch would leave the client guessing which calls were charged.
+/// The user of what a client sends (<see cref="ValidateIngest"/>, <see cref="ValidateCall"/>) is replaced by its
+/// pseudonym once valid; <see cref="ValidateSingle"/> keeps it, for the records ControlPlane rebuilds itself.
 /// </summary>
-public sealed class UsageEventValidator(UsageOptions options)
+/// <param name="users">Default <see cref="UserPseudonymizer.None"/>: user ids kept as sent.</param>
+public sealed class UsageEventValidator(UsageOptions options, UserPseudonymizer? users = null)
 {
+    private readonly UserPseudonymizer _users = users ?? UserPseudonymizer.None;
+
     public const int MaxIdLength = 128;
     public const int MaxNameLength = 256;
     public const long MaxTokens = 1_000_000_000;
@@ -34,7 +40,7 @@ public sealed class UsageEventValidator(UsageOptions options)
         var events = new List<UsageEvent>();
         if (request.Events is null)
         {
-            if (Validate(request, string.Empty, sheet, now, fromClient: true, errors) is { } single)
+            if (Validate(request, string.Empty, sheet, now, fromClient: true, pseudonymize: true, errors) is { } single)
             {
                 events.Add(single);
             }
@@ -66,7 +72,7 @@ public sealed class UsageEventValidator(UsageOptions options)
             {
                 errors.Add(new(UsageErrors.EventNull, $"events[{i}]", "An event is null."));
             }
-            else if (Validate(item, prefix, sheet, now, fromClient: true, errors) is { } valid)
+            else if (Validate(item, prefix, sheet, now, fromClient: true, pseudonymize: true, errors) is { } valid)
             {
                 events.Add(valid);
             }
@@ -77,19 +83,33 @@ public sealed class UsageEventValidator(UsageOptions options)
 
     /// <summary>
     /// Validates one event's fields and resolves its names, where the event is not a client's record: quotes,
-    /// the call behind an authorization or a deferrable request (their callers refuse what clients may not ask
-    /// for), and the usage the server records itself, which may carry batch prices and a server id.
+    /// and the usage the server records itself from its own records, which may carry batch prices and a server id
+    /// and whose user is already a pseudonym (so it is kept as it is, never hashed twice).
     /// </summary>
     public ValidationResult<UsageEvent?> ValidateSingle(UsageEventRequest request, PriceSheet sheet, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(sheet);
         var errors = new List<ValidationError>();
-        var valid = Validate(request, string.Empty, sheet, now, fromClient: false, errors);
+        var valid = Validate(request, string.Empty, sheet, now, fromClient: false, pseudonymize: false, errors);
         return new(valid, errors);
     }
 
-    private UsageEvent? Validate(UsageEventRequest r, string prefix, PriceSheet sheet, DateTimeOffset now, bool fromClient, List<ValidationError> errors)
+    /// <summary>
+    /// As <see cref="ValidateSingle"/>, for the call behind a client's authorization or deferrable request (their
+    /// callers refuse what clients may not ask for): its user enters here, so it is replaced by its pseudonym, the
+    /// same one <see cref="ValidateIngest"/> gives the usage that settles it.
+    /// </summary>
+    public ValidationResult<UsageEvent?> ValidateCall(UsageEventRequest request, PriceSheet sheet, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(sheet);
+        var errors = new List<ValidationError>();
+        var valid = Validate(request, string.Empty, sheet, now, fromClient: false, pseudonymize: true, errors);
+        return new(valid, errors);
+    }
+
+    private UsageEvent? Validate(UsageEventRequest r, string prefix, PriceSheet sheet, DateTimeOffset now, bool fromClient, bool pseudonymize, List<ValidationError> errors)
     {
         var before = errors.Count;
         var id = Required(r.Id, prefix + "id", MaxIdLength, UsageErrors.IdTooLong, errors);
@@ -146,7 +166,8 @@ public sealed class UsageEventValidator(UsageOptions options)
             Timestamp = timestamp,
             Team = team!,
             Feature = feature!,
-            User = r.User,
+            // After the length and character rules: the raw id is what the client must get right.
+            User = pseudonymize ? _users.Pseudonymize(r.User) : r.User,
             App = r.App,
             Environment = string.IsNullOrEmpty(r.Environment) ? UsageDefaults.Environment : r.Environment,
             PromptTemplate = r.PromptTemplate,

@@ -112,7 +112,7 @@ public static partial class AdminActions
     private static async ValueTask<AuditTarget?> ScopeAsync(HttpContext http, CancellationToken cancellationToken)
     {
         var body = await PeekAsync<ScopeBody>(http.Request, cancellationToken);
-        var scope = body is null ? null : BudgetRequest.ScopeRequest.Validate(body.Scope, []);
+        var scope = body is null ? null : BudgetRequest.ScopeRequest.Validate(body.Scope, [], Service<ControlPlane.Privacy.UserPseudonymizer>(http));
         return scope is null ? null : new AuditTarget($"{scope.Type.ToString().ToLowerInvariant()}:{scope.Value}", scope);
     }
 

@@ -42,7 +42,7 @@ public sealed class RegisterResourceAction(AiResourceRegistration registration) 
 }
 
 /// <summary><c>isolate-scope</c>: <c>{"scope": {"type", "value"}}</c>, as <c>POST /api/killswitches/isolate</c>.</summary>
-public sealed class IsolateScopeAction(ScopeIsolation isolation) : IProposedActionHandler
+public sealed class IsolateScopeAction(ScopeIsolation isolation, ControlPlane.Privacy.UserPseudonymizer users) : IProposedActionHandler
 {
     public string Type => ProposedActionTypes.IsolateScope;
 
@@ -50,7 +50,7 @@ public sealed class IsolateScopeAction(ScopeIsolation isolation) : IProposedActi
     {
         var body = ProposedActionParameters.Read<ScopeBody>(parameters, out var problem);
         var errors = new List<ValidationError>();
-        var scope = body is null ? null : BudgetRequest.ScopeRequest.Validate(body.Scope, errors);
+        var scope = body is null ? null : BudgetRequest.ScopeRequest.Validate(body.Scope, errors, users);
         if (scope is null)
         {
             return problem ?? new(null, errors);
@@ -65,7 +65,7 @@ public sealed class IsolateScopeAction(ScopeIsolation isolation) : IProposedActi
 /// PUT does. It creates: a budget already under that id (an admin's own, perhaps changed since) is left alone and the
 /// action is refused rather than overwriting it.
 /// </summary>
-public sealed class CreateBudgetAction(IBudgetStore store, BudgetOpeningService opening) : IProposedActionHandler
+public sealed class CreateBudgetAction(IBudgetStore store, BudgetOpeningService opening, ControlPlane.Privacy.UserPseudonymizer users) : IProposedActionHandler
 {
     public string Type => ProposedActionTypes.CreateBudget;
 
@@ -82,7 +82,7 @@ public sealed class CreateBudgetAction(IBudgetStore store, BudgetOpeningService 
             return ProposedActionResult.Refused(FindingErrors.ActionFailed, "proposedAction.parameters", "create-budget needs budgetId and budget.");
         }
 
-        var validated = body.Budget.Validate(body.BudgetId);
+        var validated = body.Budget.Validate(body.BudgetId, users);
         if (!validated.IsValid)
         {
             return new(null, validated.Errors);

@@ -11,7 +11,7 @@ namespace ControlPlane.Functions.Budgets;
 
 /// <summary>Budget definitions and their live status.</summary>
 [Tags("Budgets")]
-public sealed class BudgetsApi(BudgetService service, IBudgetStore store, BudgetOpeningService opening)
+public sealed class BudgetsApi(BudgetService service, IBudgetStore store, BudgetOpeningService opening, ControlPlane.Privacy.UserPseudonymizer users)
 {
     private const int MaxBodyBytes = 64 * 1024;
     private const string ListName = "budgets";
@@ -25,7 +25,7 @@ public sealed class BudgetsApi(BudgetService service, IBudgetStore store, Budget
     public async Task<Results<Ok<BudgetStatusResponse>, ProblemHttpResult>> UpsertBudget(
         [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/budgets/{id}")] HttpRequest request, [Description("The budget's id.")] string id, CancellationToken cancellationToken)
     {
-        var (budget, problem) = await JsonBody.ReadValidAsync<BudgetRequest, Budget?>(request, MaxBodyBytes, body => body.Validate(id), cancellationToken);
+        var (budget, problem) = await JsonBody.ReadValidAsync<BudgetRequest, Budget?>(request, MaxBodyBytes, body => body.Validate(id, users), cancellationToken);
         if (problem is not null)
         {
             return problem;

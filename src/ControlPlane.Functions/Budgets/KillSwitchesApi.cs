@@ -4,13 +4,14 @@ using ControlPlane.Functions.Access;
 using ControlPlane.Functions.AuditLog;
 using ControlPlane.Functions.Hosting;
 using ControlPlane.Functions.Http;
+using ControlPlane.Privacy;
 using ControlPlane.Validation;
 
 namespace ControlPlane.Functions.Budgets;
 
 /// <summary>Kill switches: list, a cheap check apps can poll, and the admin's manual isolate and reset.</summary>
 [Tags("Kill switches")]
-public sealed class KillSwitchesApi(BudgetService budgets, IIsolationStore isolations, ScopeIsolation isolation, IBudgetLedger ledger, TimeProvider time)
+public sealed class KillSwitchesApi(BudgetService budgets, IIsolationStore isolations, ScopeIsolation isolation, IBudgetLedger ledger, TimeProvider time, UserPseudonymizer users)
 {
     private const int MaxBodyBytes = 16 * 1024;
     private const string ListName = "killswitches";
@@ -79,7 +80,8 @@ public sealed class KillSwitchesApi(BudgetService budgets, IIsolationStore isola
                 "Name one of this key's teams with ?team=.", string.Join(", ", caller.Teams));
         }
 
-        var call = new CallAttribution(team ?? string.Empty, feature ?? string.Empty, user, environment ?? ControlPlane.Usage.UsageDefaults.Environment, model ?? string.Empty, app);
+        // The app names its user as it would to POST /api/usage; budgets and isolations hold the pseudonym.
+        var call = new CallAttribution(team ?? string.Empty, feature ?? string.Empty, users.Lookup(user), environment ?? ControlPlane.Usage.UsageDefaults.Environment, model ?? string.Empty, app);
         var by = await budgets.BlockedByAsync(call, cancellationToken);
         http.Response.Headers.CacheControl = "private, max-age=5";
         return TypedResults.Ok(new KillSwitchCheckResponse(by.Count > 0, by));
@@ -147,7 +149,7 @@ public sealed class KillSwitchesApi(BudgetService budgets, IIsolationStore isola
         return TypedResults.Ok(new KillSwitchResetResponse(scope!, lifted, reset));
     }
 
-    private static async Task<(BudgetScope? Scope, ProblemHttpResult? Problem)> ReadScopeAsync(HttpRequest request, CancellationToken cancellationToken)
+    private async Task<(BudgetScope? Scope, ProblemHttpResult? Problem)> ReadScopeAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<ScopeBody>(request, MaxBodyBytes, cancellationToken);
         if (problem is not null)
@@ -156,7 +158,7 @@ public sealed class KillSwitchesApi(BudgetService budgets, IIsolationStore isola
         }
 
         var errors = new List<ValidationError>();
-        var scope = BudgetRequest.ScopeRequest.Validate(body!.Scope, errors);
+        var scope = BudgetRequest.ScopeRequest.Validate(body!.Scope, errors, users);
         return errors.Count > 0 ? (null, Problems.Validation(errors)) : (scope, null);
     }
 }

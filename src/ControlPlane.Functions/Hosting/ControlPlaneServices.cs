@@ -23,6 +23,7 @@ using ControlPlane.Functions.AuditLog;
 using ControlPlane.Functions.Http;
 using ControlPlane.Functions.Mcp;
 using ControlPlane.Pricing;
+using ControlPlane.Privacy;
 using ControlPlane.Usage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -40,6 +41,7 @@ public static class ControlPlaneServices
         .AddControlPlaneStorage()
         .AddControlPlaneAccess(configuration)
         .AddControlPlanePricing()
+        .AddControlPlanePrivacy()
         .AddControlPlaneUsage()
         .AddControlPlaneTelemetry()
         .AddControlPlaneBudgets()
@@ -159,11 +161,22 @@ public static class ControlPlaneServices
     public static IServiceCollection AddControlPlaneTelemetry(this IServiceCollection services) =>
         services.AddSingleton(sp => new ControlPlane.Telemetry.GenAiSpanReader(sp.GetRequiredService<UsageEventValidator>()));
 
+    /// <summary>
+    /// User pseudonymization: with <c>ControlPlane:Privacy:UserPseudonymKey</c> set, user ids are replaced by keyed
+    /// hashes where they enter; a key shorter than 32 bytes stops the app at start.
+    /// </summary>
+    public static IServiceCollection AddControlPlanePrivacy(this IServiceCollection services)
+    {
+        services.AddOptions<PrivacyOptions>().BindConfiguration(PrivacyOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new UserPseudonymizer(sp.GetRequiredService<IOptions<PrivacyOptions>>().Value.UserPseudonymKeyBytes));
+        return services;
+    }
+
     public static IServiceCollection AddControlPlaneUsage(this IServiceCollection services)
     {
         services.AddOptions<UsageOptions>().BindConfiguration(UsageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IUsageStore, TableUsageStore>();
-        services.AddSingleton(sp => new UsageEventValidator(sp.GetRequiredService<IOptions<UsageOptions>>().Value));
+        services.AddSingleton(sp => new UsageEventValidator(sp.GetRequiredService<IOptions<UsageOptions>>().Value, sp.GetRequiredService<UserPseudonymizer>()));
         services.AddSingleton(sp => new UsageIngestService(
             sp.GetRequiredService<IUsageStore>(), sp.GetRequiredService<PriceCatalog>(), sp.GetRequiredService<BudgetService>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<UsageOptions>>().Value));

@@ -25,7 +25,7 @@ namespace ControlPlane.Functions.Mcp;
 [McpServerToolType]
 public sealed class AdvisoryTools(
     IUsageStore usage, IRegistryStore registry, BudgetService budgets, IBudgetStore budgetStore, BudgetOpeningService opening,
-    FindingService findings, IOptions<ReportOptions> reportOptions, TimeProvider time)
+    FindingService findings, IOptions<ReportOptions> reportOptions, TimeProvider time, ControlPlane.Privacy.UserPseudonymizer users)
 {
     /// <summary>The most days a top-movers window may span: two windows stay within one cost query's range.</summary>
     public const int MaxMoverDays = 180;
@@ -43,7 +43,7 @@ public sealed class AdvisoryTools(
     {
         CheckLimit(limit);
         var parsed = CostQuery.Parse(groupBy, from, to,
-            (filters ?? []).Select(f => KeyValuePair.Create(f.Key, (IReadOnlyList<string>)(f.Value ?? []))), time.GetUtcNow());
+            (filters ?? []).Select(f => KeyValuePair.Create(f.Key, (IReadOnlyList<string>)(f.Value ?? []))), time.GetUtcNow(), users: users);
         if (!parsed.IsValid)
         {
             throw McpToolErrors.Of(parsed.Errors);
@@ -101,7 +101,8 @@ public sealed class AdvisoryTools(
         }
 
         var matching = selected
-            .Where(b => (type is null || b.Scope.Type == type) && (scopeValue is null || b.Scope.Value == scopeValue))
+            .Where(b => (type is null || b.Scope.Type == type)
+                && (scopeValue is null || b.Scope.Value == (b.Scope.Type == BudgetScopeType.User ? users.Lookup(scopeValue) : scopeValue)))
             .OrderBy(b => b.Id, StringComparer.Ordinal)
             .ToList();
         var statuses = new List<BudgetStatusResponse>();

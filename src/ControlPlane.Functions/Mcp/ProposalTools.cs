@@ -19,7 +19,7 @@ namespace ControlPlane.Functions.Mcp;
 /// team), so it cannot even suggest stopping another team's calls.
 /// </summary>
 [McpServerToolType]
-public sealed class ProposalTools(FindingService findings, IBudgetStore budgets, IApiKeyStore keys, TimeProvider time)
+public sealed class ProposalTools(FindingService findings, IBudgetStore budgets, IApiKeyStore keys, TimeProvider time, ControlPlane.Privacy.UserPseudonymizer users)
 {
     [McpServerTool(Name = "propose_budget", Destructive = false, OpenWorld = false)]
     [Description("Propose a budget (a limit on a scope's spend per period). Creates nothing: it raises a proposed-budget finding that an admin may apply (creating the budget) or dismiss. Proposing the same scope and period again updates that finding. Finance and admin keys may propose any scope; an ingest key only its own team.")]
@@ -43,9 +43,9 @@ public sealed class ProposalTools(FindingService findings, IBudgetStore budgets,
             LimitUsd = limitUsd,
             Mode = mode,
         };
-        var scope = BudgetRequest.ScopeRequest.Validate(request.Scope, []);
+        var scope = BudgetRequest.ScopeRequest.Validate(request.Scope, [], users);
         var id = budgetId ?? (scope is not null && EnumNames.TryParse<BudgetPeriod>(period, out var p) ? Proposals.BudgetIdFor(scope, p) : "proposed");
-        var validated = request.Validate(id);
+        var validated = request.Validate(id, users);
         errors.AddRange(validated.Errors);
         if (errors.Count > 0)
         {
@@ -75,7 +75,7 @@ public sealed class ProposalTools(FindingService findings, IBudgetStore budgets,
     {
         var errors = new List<ValidationError>();
         CheckReason(reason, errors);
-        var scope = BudgetRequest.ScopeRequest.Validate(new BudgetRequest.ScopeRequest { Type = scopeType, Value = scopeValue }, errors);
+        var scope = BudgetRequest.ScopeRequest.Validate(new BudgetRequest.ScopeRequest { Type = scopeType, Value = scopeValue }, errors, users);
         if (errors.Count > 0)
         {
             throw McpToolErrors.Of(errors);

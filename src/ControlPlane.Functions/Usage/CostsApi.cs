@@ -19,7 +19,7 @@ namespace ControlPlane.Functions.Usage;
 /// Both show an ingest key its own teams only.
 /// </summary>
 [Tags("Costs")]
-public sealed class CostsApi(IUsageStore store, IRegistryStore registry, PriceCatalog prices, IOptions<ReportOptions> reportOptions, TimeProvider time)
+public sealed class CostsApi(IUsageStore store, IRegistryStore registry, PriceCatalog prices, IOptions<ReportOptions> reportOptions, TimeProvider time, ControlPlane.Privacy.UserPseudonymizer users)
 {
     private const string CostsList = "costs";
     private const string CallsList = "usage-events";
@@ -207,7 +207,7 @@ public sealed class CostsApi(IUsageStore store, IRegistryStore registry, PriceCa
         var filters = request.Query
             .Where(q => !parameters.Contains(q.Key))
             .Select(q => KeyValuePair.Create(q.Key, (IReadOnlyList<string>)[.. q.Value.Where(v => v is not null).Select(v => v!)]));
-        var parsed = CostQuery.Parse(request.Text("groupBy"), request.Text("from"), request.Text("to"), filters, time.GetUtcNow(), defaultRange);
+        var parsed = CostQuery.Parse(request.Text("groupBy"), request.Text("from"), request.Text("to"), filters, time.GetUtcNow(), defaultRange, users);
         if (!parsed.IsValid)
         {
             return (null, Problems.Validation(parsed.Errors));
