@@ -19,7 +19,8 @@ namespace ControlPlane.Benchmarks.Reliability;
 /// The mix, per operation started: 30 % authorize then usage on a hard budget sized to run out mid-run (so denials
 /// and the no-overshoot invariant are exercised), 20 % single usage events, 10 % batches of 20, 10 % OTLP/JSON exports
 /// of 5 GenAI spans, 10 % kill-switch checks, 10 % cost queries (team × day), 10 % dashboard queries (features and
-/// budgets); 5 % of acknowledged usage posts are sent again, as a client retry would, and must change nothing.
+/// budgets); 5 % of acknowledged usage posts are sent again, as a client retry would, and must change nothing; a 503
+/// is retried with the same ids, as the .NET client and OTLP exporters do.
 /// Operations are started on a fixed schedule whether or not earlier ones finished (open loop), and latency is
 /// measured from when each should have started, so a stall shows instead of slowing the load down.
 /// </para>
@@ -60,7 +61,7 @@ public static class MixedLoadDriver
 
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Started {started:N0} operations in {elapsed.TotalSeconds:N1} s: {started / elapsed.TotalSeconds:N1}/s (target {rate}/s); events acknowledged {load.Acknowledged.Count:N0} ({load.Acknowledged.Count / elapsed.TotalSeconds:N0}/s), re-sent {load.Resent:N0}, authorizations denied {load.Denied:N0}"));
+                $"Started {started:N0} operations in {elapsed.TotalSeconds:N1} s: {started / elapsed.TotalSeconds:N1}/s (target {rate}/s); events acknowledged {load.Acknowledged.Count:N0} ({load.Acknowledged.Count / elapsed.TotalSeconds:N0}/s), re-sent {load.Resent:N0}, retried after a 503 {load.Retried:N0}, authorizations denied {load.Denied:N0}"));
             Console.WriteLine();
             Console.WriteLine("| operation | count | errors | p50 ms | p95 ms | p99 ms | p50 unloaded ms | p50 ratio |");
             Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -234,6 +235,7 @@ public static class MixedLoadDriver
         private int _sequence;
         private int _resent;
         private int _denied;
+        private int _retried;
 
         /// <summary>team/id of every event an answer acknowledged as recorded (or as a duplicate of one recorded).</summary>
         public ConcurrentDictionary<string, byte> Acknowledged { get; } = new(StringComparer.Ordinal);
@@ -246,6 +248,7 @@ public static class MixedLoadDriver
         public ConcurrentDictionary<string, string> ErrorSamples { get; } = new(StringComparer.Ordinal);
         public int Resent => _resent;
         public int Denied => _denied;
+        public int Retried => _retried;
 
         public async Task<Dictionary<string, LongHistogram>> BaselineAsync(int each)
         {
@@ -305,6 +308,25 @@ public static class MixedLoadDriver
 
             await Task.WhenAll(running);
             return (clock.Elapsed, started);
+        }
+
+        /// <summary>
+        /// As a well-behaved client does (the .NET client, an OTLP exporter): a 503 is retried with the same body, so
+        /// the same ids, after a backoff; three times at most.
+        /// </summary>
+        private async Task<HttpResponseMessage> SendWithRetriesAsync(Func<Task<HttpResponseMessage>> send)
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                var response = await send();
+                if (response.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable || attempt == 3)
+                {
+                    return response;
+                }
+
+                Interlocked.Increment(ref _retried);
+                await Task.Delay(TimeSpan.FromMilliseconds(500 * (1 << attempt)));
+            }
         }
 
         private static string Pick(int roll) => roll switch
@@ -393,7 +415,7 @@ public static class MixedLoadDriver
                 HttpResponseMessage response;
                 try
                 {
-                    response = await ingest.PostAsJsonAsync("/api/usage", body);
+                    response = await SendWithRetriesAsync(() => ingest.PostAsJsonAsync("/api/usage", body));
                 }
                 catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
                 {
@@ -449,7 +471,7 @@ public static class MixedLoadDriver
             HttpResponseMessage response;
             try
             {
-                response = await ingest.PostAsync("/v1/traces", new StringContent(body, Encoding.UTF8, "application/json"));
+                response = await SendWithRetriesAsync(() => ingest.PostAsync("/v1/traces", new StringContent(body, Encoding.UTF8, "application/json")));
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
