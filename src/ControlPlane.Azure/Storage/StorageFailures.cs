@@ -15,7 +15,7 @@ public static class StorageFailures
     public static bool IsOutage(Exception exception) => exception switch
     {
         RequestFailedException failed => failed.Status is 0 or 408 or >= 500,
-        HttpRequestException or TimeoutException or IOException => true,
+        HttpRequestException or TimeoutException => true,
         // Tries that failed as outages, the last perhaps cut short by a cancellation: still an outage.
         AggregateException aggregate => aggregate.InnerExceptions.Any(IsOutage)
             && aggregate.InnerExceptions.All(e => IsOutage(e) || e is OperationCanceledException),

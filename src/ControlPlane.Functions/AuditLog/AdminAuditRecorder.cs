@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using ControlPlane.Access;
 using ControlPlane.AuditLog;
+using ControlPlane.Azure.Storage;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -49,7 +50,7 @@ internal static class AdminAuditRecorder
         }
         catch (Exception ex)
         {
-            var storage = UnhandledExceptionHandler.IsStorageOutage(ex);
+            var storage = StorageFailures.IsOutage(ex);
             await CompleteAsync(http, action, audit, logger, pending, target, AdminAuditOutcome.Failed,
                 storage ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError,
                 storage ? Problems.StorageUnavailable : Problems.InternalError, null);

@@ -33,7 +33,7 @@ public sealed class HealthApi(TableProvider tables, StorageHealth storageHealth,
                 ? TypedResults.Ok(new HealthResponse("healthy", "ok", failures))
                 : TypedResults.Ok(new HealthResponse("degraded", "recovering", failures));
         }
-        catch (Exception ex) when (ex is OperationCanceledException || UnhandledExceptionHandler.IsStorageOutage(ex))
+        catch (Exception ex) when (ex is OperationCanceledException || StorageFailures.IsOutage(ex))
         {
             logger.StorageUnreachable(ex);
             return TypedResults.Json(new HealthResponse("unhealthy", "unreachable", failures), statusCode: StatusCodes.Status503ServiceUnavailable);

@@ -140,7 +140,7 @@ public static class ControlPlaneServices
         }
 
         services.AddSingleton<IApiKeyStore, TableApiKeyStore>();
-        services.AddSingleton(sp => new ApiKeyService(sp.GetRequiredService<IApiKeyStore>(), sp.GetRequiredService<TimeProvider>(), adminKey, UnhandledExceptionHandler.IsStorageOutage));
+        services.AddSingleton(sp => new ApiKeyService(sp.GetRequiredService<IApiKeyStore>(), sp.GetRequiredService<TimeProvider>(), adminKey, StorageFailures.IsOutage));
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder().AddControlPlanePolicies();
@@ -153,7 +153,7 @@ public static class ControlPlaneServices
         services.AddSingleton<IPriceStore, TablePriceStore>();
         services.AddSingleton(sp => new PriceCatalog(
             sp.GetRequiredService<IPriceStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<PricingOptions>>().Value,
-            UnhandledExceptionHandler.IsStorageOutage));
+            StorageFailures.IsOutage));
         return services;
     }
 
@@ -198,7 +198,7 @@ public static class ControlPlaneServices
         services.AddSingleton(sp => new BudgetService(
             sp.GetRequiredService<IBudgetStore>(), sp.GetRequiredService<IBudgetLedger>(), sp.GetRequiredService<IReservationStore>(),
             sp.GetRequiredService<IIsolationStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<BudgetOptions>>().Value,
-            UnhandledExceptionHandler.IsStorageOutage));
+            StorageFailures.IsOutage));
         services.AddSingleton<IBudgetOpeningLedger>(sp => sp.GetRequiredService<TableBudgetLedger>());
         services.AddSingleton(sp => new BudgetOpeningService(
             sp.GetRequiredService<IBudgetStore>(), sp.GetRequiredService<IBudgetOpeningLedger>(), sp.GetRequiredService<IUsageStore>(),

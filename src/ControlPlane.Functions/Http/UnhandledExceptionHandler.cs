@@ -30,12 +30,9 @@ public sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandler>
         ControlPlane.Budgets.BudgetContentionException contention =>
             Problems.Of(StatusCodes.Status503ServiceUnavailable, Problems.BudgetContention,
                 "A budget is too contended to update right now; nothing was acknowledged. Retry with the same ids.", contention.BudgetId),
-        _ when IsStorageOutage(exception) =>
+        _ when StorageFailures.IsOutage(exception) =>
             Problems.Of(StatusCodes.Status503ServiceUnavailable, Problems.StorageUnavailable,
                 "A backing service (storage or Event Grid) is unavailable; nothing was acknowledged. Retry with the same ids.", null),
         _ => Problems.Of(StatusCodes.Status500InternalServerError, Problems.InternalError, "Unexpected error.", null),
     };
-
-    /// <summary>Storage failed or never answered (<see cref="StorageFailures.IsOutage"/>).</summary>
-    public static bool IsStorageOutage(Exception exception) => StorageFailures.IsOutage(exception);
 }

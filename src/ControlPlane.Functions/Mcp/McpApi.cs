@@ -30,16 +30,14 @@ public sealed class McpApi(McpEndpoint endpoint)
 
         var body = new MemoryStream();
         request.HttpContext.Response.RegisterForDispose(body);
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        try
         {
-            if (body.Length + read > MaxBodyBytes)
-            {
-                return JsonBody.TooLarge(MaxBodyBytes);
-            }
-
-            body.Write(chunk, 0, read);
+            await using var limited = new LengthLimitedStream(request.Body, MaxBodyBytes);
+            await limited.CopyToAsync(body, cancellationToken);
+        }
+        catch (LengthLimitedStream.LimitExceededException)
+        {
+            return JsonBody.TooLarge(MaxBodyBytes);
         }
 
         body.Position = 0;

@@ -1,3 +1,4 @@
+using ControlPlane.Azure.Storage;
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Access;
 using ControlPlane.Functions.Hosting;
@@ -87,7 +88,7 @@ public sealed class TracesApi(GenAiSpanReader reader, UsageIngestService ingest,
             return OtlpResult.Failure(new(StatusCodes.Status503ServiceUnavailable, Problems.BudgetContention,
                 "A budget is too contended to update right now; nothing new was acknowledged. Retrying the export records each span once."), encoding, RetryAfter);
         }
-        catch (Exception ex) when (UnhandledExceptionHandler.IsStorageOutage(ex))
+        catch (Exception ex) when (StorageFailures.IsOutage(ex))
         {
             // OTLP exporters retry a 503 (honouring Retry-After); span ids make the retry record each call once.
             return OtlpResult.Failure(new(StatusCodes.Status503ServiceUnavailable, Problems.StorageUnavailable,
