@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace ControlPlane;
 
 /// <summary>Small helpers for reading the app's answers in tests.</summary>
-public static class Http
+public static partial class Http
 {
     public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string path, string json) =>
         client.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
@@ -57,4 +57,11 @@ public static class Http
             return null;
         }
     }
+
+    /// <summary>A function's route with every parameter set to <paramref name="value"/>; an optional parameter left out.</summary>
+    public static string FillRoute(string route, string value) =>
+        RouteParameter().Replace(route, m => m.Value.EndsWith("?}", StringComparison.Ordinal) ? string.Empty : value);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\{[^}]+\}")]
+    private static partial System.Text.RegularExpressions.Regex RouteParameter();
 }

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using ControlPlane.Functions.Hosting;
 using FsCheck;
 using FsCheck.Fluent;
@@ -15,7 +14,7 @@ namespace ControlPlane.Attacks;
 /// bodies that are not JSON at all. Whatever arrives, the answer is never a 5xx, and a refusal is a problem+json
 /// with a stable code (or, for the OTLP and MCP endpoints, their protocol's error).
 /// </summary>
-public sealed partial class HostileBodyTests(HostileBodyTests.App app) : IClassFixture<HostileBodyTests.App>
+public sealed class HostileBodyTests(HostileBodyTests.App app) : IClassFixture<HostileBodyTests.App>
 {
     private static readonly string[] Corpus =
     [
@@ -29,7 +28,7 @@ public sealed partial class HostileBodyTests(HostileBodyTests.App app) : IClassF
     private static readonly (string Function, string Method, string Path)[] Writes =
     [
         .. FunctionIndex.Http.SelectMany(f => f.Http.Methods.Where(m => m is "POST" or "PUT" or "PATCH")
-            .Select(m => (f.Function.Name, m, "/" + RouteParameter().Replace(f.Http.Route, "hostile-id"))))
+            .Select(m => (f.Function.Name, m, "/" + Http.FillRoute(f.Http.Route, "hostile-id"))))
             .OrderBy(w => w.Name, StringComparer.Ordinal),
     ];
 
@@ -75,9 +74,6 @@ public sealed partial class HostileBodyTests(HostileBodyTests.App app) : IClassF
     };
 
     private static string Shorten(string body) => body.Length <= 80 ? body : body[..80] + $"… ({body.Length} chars)";
-
-    [GeneratedRegex(@"\{[^}]+\}")]
-    private static partial Regex RouteParameter();
 
     /// <summary>What came back, short enough to print.</summary>
     private sealed record Answer(int Status, bool DocumentedRefusal, string? Code, string Body)
