@@ -57,6 +57,44 @@ public sealed class DashboardBrowserTests(DashboardBrowserTests.Site site) : ICl
     }
 
     [Fact]
+    public async Task ASlowAnswerToTheOldGrouping_IsAbandoned_NotDrawnOverTheNewOne()
+    {
+        var page = await site.OpenAsync();
+        // The breakdown by feature (the grouping the page opens with) is held at the network until the test lets it go,
+        // the way a slow rollup query looks to the browser.
+        var held = new TaskCompletionSource<IRoute>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await page.RouteAsync(
+            url => url.Contains("/api/costs?", StringComparison.Ordinal) && url.Contains("groupBy=feature&limit=25", StringComparison.Ordinal),
+            route => { held.TrySetResult(route); return Task.CompletedTask; });
+        var abandoned = new TaskCompletionSource<IRequest>(TaskCreationOptions.RunContinuationsAsynchronously);
+        page.RequestFailed += (_, request) =>
+        {
+            if (request.Url.Contains("groupBy=feature&limit=25", StringComparison.Ordinal))
+            {
+                abandoned.TrySetResult(request);
+            }
+        };
+
+        await SignInAsync(page, ControlPlaneApp.AdminKey);
+        var oldQuestion = await held.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await page.SelectOptionAsync("#group-by", "model");
+        await Assertions.Expect(page.Locator("#breakdown tr.pick")).ToHaveCountAsync(2);
+
+        // The page gave up on the old question when the grouping changed; letting its answer through changes nothing.
+        await abandoned.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        try
+        {
+            await oldQuestion.ContinueAsync();
+        }
+        catch (PlaywrightException)
+        {
+            // Expected: the browser has already cancelled the request, so there is nothing left to continue.
+        }
+
+        Assert.Equal(["gpt-4o", "gpt-4o-mini"], (await page.Locator("#breakdown tr.pick td:first-child").AllTextContentsAsync()).Order());
+    }
+
+    [Fact]
     public async Task Admin_IsolatesATeam_AndResetsIt_FromTheBudgetsPanel()
     {
         var page = await site.OpenAsync();

@@ -10,6 +10,9 @@ const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD
 const fine = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumFractionDigits: 6 });
 const count = new Intl.NumberFormat("en-US");
 const state = { me: null, filters: [], breakdownNext: null, callsQuery: null, callsNext: null };
+// The views' current question. A new range, grouping or filter aborts the queries of the one before, so a slow answer
+// to an old question can never be drawn over the answer to the new one.
+let view = new AbortController();
 
 function usd(value) { const n = Number(value); return Math.abs(n) > 0 && Math.abs(n) < 0.01 ? fine.format(n) : money.format(n); }
 
@@ -126,23 +129,28 @@ function signOut() {
 // ---- Views ----
 
 async function refresh() {
+  view.abort();
+  view = new AbortController();
+  const signal = view.signal;
   showMessage(null);
   // The chart and the overview first, alone: every view is a rollup query, and ten at once would make the first
   // chart wait for all of them. The rest follow as soon as the chart is drawn.
-  const first = await Promise.allSettled([chart(), overview()]);
-  const rest = await Promise.allSettled([breakdown(), tops(), budgets(), savings(), gpu(), findings()]);
+  const first = await Promise.allSettled([chart(signal), overview(signal)]);
+  if (signal.aborted) return;
+  const rest = await Promise.allSettled([breakdown(signal), tops(signal), budgets(), savings(signal), gpu(), findings()]);
+  if (signal.aborted) return;
   const failed = [...first, ...rest].find((r) => r.status === "rejected");
   if (failed) showMessage(failed.reason);
 }
 
-async function overview() {
+async function overview(signal) {
   const now = new Date();
   const today = utcDay(now);
   const weekStart = addDays(today, -((today.getUTCDay() + 6) % 7));
   const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
   const monthEnd = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
   const from = weekStart < monthStart ? weekStart : monthStart;
-  const answer = await api(`/api/costs?${params({ groupBy: "day", limit: "1000" }, { from, to: addDays(today, 1) })}`);
+  const answer = await api(`/api/costs?${params({ groupBy: "day", limit: "1000" }, { from, to: addDays(today, 1) })}`, { signal });
   const sum = (start) => answer.groups.filter((g) => new Date(g.key + "T00:00:00Z") >= start).reduce((s, g) => s + Number(g.costUsd), 0);
   const month = sum(monthStart);
   $("spend-today").textContent = usd(sum(today));
@@ -153,11 +161,11 @@ async function overview() {
   $("forecast-hint").textContent = "this month's spend so far, at its hourly rate to month end";
 }
 
-async function chart() {
+async function chart(signal) {
   const r = range();
   const b = bucket(r);
   const dim = dimension();
-  const answer = await api(`/api/costs?${params({ groupBy: `${dim},${b}`, limit: "8" }, r)}`);
+  const answer = await api(`/api/costs?${params({ groupBy: `${dim},${b}`, limit: "8" }, r)}`, { signal });
   $("chart-title").textContent = `Cost per ${b}, by ${dim}`;
   const series = new Map();
   for (const g of answer.groups) {
@@ -239,11 +247,11 @@ function costRow(g, total, onpick) {
 const costHead = (name) => h("tr", {}, h("th", {}, name), h("th", { class: "r" }, "Cost"), h("th", {}, "Share"), h("th", { class: "r" }, "Calls"),
   h("th", { class: "r" }, "Input"), h("th", { class: "r" }, "Cached"), h("th", { class: "r" }, "Output"), h("th", { class: "r" }, "Reasoning"));
 
-async function breakdown(next) {
+async function breakdown(signal, next) {
   const dim = dimension();
   const p = params({ groupBy: dim, limit: "25" });
   if (next) p.set("next", next);
-  const answer = await api(`/api/costs?${p}`);
+  const answer = await api(`/api/costs?${p}`, { signal });
   const table = $("breakdown");
   if (!next) {
     table.replaceChildren(costHead(dim));
@@ -254,9 +262,9 @@ async function breakdown(next) {
   $("breakdown-more").hidden = !answer.next;
 }
 
-async function tops() {
+async function tops(signal) {
   await Promise.all(["feature", "model", "user"].map(async (dim) => {
-    const answer = await api(`/api/costs?${params({ groupBy: dim, limit: "5" })}`);
+    const answer = await api(`/api/costs?${params({ groupBy: dim, limit: "5" })}`, { signal });
     const table = $(`top-${dim}`);
     table.replaceChildren(h("tr", {}, h("th", {}, dim), h("th", { class: "r" }, "Cost"), h("th", { class: "r" }, "Calls")));
     for (const g of answer.groups) {
@@ -381,8 +389,8 @@ async function resetScope(scope) {
   } catch (error) { showMessage(error); }
 }
 
-async function savings() {
-  const answer = await api(`/api/costs/savings?${params()}`);
+async function savings(signal) {
+  const answer = await api(`/api/costs/savings?${params()}`, { signal });
   const host = $("savings");
   const lines = (items) => items.slice(0, 5).map((s) => h("tr", { title: s.how }, h("td", {}, s.kind), h("td", {}, s.subject), h("td", { class: "r" }, usd(s.usd))));
   host.replaceChildren(
@@ -456,7 +464,7 @@ document.addEventListener("DOMContentLoaded", () => {
     renderFilters(); refresh();
   });
   $("export-csv").addEventListener("click", exportCsv);
-  $("breakdown-more").addEventListener("click", () => breakdown(state.breakdownNext).catch(showMessage));
+  $("breakdown-more").addEventListener("click", () => breakdown(view.signal, state.breakdownNext).catch((error) => { if (error.name !== "AbortError") showMessage(error); }));
   $("calls-more").addEventListener("click", () => { const q = state.callsQuery; drillDown(q.where, q.r, q.title, state.callsNext); });
   $("calls-close").addEventListener("click", () => { $("calls-card").hidden = true; });
   $("isolate-form").addEventListener("submit", isolateScope);
