@@ -40,6 +40,22 @@ public sealed record DurableTaskHostOptions : IValidatableObject
     /// </summary>
     public TimeSpan VisibilityTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// This host's name in the task hub's partition leases. Hosts on one task hub must each have their own: two with
+    /// the same name both believe they own a partition and process its orders side by side. The Azure Storage
+    /// provider's default, the machine name, is the same for every host started on one machine (a developer's three
+    /// instances, a test's, the load driver's), so the default here is the machine name, the process id and a random
+    /// suffix. Set a fixed name when a host restarted after a crash should take its own leases back at once instead of
+    /// waiting for them to expire (the provider's lease interval, 30 s).
+    /// </summary>
+    [RegularExpression("^[A-Za-z0-9._-]{1,100}$", ErrorMessage = "ControlPlane:Durable:WorkerId must be 1-100 letters, digits, '.', '_' or '-'.")]
+    public string? WorkerId { get; init; }
+
+    /// <summary>The worker id actually used: <see cref="WorkerId"/>, or one of this host's own (made once per options instance).</summary>
+    public string EffectiveWorkerId => WorkerId ?? _ownWorkerId;
+
+    private readonly string _ownWorkerId = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
+
     /// <summary>The task hub actually used: the storage table prefix followed by <see cref="TaskHub"/>.</summary>
     public string TaskHubName(string tablePrefix) => tablePrefix + TaskHub;
 

@@ -80,6 +80,7 @@ public static class DurableTaskServiceCollectionExtensions
         return new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
         {
             TaskHubName = durable.TaskHubName(storage.TablePrefix),
+            WorkerId = durable.EffectiveWorkerId,
             PartitionCount = durable.PartitionCount,
             MaxQueuePollingInterval = durable.MaxQueuePollingInterval,
             WorkItemQueueVisibilityTimeout = durable.VisibilityTimeout,

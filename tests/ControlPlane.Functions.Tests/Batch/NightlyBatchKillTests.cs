@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Azure.Data.Tables;
 using ControlPlane.Testing;
 using ControlPlane.Testing.Fakes;
 
@@ -8,26 +9,26 @@ namespace ControlPlane.Batch;
 
 /// <summary>
 /// The standalone host as its own process, killed with SIGKILL (not stopped) while the nightly run waits on the
-/// provider and again in the middle of settling. A host started after each kill, on the same storage, finishes the
-/// run: one batch per deployment, every request settled once, the budget charged exactly what the requests cost.
+/// provider and again in the middle of settling: a host started after each kill, on the same storage, finishes the
+/// run. And three hosts on one task hub, the one running the orchestration killed: another takes it over once the dead
+/// host's partition lease runs out. Either way one batch per deployment, every request settled once, the budget
+/// charged exactly what the requests cost.
 /// </summary>
 public sealed class NightlyBatchKillTests
 {
-    private const string AdminKey = "kill-test-admin-key-0123456789";
-
-    [Fact]
+        [Fact]
     public async Task NightlyRun_HostKilledWhileWaitingOnTheProviderAndWhileSettling_ARestartedHostFinishesItOnce()
     {
         await using var openAI = await FakeAzureOpenAIServer.StartAsync();
         openAI.PollsPerState = 1_000; // the batches stay in progress until the test lets them finish
         var prefix = Azurite.NewTablePrefix();
 
-        var host = await StandaloneProcess.StartAsync(prefix, openAI);
+        var host = await StartHostAsync(prefix, openAI);
         string runId;
         string[] ids;
         try
         {
-            using var admin = host.Client(AdminKey);
+            using var admin = host.Client();
             (await admin.PutAsJsonAsync("/api/budgets/search-monthly", new { scope = new { type = "team", value = "search" }, period = "monthly", limitUsd = 10m, mode = "hard" })).EnsureSuccessStatusCode();
             ids = [await SubmitAsync(admin, "gpt-4o-mini"), await SubmitAsync(admin, "gpt-4o-mini"), await SubmitAsync(admin, "gpt-4o")];
             var started = await (await admin.PostAsync("/admin/functions/StartNightlyBatch", null)).Content.ReadFromJsonAsync<JsonElement>();
@@ -36,29 +37,29 @@ public sealed class NightlyBatchKillTests
         }
         finally
         {
-            host.Kill();
+            host.Dispose();
         }
 
         // Waiting on the provider: a new host picks the run up where its durable timer left it.
         openAI.PollsPerState = 1;
         openAI.SlowContentAfter = 1; // the second deployment's download is slow: the kill lands mid-settle
         openAI.SlowContent = TimeSpan.FromSeconds(30);
-        host = await StandaloneProcess.StartAsync(prefix, openAI);
+        host = await StartHostAsync(prefix, openAI);
         try
         {
-            using var admin = host.Client(AdminKey);
+            using var admin = host.Client();
             await WaitAsync(admin, runId, run => Step(run) == "settle" && SettledSome(admin, ids));
         }
         finally
         {
-            host.Kill();
+            host.Dispose();
         }
 
         openAI.SlowContent = TimeSpan.Zero;
-        host = await StandaloneProcess.StartAsync(prefix, openAI);
+        host = await StartHostAsync(prefix, openAI);
         try
         {
-            using var admin = host.Client(AdminKey);
+            using var admin = host.Client();
             var run = await WaitAsync(admin, runId, run => run.GetProperty("status").GetString() is "completed" or "failed" or "terminated");
 
             Assert.Equal("completed", run.GetProperty("status").GetString());
@@ -86,8 +87,80 @@ public sealed class NightlyBatchKillTests
         }
         finally
         {
-            host.Kill();
+            host.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task NightlyRun_TheHostRunningItKilled_AnotherOfThreeHostsFinishesItOnce_WhileTheOthersKeepServing()
+    {
+        await using var openAI = await FakeAzureOpenAIServer.StartAsync();
+        openAI.PollsPerState = 1_000;
+        var prefix = Azurite.NewTablePrefix();
+        var hosts = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => StartHostAsync(prefix, openAI, workerId: $"host-{i}")));
+        try
+        {
+            using var first = hosts[0].Client();
+            (await first.PutAsJsonAsync("/api/budgets/search-monthly", new { scope = new { type = "team", value = "search" }, period = "monthly", limitUsd = 10m, mode = "hard" })).EnsureSuccessStatusCode();
+            string[] ids = [await SubmitAsync(first, "gpt-4o-mini"), await SubmitAsync(first, "gpt-4o")];
+            var started = await (await first.PostAsync("/admin/functions/StartNightlyBatch", null)).Content.ReadFromJsonAsync<JsonElement>();
+            var runId = started.GetProperty("runId").GetString()!;
+            await WaitAsync(first, runId, run => Step(run) == "poll" && openAI.Batches.Count == 2);
+
+            // The one partition's lease names the host that runs the orchestration: that one is killed.
+            var owner = await PartitionOwnerAsync(prefix);
+            var victim = Array.FindIndex(hosts, h => owner == $"host-{Array.IndexOf(hosts, h)}");
+            Assert.True(victim >= 0, $"The partition is owned by '{owner}', none of the three hosts.");
+            hosts[victim].Kill();
+            openAI.PollsPerState = 1;
+
+            // The others keep answering while the lease of the dead host runs out, then one of them takes the run over.
+            var survivors = hosts.Where((_, i) => i != victim).ToArray();
+            using var admin = survivors[0].Client();
+            foreach (var survivor in survivors)
+            {
+                using var client = survivor.Client();
+                Assert.True((await client.GetAsync("/api/health")).IsSuccessStatusCode);
+                Assert.True((await client.GetAsync($"/api/orchestrations/{runId}")).IsSuccessStatusCode);
+            }
+
+            var done = await WaitAsync(admin, runId, run => run.GetProperty("status").GetString() is "completed" or "failed" or "terminated");
+            Assert.Equal("completed", done.GetProperty("status").GetString());
+            Assert.NotEqual(owner, await PartitionOwnerAsync(prefix));
+            Assert.Equal(2, openAI.Batches.Count);
+            decimal total = 0;
+            foreach (var id in ids)
+            {
+                var request = await (await admin.GetAsync($"/api/batch/requests/{id}")).Content.ReadFromJsonAsync<JsonElement>();
+                Assert.Equal("completed", request.GetProperty("status").GetString());
+                Assert.Equal(1, request.GetProperty("attempts").GetInt32());
+                total += request.GetProperty("costUsd").GetDecimal();
+            }
+
+            Assert.Equal(total, done.GetProperty("output").GetProperty("costUsd").GetDecimal());
+            var budget = await (await admin.GetAsync("/api/budgets/search-monthly")).Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(total, budget.GetProperty("spentUsd").GetDecimal());
+            Assert.Equal(0m, budget.GetProperty("reservedUsd").GetDecimal());
+        }
+        finally
+        {
+            foreach (var host in hosts)
+            {
+                host.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The current owner of the task hub's one control-queue partition, as the Azure Storage provider records it.</summary>
+    private static async Task<string?> PartitionOwnerAsync(string prefix)
+    {
+        var table = new TableClient(Azurite.ConnectionString, $"{prefix}controlplanePartitions");
+        await foreach (var lease in table.QueryAsync<TableEntity>())
+        {
+            return lease.GetString("CurrentOwner");
+        }
+
+        return null;
     }
 
     /// <summary>The first deployment's requests are settled (usage recorded) while the second's download hangs.</summary>
@@ -131,87 +204,22 @@ public sealed class NightlyBatchKillTests
         }
     }
 
-    /// <summary><c>dotnet ControlPlane.Standalone.dll --urls …</c>, as scripts/dev.sh starts it.</summary>
-    private sealed class StandaloneProcess(Process process, int port)
-    {
-        public static async Task<StandaloneProcess> StartAsync(string prefix, FakeAzureOpenAIServer openAI)
+    /// <summary>A host of the run; <paramref name="workerId"/> is its name in the task hub's partition leases.</summary>
+    private static Task<StandaloneProcess> StartHostAsync(string prefix, FakeAzureOpenAIServer openAI, string workerId = "nightly-host") =>
+        StandaloneProcess.StartAsync(prefix, new Dictionary<string, string>
         {
-            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-            var dll = Path.Combine(Azurite.RepositoryRoot(), "src", "ControlPlane.Standalone", "bin", configuration, "net10.0", "ControlPlane.Standalone.dll");
-            var port = FakeEventGridTopic.FreePort();
-            var start = new ProcessStartInfo("dotnet", $"\"{dll}\" --urls http://127.0.0.1:{port}")
-            {
-                UseShellExecute = false,
-                RedirectStandardOutput = false,
-                WorkingDirectory = Path.GetDirectoryName(dll)!,
-            };
-            start.Environment["ControlPlane__Storage__ConnectionString"] = Azurite.ConnectionString;
-            start.Environment["ControlPlane__Storage__TablePrefix"] = prefix;
-            start.Environment["ControlPlane__AdminKey"] = AdminKey;
-            start.Environment["ControlPlane__Deadlines__Authorize"] = "00:00:30"; // a loaded CI machine must not fail closed here
-            start.Environment["ControlPlane__Deadlines__Ingest"] = "00:01:00";
-            start.Environment["ControlPlane__AzureOpenAI__Endpoint"] = openAI.BaseAddress.ToString();
-            start.Environment["ControlPlane__AzureOpenAI__ApiKey"] = openAI.ApiKey;
-            start.Environment["ControlPlane__AzureOpenAI__MaxRetries"] = "0";
-            start.Environment["ControlPlane__Batch__PollInterval"] = "00:00:01";
-            start.Environment["ControlPlane__Batch__FileCheckInterval"] = "00:00:01";
-            start.Environment["ControlPlane__Orchestrations__RetryDelay"] = "00:00:01";
-            start.Environment["ControlPlane__Orchestrations__MaxRetryDelay"] = "00:00:02";
-            start.Environment["ControlPlane__Durable__PartitionCount"] = "1";
-            start.Environment["ControlPlane__Durable__MaxQueuePollingInterval"] = "00:00:00.250";
-            start.Environment["ControlPlane__Durable__VisibilityTimeout"] = "00:00:10";
-            start.Environment["ControlPlane__Budgets__Leases__Enabled"] = "false";
-            start.Environment["ControlPlane__Triggers__Enabled"] = "false";
-            start.Environment["Logging__LogLevel__Default"] = "Warning";
-            var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the standalone host.");
-            var host = new StandaloneProcess(process, port);
-            using var client = host.Client(null);
-            var waited = Stopwatch.StartNew();
-            while (true)
-            {
-                try
-                {
-                    if ((await client.GetAsync("/api/health")).IsSuccessStatusCode)
-                    {
-                        return host;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                    // Not listening yet: the host is still starting.
-                }
-
-                if (process.HasExited || waited.Elapsed > TimeSpan.FromSeconds(60))
-                {
-                    host.Kill();
-                    throw new InvalidOperationException($"The standalone host did not come up on port {port} (exited: {process.HasExited}).");
-                }
-
-                await Task.Delay(200);
-            }
-        }
-
-        public HttpClient Client(string? apiKey)
-        {
-            var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            if (apiKey is not null)
-            {
-                client.DefaultRequestHeaders.Add("x-api-key", apiKey);
-            }
-
-            return client;
-        }
-
-        /// <summary>SIGKILL: no shutdown, no lease release, nothing flushed.</summary>
-        public void Kill()
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit();
-            }
-
-            process.Dispose();
-        }
-    }
+            ["ControlPlane:AzureOpenAI:Endpoint"] = openAI.BaseAddress.ToString(),
+            ["ControlPlane:AzureOpenAI:ApiKey"] = openAI.ApiKey,
+            ["ControlPlane:AzureOpenAI:MaxRetries"] = "0",
+            ["ControlPlane:Batch:PollInterval"] = "00:00:01",
+            ["ControlPlane:Batch:FileCheckInterval"] = "00:00:01",
+            ["ControlPlane:Orchestrations:RetryDelay"] = "00:00:01",
+            ["ControlPlane:Orchestrations:MaxRetryDelay"] = "00:00:02",
+            ["ControlPlane:Durable:PartitionCount"] = "1",
+            // A restarted host keeps its name, so it takes its own leases back at once.
+            ["ControlPlane:Durable:WorkerId"] = workerId,
+            ["ControlPlane:Durable:MaxQueuePollingInterval"] = "00:00:00.250",
+            ["ControlPlane:Durable:VisibilityTimeout"] = "00:00:10",
+            ["ControlPlane:Budgets:Leases:Enabled"] = "false",
+        });
 }
