@@ -89,7 +89,7 @@ public sealed class AzureOpenAIBatchGateway : IBatchGateway
             var result = await _files.UploadFileAsync(content, fileName, FileUploadPurpose.Batch, cancellationToken).ConfigureAwait(false);
             using var json = Parse(result.GetRawResponse());
             return ToFile(json.RootElement);
-        });
+        }, cancellationToken);
     }
 
     public Task<BatchFile?> FindInputFileAsync(string fileName, CancellationToken cancellationToken = default)
@@ -114,7 +114,7 @@ public sealed class AzureOpenAIBatchGateway : IBatchGateway
             }
 
             return newest;
-        });
+        }, cancellationToken);
     }
 
     public Task<BatchJob> CreateBatchAsync(string inputFileId, CancellationToken cancellationToken = default)
@@ -132,7 +132,7 @@ public sealed class AzureOpenAIBatchGateway : IBatchGateway
             var operation = await _batches.CreateBatchAsync(body, waitUntilCompleted: false, Options(cancellationToken)).ConfigureAwait(false);
 #pragma warning restore OPENAI001
             return ToJob(operation.GetRawResponse());
-        });
+        }, cancellationToken);
     }
 
     public Task<BatchJob?> FindBatchByInputFileAsync(string inputFileId, CancellationToken cancellationToken = default)
@@ -158,7 +158,7 @@ public sealed class AzureOpenAIBatchGateway : IBatchGateway
             }
 
             return null;
-        });
+        }, cancellationToken);
     }
 
     public Task<BatchJob> GetBatchAsync(string batchId, CancellationToken cancellationToken = default)
@@ -168,7 +168,7 @@ public sealed class AzureOpenAIBatchGateway : IBatchGateway
         {
             var operation = await ResumeAsync(batchId, cancellationToken).ConfigureAwait(false);
             return ToJob(operation.GetRawResponse());
-        });
+        }, cancellationToken);
     }
 
     public Task<BatchJob> CancelBatchAsync(string batchId, CancellationToken cancellationToken = default)
@@ -195,7 +195,7 @@ public sealed class AzureOpenAIBatchGateway : IBatchGateway
             }
 
             return ToJob(response);
-        });
+        }, cancellationToken);
     }
 
     public Task<ReadOnlyMemory<byte>> DownloadFileAsync(string fileId, CancellationToken cancellationToken = default)
@@ -205,7 +205,7 @@ public sealed class AzureOpenAIBatchGateway : IBatchGateway
         {
             var result = await _files.DownloadFileAsync(fileId, cancellationToken).ConfigureAwait(false);
             return result.Value.ToMemory();
-        });
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -222,8 +222,11 @@ public sealed class AzureOpenAIBatchGateway : IBatchGateway
 
     private static RequestOptions Options(CancellationToken cancellationToken) => new() { CancellationToken = cancellationToken };
 
-    /// <summary>Runs one call and turns every way it can fail into a <see cref="BatchGatewayException"/>.</summary>
-    private static async Task<T> CallAsync<T>(string what, Func<Task<T>> call)
+    /// <summary>
+    /// Runs one call and turns every way it can fail into a <see cref="BatchGatewayException"/>, except the caller's own
+    /// cancellation (a host shutting down), which stays an <see cref="OperationCanceledException"/>.
+    /// </summary>
+    private static async Task<T> CallAsync<T>(string what, Func<Task<T>> call, CancellationToken cancellationToken)
     {
         try
         {
@@ -236,8 +239,7 @@ public sealed class AzureOpenAIBatchGateway : IBatchGateway
                 $"Azure OpenAI refused the {what}: HTTP {e.Status}{(code is null ? string.Empty : $" ({code})")}: {message ?? e.Message}",
                 e.Status, code, e);
         }
-        catch (Exception e) when (e is ClientResultException or HttpRequestException or IOException or TimeoutException
-            || (e is OperationCanceledException && e.InnerException is TimeoutException))
+        catch (Exception e) when (IsNoAnswer(e, cancellationToken))
         {
             // No answer: the connection failed or a try timed out. Whether the service acted on the request is unknown,
             // which is why every caller can look up what an earlier attempt created.
@@ -249,6 +251,19 @@ public sealed class AzureOpenAIBatchGateway : IBatchGateway
                 statusCode: null, errorCode: "unexpected_response", e);
         }
     }
+
+    /// <summary>
+    /// The service did not answer: the connection failed, or a try passed its network timeout (the SDK reports that as
+    /// a cancellation the caller did not ask for), or every try of a retried call ended so (the SDK's
+    /// <see cref="AggregateException"/> "Retry failed after N tries").
+    /// </summary>
+    private static bool IsNoAnswer(Exception e, CancellationToken cancellationToken) => e switch
+    {
+        ClientResultException { Status: 0 } or HttpRequestException or IOException or TimeoutException => true,
+        OperationCanceledException => !cancellationToken.IsCancellationRequested,
+        AggregateException all => all.InnerExceptions.Count > 0 && all.InnerExceptions.All(inner => IsNoAnswer(inner, cancellationToken)),
+        _ => false,
+    };
 
     /// <summary>Azure's error body: <c>{"error":{"code","message"}}</c>; anything else leaves both null.</summary>
     private static (string? Code, string? Message) ReadError(PipelineResponse? response)

@@ -121,7 +121,25 @@ public sealed class ArmScaleSetController : IScaleSetController
             throw new TimeoutException(
                 $"Scale set '{scaleSetResourceId}' did not answer within {_options.OperationTimeout}; a started resize may still finish in Azure.", e);
         }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsNoAnswer(e))
+        {
+            // A silent Resource Manager must be this pool's failure, reported with the others, not a cancellation the
+            // capacity run would take for its host shutting down (and stop every other pool's decision with it).
+            throw new TimeoutException(
+                $"Resource Manager did not answer for scale set '{scaleSetResourceId}' ({_options.MaxRetries + 1} tries, {_options.NetworkTimeout} each); a resize it received may still happen.", e);
+        }
     }
+
+    /// <summary>
+    /// No answer: the connection failed (status 0), or a try passed its network timeout (the SDK reports that as a
+    /// cancellation nobody asked for), or every try of a retried call ended so (the SDK's "Retry failed after N tries").
+    /// </summary>
+    private static bool IsNoAnswer(Exception e) => e switch
+    {
+        RequestFailedException { Status: 0 } or HttpRequestException or IOException or OperationCanceledException => true,
+        AggregateException all => all.InnerExceptions.Count > 0 && all.InnerExceptions.All(IsNoAnswer),
+        _ => false,
+    };
 
     private static ScaleSetState ToState(VirtualMachineScaleSetData data) => new(
         data.Id?.ToString() ?? string.Empty,

@@ -358,6 +358,31 @@ public sealed class AzureOpenAIBatchGatewayTests : IAsyncLifetime
         Assert.Equal((null, null, true), (e.StatusCode, e.ErrorCode, e.IsTransient));
     }
 
+    [Theory]
+    [InlineData(0)] // one try: the SDK throws its network timeout as a TaskCanceledException
+    [InlineData(1)] // retried: the SDK throws "Retry failed after 2 tries", an AggregateException of those
+    public async Task GetBatchAsync_ProviderAcceptsButNeverAnswers_IsTransientAtTheNetworkTimeout_NotAHangOrACancellation(int maxRetries)
+    {
+        _aoai.HangNext(10, "GET", "/openai/batches");
+        var gateway = AzureOpenAIBatchGateway.Create(FakeAzureOpenAI.Options(_aoai, maxRetries) with { NetworkTimeout = TimeSpan.FromSeconds(1) });
+
+        // Bounded: a call that hung would fail this wait instead of the test hanging with it.
+        var e = await Assert.ThrowsAsync<BatchGatewayException>(() => gateway.GetBatchAsync("batch_silent").WaitAsync(TimeSpan.FromSeconds(60)));
+
+        Assert.Equal((null, null, true), (e.StatusCode, e.ErrorCode, e.IsTransient));
+        Assert.Equal(maxRetries + 1, _aoai.Requests.Count(r => r.Method == "GET" && r.Path == "/openai/batches/batch_silent"));
+    }
+
+    [Fact]
+    public async Task GetBatchAsync_CallersOwnCancellation_StaysACancellation()
+    {
+        _aoai.HangNext(1, "GET", "/openai/batches");
+        using var shutdown = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var gateway = AzureOpenAIBatchGateway.Create(FakeAzureOpenAI.Options(_aoai) with { NetworkTimeout = TimeSpan.FromSeconds(20) });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => gateway.GetBatchAsync("batch_silent", shutdown.Token).WaitAsync(TimeSpan.FromSeconds(60)));
+    }
+
     [Fact]
     public async Task FakeServer_RequestWithoutApiKeyOrApiVersion_Answers401Or400()
     {

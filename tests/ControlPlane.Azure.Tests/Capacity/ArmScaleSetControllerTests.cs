@@ -198,6 +198,51 @@ public sealed class ArmScaleSetControllerTests : IAsyncLifetime
         Assert.Equal("Updating", _arm.Find(id)!.ProvisioningState);
     }
 
-    private ArmScaleSetController Controller(TimeProvider? timeProvider = null) =>
-        new(FakeArm.CreateClient(_arm, ArmScaleSetController.CreateClientOptions(Options)), Options, timeProvider);
+    [Fact]
+    public async Task GetAsync_ResourceManagerSilentOnce_TheTryTimesOutAndTheRetryAnswers()
+    {
+        var id = _arm.AddScaleSet("vmss-gpu", capacity: 3);
+        _arm.HangNext(1, method: "GET");
+
+        // Bounded: a call that hung would fail this wait instead of the test hanging with it.
+        var state = await Controller(networkTimeout: TimeSpan.FromSeconds(1)).GetAsync(id).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(3, state.Capacity);
+        Assert.Equal(2, _arm.CountRequests("GET", id));
+    }
+
+    [Theory]
+    [InlineData(0)] // one try: the SDK throws its network timeout as a TaskCanceledException
+    [InlineData(3)] // retried: the SDK throws "Retry failed after 4 tries", an AggregateException of those
+    public async Task SetCapacityAsync_ResourceManagerNeverAnswers_IsATimeoutNamingTheScaleSet_NotAHangOrACancellation(int maxRetries)
+    {
+        var id = _arm.AddScaleSet("vmss-gpu", capacity: 2);
+        _arm.HangNext(100);
+        var options = Options with { MaxRetries = maxRetries, NetworkTimeout = TimeSpan.FromSeconds(1) };
+
+        var call = Controller(options, timeProvider: null).SetCapacityAsync(id, 4).WaitAsync(TimeSpan.FromSeconds(60));
+
+        // A timeout the capacity run reports for this pool, not an OperationCanceledException it would take for its
+        // host shutting down; every try was sent and none was answered.
+        var e = await Assert.ThrowsAsync<TimeoutException>(() => call);
+        Assert.Contains(id, e.Message, StringComparison.Ordinal);
+        Assert.Equal(maxRetries + 1, _arm.CountRequests("PATCH", id));
+        Assert.Equal(2, _arm.Find(id)!.Capacity);
+    }
+
+    [Fact]
+    public async Task GetAsync_CallersOwnCancellation_StaysACancellation()
+    {
+        var id = _arm.AddScaleSet("vmss-gpu", capacity: 2);
+        _arm.HangNext(1);
+        using var shutdown = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Controller(networkTimeout: TimeSpan.FromSeconds(20)).GetAsync(id, shutdown.Token).WaitAsync(TimeSpan.FromSeconds(60)));
+    }
+
+    private ArmScaleSetController Controller(TimeProvider? timeProvider = null, TimeSpan? networkTimeout = null) =>
+        Controller(Options with { NetworkTimeout = networkTimeout ?? Options.NetworkTimeout }, timeProvider);
+
+    private ArmScaleSetController Controller(CapacityArmOptions options, TimeProvider? timeProvider) =>
+        new(FakeArm.CreateClient(_arm, ArmScaleSetController.CreateClientOptions(options)), options, timeProvider);
 }

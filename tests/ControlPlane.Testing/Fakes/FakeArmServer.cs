@@ -152,6 +152,23 @@ public sealed partial class FakeArmServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The next <paramref name="count"/> requests (of <paramref name="method"/> when given) are read and then never
+    /// answered: Resource Manager went silent, and the client has only its own network timeout to go by.
+    /// </summary>
+    public void HangNext(int count, string? method = null)
+    {
+        lock (_gate)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                _hangs.Enqueue(method);
+            }
+        }
+    }
+
+    private readonly Queue<string?> _hangs = new();
+
     /// <summary>Requests by method whose path is the scale set's id.</summary>
     public int CountRequests(string method, string id) =>
         Requests.Count(r => r.Method == method && string.Equals(r.Path, id, StringComparison.OrdinalIgnoreCase));
@@ -173,14 +190,30 @@ public sealed partial class FakeArmServer : IAsyncDisposable
 
         var path = request.Path.Value ?? "/";
         var hadToken = request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal);
-        Reply reply;
+        Reply? reply = null;
+        bool hang;
         lock (_gate)
         {
             _requests.Add(new RecordedRequest(request.Method, path, request.QueryString.Value ?? string.Empty, body, hadToken));
-            reply = Serve(request.Method, path, request.Query, hadToken, body);
+            hang = _hangs.TryPeek(out var method) && (method is null || method == request.Method);
+            if (hang)
+            {
+                _hangs.Dequeue();
+            }
+
+            if (!hang)
+            {
+                reply = Serve(request.Method, path, request.Query, hadToken, body);
+            }
         }
 
-        await reply.WriteAsync(context, "x-ms-request-id", "application/json; charset=utf-8").ConfigureAwait(false);
+        if (hang)
+        {
+            await FakeAzureOpenAIServer.Silence(context).ConfigureAwait(false);
+            return;
+        }
+
+        await reply!.WriteAsync(context, "x-ms-request-id", "application/json; charset=utf-8").ConfigureAwait(false);
     }
 
     private Reply Serve(string method, string path, IQueryCollection query, bool hadToken, string body)

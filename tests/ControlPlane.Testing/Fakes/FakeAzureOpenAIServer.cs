@@ -205,6 +205,23 @@ public sealed class FakeAzureOpenAIServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The next <paramref name="count"/> requests that match are read and then never answered, the way a service that
+    /// accepted the connection and went silent looks: the client has only its own timeout to go by.
+    /// </summary>
+    public void HangNext(int count, string? method = null, string? pathPrefix = null)
+    {
+        lock (_gate)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                _hangs.Add((method, pathPrefix));
+            }
+        }
+    }
+
+    private readonly List<(string? Method, string? PathPrefix)> _hangs = [];
+
     /// <summary>Requests whose method and path are exactly these.</summary>
     public int CountRequests(string method, string path) =>
         Requests.Count(r => r.Method == method && string.Equals(r.Path, path, StringComparison.Ordinal));
@@ -230,12 +247,29 @@ public sealed class FakeAzureOpenAIServer : IAsyncDisposable
 
         // Multipart is read before taking the lock: MultipartReader is asynchronous.
         var upload = request.Method == "POST" && path == "/openai/files" ? await ReadUploadAsync(request.ContentType, body).ConfigureAwait(false) : null;
-        Reply reply;
+        Reply? reply = null;
+        bool hang;
         lock (_gate)
         {
             _requests.Add(new RecordedOpenAIRequest(request.Method, path, request.QueryString.Value ?? string.Empty,
                 Encoding.UTF8.GetString(body), apiKey.Length > 0));
-            reply = Serve(request.Method, path, request.Query, apiKey, body, upload);
+            var index = _hangs.FindIndex(h => (h.Method is null || h.Method == request.Method) && (h.PathPrefix is null || path.StartsWith(h.PathPrefix, StringComparison.Ordinal)));
+            hang = index >= 0;
+            if (hang)
+            {
+                _hangs.RemoveAt(index);
+            }
+
+            if (!hang)
+            {
+                reply = Serve(request.Method, path, request.Query, apiKey, body, upload);
+            }
+        }
+
+        if (hang)
+        {
+            await Silence(context).ConfigureAwait(false);
+            return;
         }
 
         if (request.Method == "GET" && path.EndsWith("/content", StringComparison.Ordinal)
@@ -245,10 +279,20 @@ public sealed class FakeAzureOpenAIServer : IAsyncDisposable
             await Task.Delay(SlowContent, context.RequestAborted).ConfigureAwait(false);
         }
 
-        await reply.WriteAsync(context, "apim-request-id", "application/json").ConfigureAwait(false);
+        await reply!.WriteAsync(context, "apim-request-id", "application/json").ConfigureAwait(false);
     }
 
     private int _contentDownloads;
+
+    /// <summary>Holds the request open until the client gives up on it or the server stops; nothing is written.</summary>
+    internal static async Task Silence(HttpContext context)
+    {
+        var abandoned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (context.RequestAborted.Register(() => abandoned.TrySetResult()))
+        {
+            await abandoned.Task.ConfigureAwait(false);
+        }
+    }
 
     /// <summary>How long a file download takes once <see cref="SlowContentAfter"/> downloads have been served. Default none.</summary>
     public TimeSpan SlowContent { get; set; }
