@@ -20,16 +20,29 @@ public sealed class StandaloneProcess : IDisposable
         Port = port;
     }
 
+    /// <summary>
+    /// Deadlines for tests that are not about deadlines: a CI machine loaded with three hosts must not fail closed or
+    /// answer 503 where the test expects a decision.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> PatientDeadlines { get; } = new Dictionary<string, string>
+    {
+        ["ControlPlane:Deadlines:Authorize"] = "00:00:30",
+        ["ControlPlane:Deadlines:Ingest"] = "00:01:00",
+    };
+
     public int Port { get; }
+
+    public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
 
     public bool HasExited => _process.HasExited;
 
     /// <summary>
     /// Starts a host on a free port and waits until it answers its health check. <paramref name="settings"/> are
-    /// configuration keys as in appsettings (<c>ControlPlane:Budgets:ReservationTtl</c>), passed as environment variables.
+    /// configuration keys as in appsettings (<c>ControlPlane:Budgets:ReservationTtl</c>), passed as environment variables;
+    /// later dictionaries win.
     /// Timer triggers are off unless a setting turns them on: tests fire them through <c>POST /admin/functions/{name}</c>.
     /// </summary>
-    public static async Task<StandaloneProcess> StartAsync(string tablePrefix, IReadOnlyDictionary<string, string>? settings = null)
+    public static async Task<StandaloneProcess> StartAsync(string tablePrefix, params IReadOnlyDictionary<string, string>[] settings)
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
         var dll = Path.Combine(Azurite.RepositoryRoot(), "src", "ControlPlane.Standalone", "bin", configuration, "net10.0", "ControlPlane.Standalone.dll");
@@ -44,12 +57,10 @@ public sealed class StandaloneProcess : IDisposable
             ["ControlPlane:Storage:ConnectionString"] = Azurite.ConnectionString,
             ["ControlPlane:Storage:TablePrefix"] = tablePrefix,
             ["ControlPlane:AdminKey"] = AdminKey,
-            ["ControlPlane:Deadlines:Authorize"] = "00:00:30", // a loaded CI machine must not fail closed here
-            ["ControlPlane:Deadlines:Ingest"] = "00:01:00",
             ["ControlPlane:Triggers:Enabled"] = "false",
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        foreach (var (key, value) in settings.SelectMany(s => s))
         {
             environment[key] = value;
         }
@@ -89,7 +100,7 @@ public sealed class StandaloneProcess : IDisposable
 
     public HttpClient Client(string? apiKey = AdminKey)
     {
-        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}") };
+        var client = new HttpClient { BaseAddress = BaseAddress };
         if (apiKey is not null)
         {
             client.DefaultRequestHeaders.Add("x-api-key", apiKey);

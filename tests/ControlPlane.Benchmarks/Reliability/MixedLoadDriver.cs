@@ -6,13 +6,11 @@ using System.Text;
 using System.Text.Json;
 using ControlPlane.Testing;
 using HdrHistogram;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace ControlPlane.Benchmarks.Reliability;
 
 /// <summary>
-/// Three standalone instances on one storage under a realistic mix, at a target rate for a bounded time, then an exact
+/// Three standalone instances (separate processes) on one storage under a realistic mix, at a target rate for a bounded time, then an exact
 /// reconciliation: every event an instance acknowledged is in the ledger once; the ledger's cost equals the cost
 /// query's (served from rollups) and the FOCUS file's; spent + reserved stays within every hard budget.
 /// <para>
@@ -27,7 +25,6 @@ namespace ControlPlane.Benchmarks.Reliability;
 /// </summary>
 public static class MixedLoadDriver
 {
-    private const string AdminKey = "load-admin-key-0123456789";
     private const decimal HotLimitUsd = 0.40m;
     private const decimal BulkLimitUsd = 1_000m;
     private const int MaxInFlight = 256;
@@ -39,13 +36,14 @@ public static class MixedLoadDriver
         var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 60;
         var rate = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100;
         var prefix = Azurite.NewTablePrefix();
-        Console.WriteLine($"Mixed load: 3 standalone instances on one Azurite, {rate} operations/s for {seconds} s");
+        Console.WriteLine($"Mixed load: 3 standalone processes on one Azurite, {rate} operations/s for {seconds} s");
 
-        var instances = Enumerable.Range(0, 3).Select(_ => Start(prefix)).ToList();
+        // Three processes, as three instances of a deployment are: each its own thread pool, GC and connection pools,
+        // talking to each other only through storage, over real sockets.
+        var instances = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => StandaloneProcess.StartAsync(prefix)));
         try
         {
-            var admin = instances[0].CreateClient();
-            admin.DefaultRequestHeaders.Add("x-api-key", AdminKey);
+            var admin = instances[0].Client();
             await PutAsync(admin, "/api/budgets/hot", new { scope = new { type = "team", value = "hot" }, period = "monthly", limitUsd = HotLimitUsd, mode = "hard" });
             await PutAsync(admin, "/api/budgets/bulk", new { scope = new { type = "team", value = "bulk" }, period = "monthly", limitUsd = BulkLimitUsd, mode = "hard" });
             var ingestKey = await IssueKeyAsync(admin, "ingest", ["hot", "bulk"]);
@@ -85,7 +83,7 @@ public static class MixedLoadDriver
         {
             foreach (var instance in instances)
             {
-                await instance.DisposeAsync();
+                instance.Dispose();
             }
         }
     }
@@ -183,23 +181,9 @@ public static class MixedLoadDriver
 
     private static double Ms(LongHistogram h, double percentile) => h.TotalCount == 0 ? 0 : h.GetValueAtPercentile(percentile) / 1000.0;
 
-    private static WebApplicationFactory<ControlPlane.Standalone.Program> Start(string prefix)
+    private static HttpClient Client(StandaloneProcess instance, string key)
     {
-        var app = new WebApplicationFactory<ControlPlane.Standalone.Program>().WithWebHostBuilder(b => b
-            .UseContentRoot(Path.Combine(Azurite.RepositoryRoot(), "src", "ControlPlane.Standalone"))
-            .UseSetting("ControlPlane:Storage:ConnectionString", Azurite.ConnectionString)
-            .UseSetting("ControlPlane:Storage:TablePrefix", prefix)
-            .UseSetting("ControlPlane:AdminKey", AdminKey)
-            .UseSetting("ControlPlane:Triggers:Enabled", "false")
-            .UseSetting("Logging:LogLevel:Default", "Warning"));
-        _ = app.Server; // start it now, not on its first request
-        return app;
-    }
-
-    private static HttpClient Client(WebApplicationFactory<ControlPlane.Standalone.Program> app, string key)
-    {
-        var client = app.CreateClient();
-        client.DefaultRequestHeaders.Add("x-api-key", key);
+        var client = instance.Client(key);
         client.DefaultRequestHeaders.Accept.ParseAdd("application/json");
         return client;
     }

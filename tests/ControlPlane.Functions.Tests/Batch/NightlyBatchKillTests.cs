@@ -206,7 +206,7 @@ public sealed class NightlyBatchKillTests
 
     /// <summary>A host of the run; <paramref name="workerId"/> is its name in the task hub's partition leases.</summary>
     private static Task<StandaloneProcess> StartHostAsync(string prefix, FakeAzureOpenAIServer openAI, string workerId = "nightly-host") =>
-        StandaloneProcess.StartAsync(prefix, new Dictionary<string, string>
+        StandaloneProcess.StartAsync(prefix, StandaloneProcess.PatientDeadlines, new Dictionary<string, string>
         {
             ["ControlPlane:AzureOpenAI:Endpoint"] = openAI.BaseAddress.ToString(),
             ["ControlPlane:AzureOpenAI:ApiKey"] = openAI.ApiKey,

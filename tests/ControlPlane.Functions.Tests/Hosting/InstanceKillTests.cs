@@ -33,7 +33,7 @@ public sealed class InstanceKillTests(ITestOutputHelper output)
     public async Task OneOfThreeInstancesKilledMidAuthorizeAndMidIngest_TheOtherTwoCarryOn_EveryEventChargedOnce_NoOvershoot()
     {
         var prefix = Azurite.NewTablePrefix();
-        var hosts = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => StandaloneProcess.StartAsync(prefix, Settings)));
+        var hosts = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => StandaloneProcess.StartAsync(prefix, StandaloneProcess.PatientDeadlines, Settings)));
         try
         {
             var (victim, survivors) = (hosts[0], hosts[1..]);
