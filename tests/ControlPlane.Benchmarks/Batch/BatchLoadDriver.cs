@@ -19,8 +19,6 @@ namespace ControlPlane.Benchmarks.Batch;
 /// </summary>
 public static class BatchLoadDriver
 {
-    private const string AdminKey = "benchmark-admin-key-0123";
-
     public static async Task RunAsync(string[] args)
     {
         var requests = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2_000;
@@ -28,20 +26,15 @@ public static class BatchLoadDriver
         Console.WriteLine($"Batch load: {requests:N0} deferrable requests, {clients} parallel clients, Azurite + fake Azure OpenAI");
 
         await using var openAI = await FakeAzureOpenAIServer.StartAsync();
-        await using var app = new WebApplicationFactory<ControlPlane.Standalone.Program>().WithWebHostBuilder(b => b
-            .UseContentRoot(Path.Combine(Azurite.RepositoryRoot(), "src", "ControlPlane.Standalone"))
-            .UseSetting("ControlPlane:Storage:ConnectionString", Azurite.ConnectionString)
-            .UseSetting("ControlPlane:Storage:TablePrefix", Azurite.NewTablePrefix())
-            .UseSetting("ControlPlane:AdminKey", AdminKey)
-            .UseSetting("ControlPlane:Triggers:Enabled", "false")
-            .UseSetting("ControlPlane:AzureOpenAI:Endpoint", openAI.BaseAddress.ToString())
-            .UseSetting("ControlPlane:AzureOpenAI:ApiKey", openAI.ApiKey)
-            .UseSetting("ControlPlane:Batch:PollInterval", "00:00:01")
-            .UseSetting("ControlPlane:Batch:FileCheckInterval", "00:00:01")
-            .UseSetting("ControlPlane:Durable:MaxQueuePollingInterval", "00:00:00.250")
-            .UseSetting("Logging:LogLevel:Default", "Warning"));
-        var client = app.CreateClient();
-        client.DefaultRequestHeaders.Add("x-api-key", AdminKey);
+        await using var app = BenchmarkApp.Start(settings: new Dictionary<string, string>
+        {
+            ["ControlPlane:AzureOpenAI:Endpoint"] = openAI.BaseAddress.ToString(),
+            ["ControlPlane:AzureOpenAI:ApiKey"] = openAI.ApiKey,
+            ["ControlPlane:Batch:PollInterval"] = "00:00:01",
+            ["ControlPlane:Batch:FileCheckInterval"] = "00:00:01",
+            ["ControlPlane:Durable:MaxQueuePollingInterval"] = "00:00:00.250",
+        });
+        var client = app.AdminClient();
         (await client.PutAsJsonAsync("/api/budgets/search", new { scope = new { type = "team", value = "search" }, period = "monthly", limitUsd = 1_000_000m, mode = "hard" })).EnsureSuccessStatusCode();
 
         // Warm-up: JIT, tables, containers, the tokenizer.

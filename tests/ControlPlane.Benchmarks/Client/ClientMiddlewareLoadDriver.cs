@@ -31,7 +31,6 @@ namespace ControlPlane.Benchmarks.Client;
 /// </summary>
 public static class ClientMiddlewareLoadDriver
 {
-    private const string AdminKey = "benchmark-admin-key-0123";
     private const string Model = "gpt-4o-mini";
 
     public static async Task RunAsync(string[] args)
@@ -41,13 +40,7 @@ public static class ClientMiddlewareLoadDriver
         Console.WriteLine($"Client middleware: {calls:N0} calls per path (after {warmup} warm-up), one at a time, ControlPlane on loopback Kestrel + Azurite");
 
         await using var provider = await FakeChatCompletions.StartAsync();
-        await using var app = new WebApplicationFactory<ControlPlane.Standalone.Program>().WithWebHostBuilder(b => b
-            .UseContentRoot(Path.Combine(Azurite.RepositoryRoot(), "src", "ControlPlane.Standalone"))
-            .UseSetting("ControlPlane:Storage:ConnectionString", Azurite.ConnectionString)
-            .UseSetting("ControlPlane:Storage:TablePrefix", Azurite.NewTablePrefix())
-            .UseSetting("ControlPlane:AdminKey", AdminKey)
-            .UseSetting("ControlPlane:Triggers:Enabled", "false")
-            .UseSetting("Logging:LogLevel:Default", "Warning"));
+        await using var app = BenchmarkApp.Start();
         // A free loopback port, so a run never collides with whatever holds the default one.
         app.UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0));
         app.StartServer();
@@ -57,14 +50,14 @@ public static class ClientMiddlewareLoadDriver
 
         using (var put = new HttpRequestMessage(HttpMethod.Put, "api/budgets/bench-team"))
         {
-            put.Headers.Add("x-api-key", AdminKey);
+            put.Headers.Add("x-api-key", BenchmarkApp.AdminKey);
             put.Content = JsonContent.Create(new { scope = new { type = "team", value = "search" }, period = "monthly", limitUsd = 1_000_000m, mode = "hard" });
             (await controlPlane.SendAsync(put)).EnsureSuccessStatusCode();
         }
 
         await using var reporter = new UsageReporter(new ControlPlaneClient(controlPlane, new ControlPlaneClientOptions
         {
-            ApiKey = AdminKey, Team = "search", Feature = "answers", DefaultMaxOutputTokens = 500,
+            ApiKey = BenchmarkApp.AdminKey, Team = "search", Feature = "answers", DefaultMaxOutputTokens = 500,
         }));
 
         var sdkPlain = OpenAiChat(provider.Endpoint, null);

@@ -20,8 +20,6 @@ namespace ControlPlane.Benchmarks.Dashboard;
 /// </summary>
 public static class DashboardLoadDriver
 {
-    private const string AdminKey = "benchmark-admin-key-0123";
-
     public static async Task RunAsync(string[] args)
     {
         var perHour = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 12;
@@ -31,20 +29,15 @@ public static class DashboardLoadDriver
         var start = end.AddDays(-days);
         Console.WriteLine($"Dashboard: {perHour} calls an hour for {days} days ({perHour * 24 * days:N0} calls; 8 teams, 6 features, 3 models), {runs} runs each");
 
-        await using var app = new WebApplicationFactory<ControlPlane.Standalone.Program>().WithWebHostBuilder(b => b
-            .UseContentRoot(Path.Combine(Azurite.RepositoryRoot(), "src", "ControlPlane.Standalone"))
-            .UseSetting("ControlPlane:Storage:ConnectionString", Azurite.ConnectionString)
-            .UseSetting("ControlPlane:Storage:TablePrefix", Azurite.NewTablePrefix())
-            .UseSetting("ControlPlane:AdminKey", AdminKey)
-            .UseSetting("ControlPlane:Triggers:Enabled", "false")
+        await using var app = BenchmarkApp.Start(settings: new Dictionary<string, string>
+        {
             // Only the API is measured: no orchestration worker polling the task hub beside it.
-            .UseSetting("ControlPlane:Durable:Enabled", "false")
-            .UseSetting("Logging:LogLevel:Default", "Warning"));
+            ["ControlPlane:Durable:Enabled"] = "false",
+        });
         app.UseKestrel(0);
         app.StartServer();
         var site = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        var client = app.CreateClient();
-        client.DefaultRequestHeaders.Add("x-api-key", AdminKey);
+        var client = app.AdminClient();
         var store = app.Services.GetRequiredService<IUsageStore>();
 
         var seed = Stopwatch.StartNew();
@@ -97,7 +90,7 @@ public static class DashboardLoadDriver
         for (var i = 0; i < runs + 1; i++)
         {
             var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1360, Height = 1000 } });
-            await context.AddInitScriptAsync($"sessionStorage.setItem('controlplane.key', '{AdminKey}')");
+            await context.AddInitScriptAsync($"sessionStorage.setItem('controlplane.key', '{BenchmarkApp.AdminKey}')");
             var page = await context.NewPageAsync();
             var watch = Stopwatch.StartNew();
             await page.GotoAsync(site.ToString(), new() { WaitUntil = WaitUntilState.DOMContentLoaded });

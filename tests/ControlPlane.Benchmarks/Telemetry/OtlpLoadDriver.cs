@@ -20,7 +20,6 @@ namespace ControlPlane.Benchmarks.Telemetry;
 public static class OtlpLoadDriver
 {
     private const int PerRequest = 512;
-    private const string AdminKey = "benchmark-admin-key-0123";
 
     public static async Task RunAsync(string[] args)
     {
@@ -29,14 +28,8 @@ public static class OtlpLoadDriver
         var requests = Math.Max(1, spans / PerRequest);
         Console.WriteLine($"OTLP load: {requests * PerRequest:N0} GenAI spans in exports of {PerRequest}, {clients} parallel clients, in-process app on Azurite");
 
-        await using var app = new WebApplicationFactory<ControlPlane.Standalone.Program>().WithWebHostBuilder(b => b
-            .UseContentRoot(Path.Combine(Azurite.RepositoryRoot(), "src", "ControlPlane.Standalone"))
-            .UseSetting("ControlPlane:Storage:ConnectionString", Azurite.ConnectionString)
-            .UseSetting("ControlPlane:Storage:TablePrefix", Azurite.NewTablePrefix())
-            .UseSetting("ControlPlane:AdminKey", AdminKey)
-            .UseSetting("ControlPlane:Triggers:Enabled", "false"));
-        var client = app.CreateClient();
-        client.DefaultRequestHeaders.Add("x-api-key", AdminKey);
+        await using var app = BenchmarkApp.Start();
+        var client = app.AdminClient();
         var now = TimeProvider.System.GetUtcNow();
 
         // Warm-up: JIT, connection pools, table creation, the price sheet.

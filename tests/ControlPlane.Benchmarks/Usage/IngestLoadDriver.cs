@@ -71,14 +71,8 @@ public static class IngestLoadDriver
 
     private static async Task<Result> HttpAsync(int events, int clients)
     {
-        await using var app = new WebApplicationFactory<ControlPlane.Standalone.Program>().WithWebHostBuilder(b => b
-            .UseContentRoot(Path.Combine(Azurite.RepositoryRoot(), "src", "ControlPlane.Standalone"))
-            .UseSetting("ControlPlane:Storage:ConnectionString", Azurite.ConnectionString)
-            .UseSetting("ControlPlane:Storage:TablePrefix", Azurite.NewTablePrefix())
-            .UseSetting("ControlPlane:AdminKey", "benchmark-admin-key-0123")
-            .UseSetting("ControlPlane:Triggers:Enabled", "false"));
-        var client = app.CreateClient();
-        client.DefaultRequestHeaders.Add("x-api-key", "benchmark-admin-key-0123");
+        await using var app = BenchmarkApp.Start();
+        var client = app.AdminClient();
         var requests = Enumerable.Range(0, events / 1000).ToList();
         var bodies = requests.ToDictionary(r => r, r => new { events = Enumerable.Range(0, 1000).Select(i => Body(r, i)).ToList() });
         await client.PostAsJsonAsync("/api/usage", new { events = new[] { Body(-1, 0) } });

@@ -17,8 +17,6 @@ namespace ControlPlane.Benchmarks.Usage;
 /// </summary>
 public static class RollupFoldLoadDriver
 {
-    private const string AdminKey = "benchmark-admin-key-0123";
-
     public static async Task RunAsync(string[] args)
     {
         var events = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
@@ -29,15 +27,8 @@ public static class RollupFoldLoadDriver
         var start = end.AddDays(-30);
         Console.WriteLine($"Rollup fold: {events:N0} single-event posts over 30 days ({start:yyyy-MM-dd HH}h to {end:yyyy-MM-dd HH}h), {groups} groups, {clients} parallel writers");
 
-        await using var app = new WebApplicationFactory<ControlPlane.Standalone.Program>().WithWebHostBuilder(b => b
-            .UseContentRoot(Path.Combine(Azurite.RepositoryRoot(), "src", "ControlPlane.Standalone"))
-            .UseSetting("ControlPlane:Storage:ConnectionString", Azurite.ConnectionString)
-            .UseSetting("ControlPlane:Storage:TablePrefix", prefix)
-            .UseSetting("ControlPlane:AdminKey", AdminKey)
-            .UseSetting("ControlPlane:Triggers:Enabled", "false")
-            .UseSetting("Logging:LogLevel:Default", "Warning"));
-        var client = app.CreateClient();
-        client.DefaultRequestHeaders.Add("x-api-key", AdminKey);
+        await using var app = BenchmarkApp.Start(prefix);
+        var client = app.AdminClient();
         var store = app.Services.GetRequiredService<IUsageStore>();
 
         // One RecordAsync per event: exactly the rows a month of single-event POST /api/usage calls leaves.
