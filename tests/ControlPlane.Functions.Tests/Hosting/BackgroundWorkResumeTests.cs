@@ -26,9 +26,14 @@ public sealed class BackgroundWorkResumeTests : IDisposable
     private const string Publish = "PublishBudgetEvents";
     private const string Fold = "FoldUsageRollups";
 
-    /// <summary>Generous: a frozen tick fails after six tries of <see cref="NetworkTimeout"/> and their backoff (~18 s).</summary>
-    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
-    private static readonly TimeSpan NetworkTimeout = TimeSpan.FromSeconds(2);
+    /// <summary>Generous: a frozen tick fails after six tries of <see cref="NetworkTimeout"/> and their backoff (~36 s).</summary>
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
+
+    /// <summary>
+    /// Short enough that a frozen tick fails within the test, long enough that a loaded machine's slow answer is not
+    /// abandoned and retried (a retried write that had landed would be refused as a conflict).
+    /// </summary>
+    private static readonly TimeSpan NetworkTimeout = TimeSpan.FromSeconds(5);
     private readonly AzuriteProcess _storage = Azurite.StartProcess();
 
     public void Dispose() => _storage.Dispose();
