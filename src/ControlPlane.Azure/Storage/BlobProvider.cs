@@ -13,7 +13,7 @@ public sealed class BlobProvider
     public BlobProvider(StorageOptions options, StorageHealth? health = null)
     {
         var clientOptions = new BlobClientOptions();
-        StorageClientSettings.Configure(clientOptions, health);
+        StorageClientSettings.Configure(clientOptions, options, health);
         _service = options.AccountName is { } account
             ? new BlobServiceClient(new Uri($"https://{account}.blob.core.windows.net"), new DefaultAzureCredential(), clientOptions)
             : new BlobServiceClient(options.ConnectionString, clientOptions);

@@ -16,7 +16,7 @@ public sealed class QueueProvider
     public QueueProvider(StorageOptions options, StorageHealth? health = null)
     {
         var clientOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
-        StorageClientSettings.Configure(clientOptions, health);
+        StorageClientSettings.Configure(clientOptions, options, health);
         _service = options.AccountName is { } account
             ? new QueueServiceClient(new Uri($"https://{account}.queue.core.windows.net"), new DefaultAzureCredential(), clientOptions)
             : new QueueServiceClient(options.ConnectionString, clientOptions);

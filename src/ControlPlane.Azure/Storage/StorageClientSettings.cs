@@ -20,9 +20,10 @@ internal static class StorageClientSettings
         Timeout = Timeout.InfiniteTimeSpan,
     };
 
-    public static void Configure(ClientOptions options, StorageHealth? health)
+    public static void Configure(ClientOptions options, StorageOptions storage, StorageHealth? health)
     {
         TableProvider.ConfigureRetry(options.Retry);
+        options.Retry.NetworkTimeout = storage.NetworkTimeout;
         options.Transport = new HttpClientTransport(Http);
         options.AddPolicy(new StorageDeadlinePolicy(health), HttpPipelinePosition.PerCall);
     }

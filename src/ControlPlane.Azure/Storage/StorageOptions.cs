@@ -22,6 +22,15 @@ public sealed record StorageOptions : IValidatableObject
     [RegularExpression("^([A-Za-z][A-Za-z0-9]{0,29})?$", ErrorMessage = "ControlPlane:Storage:TablePrefix must start with a letter and hold at most 30 letters or digits.")]
     public string TablePrefix { get; init; } = string.Empty;
 
+    /// <summary>
+    /// How long one try of a storage call waits for an answer before the SDK abandons it and tries again (five
+    /// retries, backing off from 0.2 s to 5 s). HTTP requests are cut sooner by their deadline; background work
+    /// (timers, orchestrations' activities) only by this, so a storage account that stops answering fails a timer run
+    /// after about six times this, and the timer's next occurrence carries on. Default 30 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = "ControlPlane:Storage:NetworkTimeout must be between 1 second and 10 minutes.")]
+    public TimeSpan NetworkTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     public IEnumerable<System.ComponentModel.DataAnnotations.ValidationResult> Validate(ValidationContext validationContext)
     {
         if (AccountName is null && string.IsNullOrWhiteSpace(ConnectionString))

@@ -17,7 +17,7 @@ public sealed class TableProvider
     public TableProvider(StorageOptions options, StorageHealth? health = null)
     {
         var clientOptions = new TableClientOptions();
-        StorageClientSettings.Configure(clientOptions, health);
+        StorageClientSettings.Configure(clientOptions, options, health);
         _service = options.AccountName is { } account
             ? new TableServiceClient(new Uri($"https://{account}.table.core.windows.net"), new DefaultAzureCredential(), clientOptions)
             : new TableServiceClient(options.ConnectionString, clientOptions);

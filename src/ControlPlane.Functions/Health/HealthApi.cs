@@ -35,7 +35,8 @@ public sealed class HealthApi(TableProvider tables, StorageHealth storageHealth,
         }
         catch (Exception ex) when (ex is OperationCanceledException || StorageFailures.IsOutage(ex))
         {
-            logger.StorageUnreachable(ex);
+            // Load balancers probe often: one line per probe while storage is down, not a stack trace each.
+            logger.StorageUnreachable(ex is OperationCanceledException ? $"no answer within {ProbeTimeout.TotalSeconds:0} s" : StorageFailures.Describe(ex));
             return TypedResults.Json(new HealthResponse("unhealthy", "unreachable", failures), statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }

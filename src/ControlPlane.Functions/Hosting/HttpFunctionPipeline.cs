@@ -45,11 +45,7 @@ public sealed class HttpFunctionPipeline(IAuthorizationService authorization, IO
         catch (Exception ex) when (!http.RequestAborted.IsCancellationRequested)
         {
             var problem = UnhandledExceptionHandler.ProblemFor(ex);
-            if (problem.StatusCode >= 500)
-            {
-                logger.RequestFailed(ex, http.Request.Method, http.Request.Path.Value ?? string.Empty);
-            }
-
+            UnhandledExceptionHandler.LogFailure(logger, http, ex, problem);
             return problem;
         }
     }

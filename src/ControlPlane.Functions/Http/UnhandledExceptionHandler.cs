@@ -14,13 +14,27 @@ public sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandler>
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         var problem = ProblemFor(exception);
-        if (problem.StatusCode >= 500)
-        {
-            logger.RequestFailed(exception, httpContext.Request.Method, httpContext.Request.Path.Value ?? "");
-        }
-
+        LogFailure(logger, httpContext, exception, problem);
         await problem.ExecuteAsync(httpContext);
         return true;
+    }
+
+    /// <summary>
+    /// Logs a request answered with a server error. A 503 is a known condition — storage down or past the request's
+    /// deadline, a budget too contended — that under overload every request meets: one warning line naming it, not
+    /// the same stack trace per request. A 500 is a defect: an error with its stack trace.
+    /// </summary>
+    public static void LogFailure(ILogger logger, HttpContext http, Exception exception, ProblemHttpResult problem)
+    {
+        var path = http.Request.Path.Value ?? string.Empty;
+        if (problem.StatusCode == StatusCodes.Status503ServiceUnavailable)
+        {
+            logger.RequestUnavailable(http.Request.Method, path, problem.ProblemDetails.Extensions["code"] as string ?? string.Empty, StorageFailures.Describe(exception));
+        }
+        else if (problem.StatusCode >= 500)
+        {
+            logger.RequestFailed(exception, http.Request.Method, path);
+        }
     }
 
     /// <summary>The answer to a request that failed with <paramref name="exception"/>.</summary>

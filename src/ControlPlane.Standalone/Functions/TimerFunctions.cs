@@ -1,3 +1,4 @@
+using ControlPlane.Azure.Storage;
 using ControlPlane.Functions.Hosting;
 using Cronos;
 using Microsoft.Azure.Functions.Worker;
@@ -8,7 +9,9 @@ namespace ControlPlane.Standalone.Functions;
 /// Fires each timer function on its schedule, as the Functions host does: six-field NCRONTAB, UTC, a schedule of the
 /// form <c>%Setting%</c> read from configuration (<c>__</c> for <c>:</c>), time from the injected
 /// <see cref="TimeProvider"/>, one run per occurrence across every host sharing the storage (<see cref="TimerClaims"/>).
-/// A failed run is logged and the function fires again at its next occurrence.
+/// A failed run is logged (a storage outage as one line, anything else with its stack trace) and the function fires
+/// again at its next occurrence: never sooner, so a storage account that is down is not hammered, and never for the
+/// occurrences it missed meanwhile, so runs do not pile up. One timer's runs never overlap: each waits for the last.
 /// Off with <c>ControlPlane:Triggers:Enabled=false</c> (tests fire timers themselves through <see cref="RunAsync"/>).
 /// </summary>
 public sealed partial class TimerFunctions(
@@ -71,13 +74,19 @@ public sealed partial class TimerFunctions(
 
     private async Task RunOnScheduleAsync(FunctionDescriptor function, CronExpression schedule, CancellationToken stoppingToken)
     {
+        DateTimeOffset? last = null;
         while (!stoppingToken.IsCancellationRequested)
         {
+            // After the occurrence just tried, never at it again: the delay below runs on the monotonic clock and may
+            // end a hair before the wall clock reaches the occurrence, and a run that failed at once would then be
+            // retried straight away, against a storage account that may be down.
             var now = time.GetUtcNow();
-            if (schedule.GetNextOccurrence(now, TimeZoneInfo.Utc) is not { } next)
+            if (schedule.GetNextOccurrence(last > now ? last.Value : now, TimeZoneInfo.Utc) is not { } next)
             {
                 return;
             }
+
+            last = next;
 
             try
             {
@@ -91,6 +100,12 @@ public sealed partial class TimerFunctions(
             {
                 return;
             }
+            catch (Exception ex) when (StorageFailures.IsOutage(ex))
+            {
+                // Storage not answering fails every timer's tick until it is back: one line each, not the same SDK
+                // stack trace per timer per tick for the length of the outage. The next occurrence tries again.
+                LogTimerStorageUnavailable(function.Name, StorageFailures.Describe(ex));
+            }
             catch (Exception ex)
             {
                 LogTimerFailed(ex, function.Name);
@@ -100,4 +115,7 @@ public sealed partial class TimerFunctions(
 
     [LoggerMessage(1, LogLevel.Error, "Timer function {Function} failed; it runs again at its next occurrence")]
     private partial void LogTimerFailed(Exception exception, string function);
+
+    [LoggerMessage(2, LogLevel.Error, "Timer function {Function} failed: storage unavailable ({Reason}); it runs again at its next occurrence")]
+    private partial void LogTimerStorageUnavailable(string function, string reason);
 }

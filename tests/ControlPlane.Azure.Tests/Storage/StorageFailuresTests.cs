@@ -40,6 +40,26 @@ public sealed class StorageFailuresTests
     }
 
     [Fact]
+    public void IsOutage_EveryTryHitTheNetworkTimeout_IsAnOutage()
+    {
+        // What background work (no request deadline) gets from storage that accepts requests and never answers: each
+        // try cancelled by the SDK's network timeout, then retried. A lone cancellation may be the caller's own.
+        Assert.True(StorageFailures.IsOutage(new AggregateException(new TaskCanceledException("timeout"), new TaskCanceledException("timeout"))));
+        Assert.False(StorageFailures.IsOutage(new AggregateException(new TaskCanceledException(), new RequestFailedException(412, "b"))));
+    }
+
+    [Fact]
+    public void Describe_AnyOutage_IsOneLineNamingWhatFailed()
+    {
+        var retries = new AggregateException("Retry failed after 3 tries.", new TaskCanceledException("timeout"), new HttpRequestException("Connection refused (127.0.0.1:10002)"));
+        var answered = new RequestFailedException(503, "Service request failed.\nStatus: 503 (Server Busy)\nHeaders: ...", "ServerBusy", null);
+
+        Assert.Equal("2 tries failed, the last: Connection refused (127.0.0.1:10002)", StorageFailures.Describe(retries));
+        Assert.Equal("storage answered 503 ServerBusy", StorageFailures.Describe(answered));
+        Assert.Equal("Storage did not answer within the request's deadline (2 s).", StorageFailures.Describe(new StorageDeadlineExceededException(TimeSpan.FromSeconds(2))));
+    }
+
+    [Fact]
     public void IsOutage_RequestDeadlinePassed_IsAnOutage() =>
         Assert.True(StorageFailures.IsOutage(new StorageDeadlineExceededException(TimeSpan.FromSeconds(2))));
 }

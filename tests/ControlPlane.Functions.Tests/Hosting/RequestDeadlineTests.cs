@@ -36,4 +36,16 @@ public sealed class RequestDeadlineTests
 
         Assert.Contains("ControlPlane:Deadlines:Authorize", failed.Message);
     }
+
+    [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("00:30:00")]
+    public async Task Start_StorageNetworkTimeoutOutOfRange_StopsTheAppNamingTheSetting(string timeout)
+    {
+        await using var app = new ControlPlaneApp(new() { ["ControlPlane:Storage:NetworkTimeout"] = timeout });
+
+        var failed = Assert.ThrowsAny<OptionsValidationException>(() => app.CreateClient());
+
+        Assert.Contains("ControlPlane:Storage:NetworkTimeout", failed.Message);
+    }
 }

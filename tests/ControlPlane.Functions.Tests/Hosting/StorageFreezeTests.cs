@@ -5,6 +5,8 @@ using System.Text.Json;
 using ControlPlane.Budgets;
 using ControlPlane.Functions.Hosting;
 using ControlPlane.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace ControlPlane.Hosting;
 
@@ -23,6 +25,7 @@ public sealed class StorageFreezeTests : IDisposable
     private static readonly TimeSpan Slack = TimeSpan.FromSeconds(4);
     private static readonly TimeSpan IngestDeadline = TimeSpan.FromSeconds(3);
     private readonly AzuriteProcess _storage = Azurite.StartProcess();
+    private readonly RecordedLogs _logs = new();
 
     public void Dispose() => _storage.Dispose();
 
@@ -33,7 +36,7 @@ public sealed class StorageFreezeTests : IDisposable
         ["ControlPlane:Storage:ConnectionString"] = _storage.ConnectionString,
         ["ControlPlane:Deadlines:Authorize"] = AuthorizeDeadline.ToString(),
         ["ControlPlane:Deadlines:Ingest"] = IngestDeadline.ToString(),
-    });
+    }, services: s => s.AddSingleton<ILoggerProvider>(_logs));
 
     [Fact]
     public async Task StorageFrozen_AuthorizeDecidesWithinItsDeadline_FailClosedDeniesAndFailOpenAllows()
@@ -125,6 +128,13 @@ public sealed class StorageFreezeTests : IDisposable
             await response.AssertProblemAsync(HttpStatusCode.ServiceUnavailable, "storage_unavailable");
             Assert.InRange(elapsed, TimeSpan.Zero, IngestDeadline + Slack);
         }
+
+        // Each 503 is logged as one warning line naming its code and why, without a stack trace: under overload every
+        // request meets its deadline, and a stack trace each would bury whatever else the log says.
+        var answered503 = _logs.Entries.Where(e => e.Message.StartsWith("Request POST /api/usage answered 503 storage_unavailable: ", StringComparison.Ordinal)).ToList();
+        Assert.InRange(answered503.Count, ids.Length, int.MaxValue);
+        Assert.All(answered503, e => Assert.Equal((LogLevel.Warning, null), (e.Level, e.Exception)));
+        Assert.DoesNotContain(_logs.Entries, e => e.Message.StartsWith("Request ", StringComparison.Ordinal) && e.Level >= LogLevel.Error);
 
         Assert.Equal("unhealthy", healthWhileFrozen.GetProperty("status").GetString());
         Assert.True(healthWhileFrozen.GetProperty("recentFailures").GetProperty("deadlinesMissed").GetInt32() >= ids.Length);

@@ -32,4 +32,29 @@ public sealed class TimerClaimsTests
         Assert.True(await claims.TryClaimAsync("OtherTimer", At, CancellationToken.None));
         Assert.True(await claims.TryClaimAsync("Sweep", At.AddMinutes(1), CancellationToken.None));
     }
+
+    [Theory]
+    [InlineData("PUT")]  // moving the row to the next occurrence: the retry is refused 412
+    [InlineData("POST")] // the timer's first claim: the retry is refused 409
+    public async Task ClaimWrite_LandsButItsAnswerIsLost_TheRetryRefusedByOurOwnClaimStillRunsIt(string write)
+    {
+        await using var proxy = new LostAnswerProxy(Azurite.ConnectionString);
+        await proxy.StartAsync();
+        var prefix = Azurite.NewTablePrefix();
+        var timeout = TimeSpan.FromSeconds(1);
+        var host = new TimerClaims(new TableProvider(new StorageOptions { ConnectionString = proxy.ConnectionString, TablePrefix = prefix, NetworkTimeout = timeout }));
+        var other = new TimerClaims(new TableProvider(new StorageOptions { ConnectionString = Azurite.ConnectionString, TablePrefix = prefix }));
+        var occurrence = write == "PUT" ? At.AddDays(1) : At;
+        if (write == "PUT")
+        {
+            Assert.True(await host.TryClaimAsync("NightlyTimer", At, CancellationToken.None));
+        }
+
+        proxy.HoldNextAnswer(r => r.Method == write && r.Path.Value!.Contains(TimerClaims.TableName, StringComparison.Ordinal), timeout * 3);
+        var claimed = await host.TryClaimAsync("NightlyTimer", occurrence, CancellationToken.None);
+
+        Assert.Equal(1, proxy.Held);
+        Assert.True(claimed, "The host's own claim landed; refusing its retry must not leave the occurrence unrun");
+        Assert.False(await other.TryClaimAsync("NightlyTimer", occurrence, CancellationToken.None));
+    }
 }
