@@ -65,14 +65,7 @@ public sealed class NightlyBatchKillTests
             Assert.Equal("completed", run.GetProperty("status").GetString());
             Assert.Equal(2, openAI.Batches.Count);
             Assert.Equal(2, openAI.Files.Count(f => f.Purpose == "batch" && f.FileName.StartsWith(runId, StringComparison.Ordinal)));
-            decimal total = 0;
-            foreach (var id in ids)
-            {
-                var request = await (await admin.GetAsync($"/api/batch/requests/{id}")).Content.ReadFromJsonAsync<JsonElement>();
-                Assert.Equal("completed", request.GetProperty("status").GetString());
-                Assert.Equal(1, request.GetProperty("attempts").GetInt32());
-                total += request.GetProperty("costUsd").GetDecimal();
-            }
+            var total = await SettledOnceAsync(admin, ids);
 
             Assert.Equal(3, run.GetProperty("output").GetProperty("completed").GetInt32());
             Assert.Equal(total, run.GetProperty("output").GetProperty("costUsd").GetDecimal());
@@ -128,14 +121,7 @@ public sealed class NightlyBatchKillTests
             Assert.Equal("completed", done.GetProperty("status").GetString());
             Assert.NotEqual(owner, await PartitionOwnerAsync(prefix));
             Assert.Equal(2, openAI.Batches.Count);
-            decimal total = 0;
-            foreach (var id in ids)
-            {
-                var request = await (await admin.GetAsync($"/api/batch/requests/{id}")).Content.ReadFromJsonAsync<JsonElement>();
-                Assert.Equal("completed", request.GetProperty("status").GetString());
-                Assert.Equal(1, request.GetProperty("attempts").GetInt32());
-                total += request.GetProperty("costUsd").GetDecimal();
-            }
+            var total = await SettledOnceAsync(admin, ids);
 
             Assert.Equal(total, done.GetProperty("output").GetProperty("costUsd").GetDecimal());
             var budget = await (await admin.GetAsync("/api/budgets/search-monthly")).Content.ReadFromJsonAsync<JsonElement>();
@@ -149,6 +135,21 @@ public sealed class NightlyBatchKillTests
                 host.Dispose();
             }
         }
+    }
+
+    /// <summary>Asserts every request completed in one attempt; returns what they cost together.</summary>
+    private static async Task<decimal> SettledOnceAsync(HttpClient admin, string[] ids)
+    {
+        decimal total = 0;
+        foreach (var id in ids)
+        {
+            var request = await (await admin.GetAsync($"/api/batch/requests/{id}")).Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("completed", request.GetProperty("status").GetString());
+            Assert.Equal(1, request.GetProperty("attempts").GetInt32());
+            total += request.GetProperty("costUsd").GetDecimal();
+        }
+
+        return total;
     }
 
     /// <summary>The current owner of the task hub's one control-queue partition, as the Azure Storage provider records it.</summary>
