@@ -53,7 +53,7 @@ public static class Azurite
             }
         }
 
-        var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
+        var (blob, queue, table) = (LoopbackPort.Free(), LoopbackPort.Free(), LoopbackPort.Free());
         var process = Process.Start(new ProcessStartInfo(azurite,
             $"--silent --inMemoryPersistence --skipApiVersionCheck --disableProductStyleUrl " +
             $"--blobHost 127.0.0.1 --blobPort {blob} --queueHost 127.0.0.1 --queuePort {queue} --tableHost 127.0.0.1 --tablePort {table}")
@@ -95,12 +95,6 @@ public static class Azurite
         throw new InvalidOperationException("Cannot find the repository root (ControlPlane.sln) above " + AppContext.BaseDirectory);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static void WaitForPort(Process process, int port)
     {

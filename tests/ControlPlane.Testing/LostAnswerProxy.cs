@@ -31,7 +31,7 @@ public sealed partial class LostAnswerProxy : IAsyncDisposable
         }
 
         _upstream = new Uri(endpoint.Groups["authority"].Value);
-        var port = Fakes.FakeEventGridTopic.FreePort();
+        var port = LoopbackPort.Free();
         _connectionString = connectionString.Replace(endpoint.Groups["authority"].Value, $"http://127.0.0.1:{port}", StringComparison.Ordinal);
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");

@@ -18,8 +18,8 @@ public sealed class MailDev : IAsyncDisposable
 
     public MailDev()
     {
-        SmtpPort = FreePort();
-        WebPort = FreePort();
+        SmtpPort = LoopbackPort.Free();
+        WebPort = LoopbackPort.Free();
         _http.BaseAddress = new Uri($"http://127.0.0.1:{WebPort}");
     }
 
@@ -96,10 +96,4 @@ public sealed class MailDev : IAsyncDisposable
         _http.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -46,7 +46,7 @@ public sealed class StandaloneProcess : IDisposable
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
         var dll = Path.Combine(Azurite.RepositoryRoot(), "src", "ControlPlane.Standalone", "bin", configuration, "net10.0", "ControlPlane.Standalone.dll");
-        var port = FakeEventGridTopic.FreePort();
+        var port = LoopbackPort.Free();
         var start = new ProcessStartInfo("dotnet", $"\"{dll}\" --urls http://127.0.0.1:{port}")
         {
             UseShellExecute = false,

@@ -33,7 +33,7 @@ public sealed class GpuAgentTests : IAsyncLifetime
         await _identity.StartAsync();
         // The agent stamps samples with the machine's clock, so the app's clock starts at the real time.
         _app = new ControlPlaneApp { Clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow()) };
-        var port = FakeEventGridTopic.FreePort();
+        var port = LoopbackPort.Free();
         _app.UseKestrel(port);
         _app.StartServer();
         _url = $"http://127.0.0.1:{port}";
@@ -114,7 +114,7 @@ public sealed class GpuAgentTests : IAsyncLifetime
         var (idleFirst, idle) = Fixture.During(Fixture.Phase("idle-after"));
         var keyed = new Dictionary<string, string> { ["CONTROLPLANE_API_KEY"] = _ingestKey };
 
-        var down = await RunAgentAsync(tinyFirst, tiny.Count, new(keyed) { ["CONTROLPLANE_URL"] = $"http://127.0.0.1:{FakeEventGridTopic.FreePort()}" });
+        var down = await RunAgentAsync(tinyFirst, tiny.Count, new(keyed) { ["CONTROLPLANE_URL"] = $"http://127.0.0.1:{LoopbackPort.Free()}" });
         var buffered = await File.ReadAllLinesAsync(Path.Combine(_work, "buffer", "pending.jsonl"));
         var back = await RunAgentAsync(idleFirst, idle.Count, keyed);
 

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using ControlPlane.Budgets;
-using ControlPlane.Testing.Fakes;
+using ControlPlane.Testing;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Resources;
@@ -24,7 +24,7 @@ public sealed class OtlpExporterTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var port = FakeEventGridTopic.FreePort();
+        var port = LoopbackPort.Free();
         _app.UseKestrel(port);
         _app.StartServer();
         _url = $"http://127.0.0.1:{port}";

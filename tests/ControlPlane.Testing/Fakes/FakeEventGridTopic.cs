@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -20,7 +18,7 @@ public sealed class FakeEventGridTopic : IAsyncDisposable
 
     public FakeEventGridTopic(int? port = null)
     {
-        Port = port ?? FreePort();
+        Port = port ?? LoopbackPort.Free();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{Port}");
         _app = builder.Build();
@@ -65,10 +63,4 @@ public sealed class FakeEventGridTopic : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

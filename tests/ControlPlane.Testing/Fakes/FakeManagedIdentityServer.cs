@@ -19,7 +19,7 @@ public sealed class FakeManagedIdentityServer : IAsyncDisposable
 
     public FakeManagedIdentityServer()
     {
-        Port = FakeEventGridTopic.FreePort();
+        Port = LoopbackPort.Free();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{Port}");
         _app = builder.Build();
