@@ -71,17 +71,7 @@ public static class OtlpLoadDriver
 
         public async Task RunAsync(List<int> requests, int clients, Func<int, Task> step)
         {
-            var stopwatch = Stopwatch.StartNew();
-            await Parallel.ForEachAsync(requests, new ParallelOptions { MaxDegreeOfParallelism = clients }, async (request, _) =>
-            {
-                var started = Stopwatch.GetTimestamp();
-                await step(request);
-                lock (_latency)
-                {
-                    _latency.RecordValue((long)Stopwatch.GetElapsedTime(started).TotalMicroseconds);
-                }
-            });
-            _elapsed += stopwatch.Elapsed;
+            _elapsed += await ParallelLoad.RunAsync(requests, clients, _latency, step);
             _calls += requests.Count * PerRequest;
         }
     }

@@ -86,17 +86,8 @@ public static class IngestLoadDriver
     private static async Task<Result> MeasureAsync(int items, int clients, List<int> work, Func<int, Task> step)
     {
         var latency = new LongHistogram(TimeStamp.Minutes(1), 3);
-        var stopwatch = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = clients }, async (item, _) =>
-        {
-            var started = Stopwatch.GetTimestamp();
-            await step(item);
-            lock (latency)
-            {
-                latency.RecordValue((long)Stopwatch.GetElapsedTime(started).TotalMicroseconds);
-            }
-        });
-        return new Result(items / stopwatch.Elapsed.TotalSeconds, latency);
+        var elapsed = await ParallelLoad.RunAsync(work, clients, latency, step);
+        return new Result(items / elapsed.TotalSeconds, latency);
     }
 
     private static readonly string RunId = Guid.NewGuid().ToString("N")[..8];
